@@ -1,0 +1,82 @@
+#pragma once
+
+/// @file
+/// Scheduler: decides where and when the tasks of an ExecGraph run; never what they compute.
+/// Every scheduler must give the SyncScheduler's results. Concrete schedulers:
+///   scheduling/sync.hpp     SyncScheduler    one thread, fixed order; the test oracle
+///   scheduling/threads.hpp  ThreadScheduler  work-stealing pool in this process
+///   scheduling/mpi.hpp      MpiScheduler     rank 0 schedules, worker ranks execute
+
+#include <tessera/diagnostics/observer.hpp>
+#include <tessera/graph/exec_graph.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tessera {
+
+/// Per-run state shared by a scheduler and the observers watching it.
+struct RunContext {
+  std::vector<std::shared_ptr<Observer>> observers;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+
+  [[nodiscard]] bool observed() const noexcept { return !observers.empty(); }
+  [[nodiscard]] double seconds_since_start() const noexcept {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  void run_start(std::size_t n, std::string_view scheduler) const;
+  void task_done(const TaskEvent& e) const;
+  void run_end(bool ok) const;
+
+  /// The process-wide observers (add_global_observer) plus a ProgressBar if TESSERA_PROGRESS=1.
+  static RunContext with_defaults();
+};
+
+/// Base of all schedulers.
+class Scheduler {
+public:
+  virtual ~Scheduler() = default;
+  /// "sync", "threads", "mpi".
+  [[nodiscard]] virtual std::string name() const = 0;
+  /// Runs every task of `graph` that has no known result and returns the results of
+  /// graph.outputs, in order. Blocks.
+  /// Throws: TaskError for the first task that failed (its dependants did not run).
+  virtual std::vector<Value> run(const ExecGraph& graph, RunContext& ctx) = 0;
+  /// Like run(), but returns nodes that hold the results for reuse (same keys). Local
+  /// schedulers keep the values in this process; the MPI scheduler leaves them on workers.
+  virtual std::vector<detail::NodePtr> persist(const ExecGraph& graph, RunContext& ctx);
+};
+
+/// Builds a scheduler from a thread count (0 = default).
+using SchedulerFactory = std::function<std::shared_ptr<Scheduler>(unsigned threads)>;
+
+/// Makes `name` available to make_scheduler and TESSERA_SCHEDULER. Thread safety: call at
+/// start-up, before computing.
+void register_scheduler(std::string name, SchedulerFactory factory);
+
+/// A scheduler by name: "sync" (or "synchronous", "single-threaded"), "threads" (or
+/// "threading"), and "mpi" (or "distributed") once an MPI runtime is up.
+/// Throws: ConfigError naming the unknown scheduler and the known ones.
+std::shared_ptr<Scheduler> make_scheduler(std::string_view name, unsigned threads = 0);
+
+/// Sets the scheduler compute() uses when none is given (nullptr: back to the environment's).
+void set_default_scheduler(std::shared_ptr<Scheduler> scheduler);
+
+/// The scheduler compute() uses when none is given: the one set by set_default_scheduler, else
+/// TESSERA_SCHEDULER (default "threads") with TESSERA_NUM_THREADS threads (default: the cores
+/// in this process's CPU affinity mask).
+/// Throws: ConfigError for a bad TESSERA_SCHEDULER or TESSERA_NUM_THREADS.
+std::shared_ptr<Scheduler> default_scheduler();
+
+namespace detail {
+/// Runs one task in this process, turning any exception into a TaskError with its key and rank.
+Value run_task(const TaskNode& node, std::span<const Value> inputs, int rank);
+/// The result of a node whose result is known (value or fetched reference).
+Value known_result(const TaskNode& node);
+}  // namespace detail
+
+}  // namespace tessera

@@ -1,0 +1,18 @@
+#pragma once
+
+/// @file
+/// SyncScheduler: runs every task on the calling thread in a fixed topological order. Slow on
+/// purpose and fully deterministic: the debugging scheduler and the oracle every other
+/// scheduler is tested against. Stops at the first failing task.
+
+#include <tessera/scheduling/scheduler.hpp>
+
+namespace tessera {
+
+class SyncScheduler final : public Scheduler {
+public:
+  [[nodiscard]] std::string name() const override { return "sync"; }
+  std::vector<Value> run(const ExecGraph& graph, RunContext& ctx) override;
+};
+
+}  // namespace tessera
