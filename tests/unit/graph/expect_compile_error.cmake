@@ -1,0 +1,15 @@
+# Compiles SRC and succeeds only if compilation fails with tessera's own message.
+execute_process(COMMAND ${CXX} -std=c++20 -fsyntax-only -I${INC} -I${BOOST_INC} ${SRC}
+                RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_VARIABLE out)
+if(rc EQUAL 0)
+  message(FATAL_ERROR "compile_fail_wrong_args.cpp compiled, but it must not")
+endif()
+if(NOT err MATCHES "tessera::delayed: the function cannot be called with these arguments")
+  message(FATAL_ERROR "expected tessera's static_assert message, got:\n${err}")
+endif()
+string(REGEX MATCHALL "error:" errors "${err}")
+list(LENGTH errors n)
+message(STATUS "compile failed as expected with ${n} error line(s)")
+if(n GREATER 3)
+  message(FATAL_ERROR "the compile error is an avalanche of ${n} errors:\n${err}")
+endif()
