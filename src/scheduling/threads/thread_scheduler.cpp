@@ -34,7 +34,7 @@ struct GraphRun {
 
 class ThreadScheduler::Pool {
 public:
-  explicit Pool(unsigned n) : m_queues(n) {
+  explicit Pool(unsigned n) : m_size(n), m_queues(n) {
     m_threads.reserve(n);
     for (unsigned i = 0; i < n; ++i) m_threads.emplace_back([this, i] { worker(i); });
   }
@@ -46,7 +46,7 @@ public:
     for (auto& t : m_threads) t.join();
   }
 
-  [[nodiscard]] unsigned size() const noexcept { return static_cast<unsigned>(m_threads.size()); }
+  [[nodiscard]] unsigned size() const noexcept { return m_size; }
 
   std::vector<Value> run(const ExecGraph& g, RunContext& ctx) {
     std::lock_guard one_at_a_time(m_run_mutex);
@@ -220,6 +220,7 @@ private:
     }
   }
 
+  const unsigned m_size;  // fixed before the workers start (they read it)
   std::vector<Queue> m_queues;
   std::vector<std::thread> m_threads;
   std::atomic<GraphRun*> m_current{nullptr};

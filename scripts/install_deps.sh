@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs tessera's build, test and benchmark dependencies from Debian's packages.
+# Runs apt-get as root, or through sudo. Safe to run again: installs only what is missing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git ca-certificates
+  libopenmpi-dev openmpi-bin                      # MPI
+  libboost-mpi-dev libboost-serialization-dev     # Boost.MPI, Boost.Serialization
+  libhdf5-openmpi-dev hdf5-tools                  # parallel HDF5 + h5dump
+  doctest-dev                                     # tests
+  libopenblas-dev                                 # BLAS for matmul
+  graphviz                                        # drawing task graphs (dot)
+  python3 python3-numpy python3-h5py              # HDF5 files written by h5py in tests
+  slurm-wlm munge                                 # a real local SLURM for the job-script tests
+)
+if [[ "${TESSERA_WITH_BENCH_DEPS:-0}" == 1 ]]; then
+  packages+=(python3-dask python3-distributed python3-pandas)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install_deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install_deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  SUDO="sudo"
+fi
+echo "install_deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
