@@ -51,9 +51,11 @@ public:
   /// unpinned keys if they do not suffice). Does not remove them.
   [[nodiscard]] std::vector<std::string> choose_victims(std::uint64_t bytes_to_free) const;
 
+  /// Whether `key` is recorded.
   [[nodiscard]] bool contains(const std::string& key) const;
   /// Bytes recorded for `key`. Throws: StorageError naming the key if it is unknown.
   [[nodiscard]] std::uint64_t bytes_of(const std::string& key) const;
+  /// Whether `key` is recorded and pinned at least once.
   [[nodiscard]] bool is_pinned(const std::string& key) const;
   /// Bytes held by all keys.
   [[nodiscard]] std::uint64_t held() const;
@@ -61,13 +63,18 @@ public:
   [[nodiscard]] std::uint64_t pinned_bytes() const;
   /// Largest held() ever seen (since construction or reset_peak()).
   [[nodiscard]] std::uint64_t peak() const;
+  /// Restarts peak() from the current held().
   void reset_peak();
   /// Number of keys.
   [[nodiscard]] std::size_t size() const;
 
+  /// The memory limit in bytes the thresholds apply to (0: unlimited).
   [[nodiscard]] std::uint64_t limit() const;
+  /// Changes the memory limit (0: unlimited).
   void set_limit(std::uint64_t limit_bytes);
+  /// The thresholds in use.
   [[nodiscard]] MemoryThresholds thresholds() const;
+  /// Changes the thresholds.
   /// Throws: ConfigError if `thresholds` are invalid.
   void set_thresholds(MemoryThresholds thresholds);
 

@@ -96,7 +96,7 @@ TEST_CASE("spill directories are private, unique per rank and removed by the des
   CHECK(fs::is_empty(base.path()));
 }
 
-TEST_CASE("remove_all_registered removes live directories once; destructors cope") {
+TEST_CASE("remove_all_registered removes live directories once and destructors cope") {
   const tessera::SpillDirectory base(0);
   fs::path pa, pb;
   {
