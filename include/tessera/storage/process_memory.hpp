@@ -1,0 +1,30 @@
+#pragma once
+
+/// @file
+/// Memory use of this process and size of the node, from /proc (Linux).
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace tessera {
+
+/// Resident set size of this process now (VmRSS), in bytes; 0 if /proc is unreadable.
+std::uint64_t current_rss() noexcept;
+
+/// Peak resident set size of this process (VmHWM), in bytes; 0 if /proc is unreadable.
+std::uint64_t peak_rss() noexcept;
+
+/// Physical memory of the node (sysconf pages x page size), in bytes.
+std::uint64_t node_physical_memory() noexcept;
+
+/// Resets the peak RSS to the current RSS by writing "5" to /proc/self/clear_refs. Returns
+/// whether the kernel accepted it (it may be refused in containers); never throws.
+bool reset_peak_rss() noexcept;
+
+/// The value in bytes of a "<field>:  <n> kB" line of /proc/<pid>/status contents, or nullopt
+/// if the field is missing or malformed.
+std::optional<std::uint64_t> parse_proc_status_field(std::string_view contents,
+                                                     std::string_view field) noexcept;
+
+}  // namespace tessera

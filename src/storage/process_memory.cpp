@@ -1,0 +1,79 @@
+#include <tessera/storage/process_memory.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <charconv>
+
+namespace tessera {
+
+namespace {
+
+// /proc/self/status is small; read it with plain system calls into a stack buffer.
+std::optional<std::uint64_t> status_field(std::string_view field) noexcept {
+  const int fd = ::open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  char buf[8192];
+  std::size_t n = 0;
+  while (n < sizeof buf) {
+    const ssize_t r = ::read(fd, buf + n, sizeof buf - n);
+    if (r <= 0) break;
+    n += static_cast<std::size_t>(r);
+  }
+  ::close(fd);
+  return parse_proc_status_field(std::string_view(buf, n), field);
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> parse_proc_status_field(std::string_view contents,
+                                                     std::string_view field) noexcept {
+  std::size_t pos = 0;
+  while (pos < contents.size()) {
+    std::size_t end = contents.find('\n', pos);
+    if (end == std::string_view::npos) end = contents.size();
+    std::string_view line = contents.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.size() <= field.size() || line.substr(0, field.size()) != field ||
+        line[field.size()] != ':') {
+      continue;
+    }
+    line.remove_prefix(field.size() + 1);
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front()))) {
+      line.remove_prefix(1);
+    }
+    std::uint64_t value = 0;
+    auto [ptr, ec] = std::from_chars(line.data(), line.data() + line.size(), value);
+    if (ec != std::errc{} || ptr == line.data()) return std::nullopt;
+    std::string_view unit(ptr, static_cast<std::size_t>(line.data() + line.size() - ptr));
+    while (!unit.empty() && std::isspace(static_cast<unsigned char>(unit.front()))) {
+      unit.remove_prefix(1);
+    }
+    if (unit == "kB") return value * 1024;
+    if (unit.empty()) return value;
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::uint64_t current_rss() noexcept { return status_field("VmRSS").value_or(0); }
+
+std::uint64_t peak_rss() noexcept { return status_field("VmHWM").value_or(0); }
+
+std::uint64_t node_physical_memory() noexcept {
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page = ::sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return 0;
+  return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page);
+}
+
+bool reset_peak_rss() noexcept {
+  const int fd = ::open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool ok = ::write(fd, "5", 1) == 1;
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace tessera
