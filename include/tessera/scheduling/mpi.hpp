@@ -1,0 +1,107 @@
+#pragma once
+
+/// @file
+/// The distributed runtime: one program launched with `mpirun -n N` / `srun -n N`. Rank 0 runs
+/// the user's driver and schedules; ranks 1..N-1 are workers that execute tasks with several
+/// threads each, keep results where they were computed, and fetch missing inputs directly from
+/// the peer that holds them (never through rank 0). Only requested outputs travel to rank 0.
+///
+/// @code
+/// int main(int argc, char** argv) {
+///   return tessera::run_distributed(argc, argv, [](tessera::Runtime& rt) {
+///     auto total = build_graph();                         // on rank 0 only
+///     std::cout << tessera::compute(total) << "\n";       // runs on the workers
+///     return 0;
+///   });
+/// }
+/// @endcode
+///
+/// Tasks travel as (code reference, serialized callable and arguments): every rank must run
+/// the same executable, which the Runtime checks at start-up. With one rank the runtime falls
+/// back to the threaded scheduler.
+
+#include <tessera/scheduling/scheduler.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace tessera {
+
+struct RuntimeOptions {
+  /// Task threads per worker rank; 0: TESSERA_THREADS_PER_WORKER, else the cores in the
+  /// worker's CPU affinity mask.
+  unsigned threads_per_worker = 0;
+  /// How often a failed task is tried again before its error reaches compute(); default:
+  /// TESSERA_TASK_RETRIES, else 0.
+  std::optional<int> retries;
+  /// Per-worker memory limit ("2GB", "512MiB", "0.25" of the node); default:
+  /// TESSERA_MEMORY_LIMIT, SLURM's grant, the cgroup limit or physical memory.
+  std::optional<std::string> memory_limit;
+};
+
+/// Per-rank statistics, as reported by Runtime::stats().
+struct WorkerStats {
+  int rank = 0;
+  std::uint64_t tasks_run = 0;
+  std::uint64_t bytes_fetched = 0;  ///< inputs received from peers
+  std::uint64_t bytes_served = 0;   ///< results sent to peers or rank 0
+  std::uint64_t peak_rss = 0;       ///< from the OS (VmHWM)
+  std::uint64_t held_bytes = 0;     ///< results held in memory now
+  double busy_seconds = 0;
+};
+
+/// The distributed runtime of this process.
+///
+/// Collective: constructed and destroyed on every rank of the communicator.
+/// Thread safety: compute() on its scheduler from one driver thread at a time.
+class Runtime {
+public:
+  /// Initializes MPI (unless already initialized), checks that all ranks run the same binary,
+  /// and starts the messenger and, on workers, the task threads.
+  /// Throws: TransportError (different binaries, MPI failure, a second Runtime).
+  Runtime(int& argc, char**& argv, RuntimeOptions options = {});
+  /// Library mode: MPI is already initialized by the host code, which owns MPI_COMM_WORLD;
+  /// tessera works on a duplicate of the communicator whose Fortran handle is given
+  /// (MPI_Comm_c2f) and does not finalize MPI.
+  explicit Runtime(std::int64_t fortran_comm, RuntimeOptions options = {});
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  [[nodiscard]] int rank() const noexcept;
+  [[nodiscard]] int size() const noexcept;
+  [[nodiscard]] bool is_driver() const noexcept { return rank() == 0; }
+
+  /// The scheduler for compute() on rank 0 (the threaded scheduler when there is one rank).
+  /// Throws: ConfigError on a worker rank (compute is called by the driver only).
+  [[nodiscard]] std::shared_ptr<Scheduler> scheduler();
+
+  /// Workers: executes tasks until rank 0 calls shutdown(); returns the driver's exit code.
+  /// Throws: ConfigError on rank 0.
+  int serve();
+  /// Rank 0: tells the workers to stop, with the driver's exit code. Idempotent.
+  void shutdown(int exit_code = 0);
+
+  /// Statistics of every rank (rank 0 asks the workers). Rank 0 only; blocks.
+  [[nodiscard]] std::vector<WorkerStats> stats();
+
+  /// The live runtime of this process, or nullptr.
+  [[nodiscard]] static Runtime* current() noexcept;
+
+  class Impl;
+
+private:
+  std::shared_ptr<Impl> m_impl;
+};
+
+/// Runs `driver` on rank 0 while ranks 1..N-1 serve tasks, then shuts everything down; returns
+/// the driver's exit code on every rank (use it as main's return value). While the driver runs,
+/// the MPI scheduler is the default scheduler ("mpi" also works with make_scheduler).
+/// An exception escaping the driver is printed and gives exit code 1 on every rank.
+int run_distributed(int argc, char** argv, const std::function<int(Runtime&)>& driver,
+                    RuntimeOptions options = {});
+
+}  // namespace tessera

@@ -1,0 +1,603 @@
+// The distributed runtime: rank 0's scheduler (MpiScheduler), the Runtime object every rank
+// builds, and run_distributed.
+#include <tessera/scheduling/mpi.hpp>
+
+#include "scheduling/mpi/data_plane.hpp"
+#include "scheduling/mpi/worker.hpp"
+
+#include <tessera/core/config.hpp>
+#include <tessera/scheduling/threads.hpp>
+#include <tessera/storage/process_memory.hpp>
+#include <tessera/transport/environment.hpp>
+#include <tessera/transport/messenger.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <queue>
+#include <unordered_map>
+
+namespace tessera {
+
+using detail::mpi::DataId;
+namespace proto = detail::mpi;
+
+namespace {
+Runtime* g_current = nullptr;
+}
+
+/// State shared by the Runtime and the objects that outlive a compute (persisted results).
+class Runtime::Impl : public std::enable_shared_from_this<Runtime::Impl> {
+public:
+  Impl(std::unique_ptr<Environment> env, RuntimeOptions options);
+  ~Impl();
+
+  std::unique_ptr<Environment> env;
+  RuntimeOptions options;
+  int rank = 0, size = 1;
+  int retries = 0;
+  std::unique_ptr<Messenger> messenger;
+  // rank 0
+  std::unique_ptr<proto::DataPlane> data;
+  std::mutex arrival_mutex;
+  std::condition_variable arrival_cv;
+  std::unordered_map<DataId, bool> arrived;  // id -> ok
+  std::vector<unsigned> worker_threads;      // per rank (index 0 unused)
+  DataId next_id = 1;
+  std::mutex compute_mutex;  // one compute at a time
+  std::shared_ptr<Scheduler> scheduler;
+  bool shut_down = false;
+  // workers
+  std::unique_ptr<proto::Worker> worker;
+
+  void send_ids(int dest, int tag, const std::vector<DataId>& ids) {
+    std::vector<std::byte> msg;
+    ByteWriter w(msg);
+    w.pod<std::uint32_t>(static_cast<std::uint32_t>(ids.size()));
+    for (auto id : ids) w.pod<DataId>(id);
+    messenger->send(dest, tag, std::move(msg));
+  }
+
+  /// Brings results to rank 0. Blocks. Throws: TransportError when one cannot be had.
+  std::vector<Value> gather(const std::vector<std::pair<DataId, int>>& wanted);
+};
+
+namespace {
+
+/// A persisted result that stays on the worker that computed it.
+class MpiResultRef final : public detail::ResultRef {
+public:
+  MpiResultRef(std::weak_ptr<Runtime::Impl> rt, DataId id, int rank, std::uint64_t nbytes)
+      : m_rt(std::move(rt)), m_id(id), m_rank(rank), m_nbytes(nbytes) {}
+  ~MpiResultRef() override {
+    // The last handle is gone: free the result on its worker.
+    if (auto rt = m_rt.lock(); rt && !rt->shut_down && rt->messenger) {
+      try {
+        if (m_rank == 0) rt->data->erase(m_id);
+        else rt->send_ids(m_rank, proto::tag_release, {m_id});
+      } catch (...) {
+      }
+    }
+  }
+  [[nodiscard]] Value fetch() const override {
+    auto rt = m_rt.lock();
+    if (!rt) TESSERA_THROW(TransportError, "a persisted result outlived its tessera::Runtime");
+    return rt->gather({{m_id, m_rank}}).front();
+  }
+  [[nodiscard]] const void* owner() const noexcept override { return m_rt.lock().get(); }
+  DataId id() const noexcept { return m_id; }
+  int rank() const noexcept { return m_rank; }
+  std::uint64_t nbytes() const noexcept { return m_nbytes; }
+
+private:
+  std::weak_ptr<Runtime::Impl> m_rt;
+  DataId m_id;
+  int m_rank;
+  std::uint64_t m_nbytes;
+};
+
+/// Rank 0's scheduler: places ready tasks on workers (inputs' location first, then load),
+/// ships them in batches, tracks who holds what, frees results nobody needs, and gathers the
+/// requested outputs.
+class MpiScheduler final : public Scheduler {
+public:
+  explicit MpiScheduler(std::shared_ptr<Runtime::Impl> rt) : m_rt(std::move(rt)) {}
+  [[nodiscard]] std::string name() const override { return "mpi"; }
+
+  std::vector<Value> run(const ExecGraph& g, RunContext& ctx) override {
+    auto outcome = execute(g, ctx);
+    std::vector<std::pair<DataId, int>> wanted;
+    for (auto o : g.outputs) wanted.emplace_back(outcome.ids[o], outcome.holders[o].front());
+    std::vector<Value> values;
+    try {
+      values = m_rt->gather(wanted);
+    } catch (...) {
+      release_all(outcome, g);
+      throw;
+    }
+    release_all(outcome, g);
+    return values;
+  }
+
+  std::vector<detail::NodePtr> persist(const ExecGraph& g, RunContext& ctx) override {
+    auto outcome = execute(g, ctx);
+    std::vector<detail::NodePtr> out;
+    std::vector<bool> keep(g.size(), false);
+    for (auto o : g.outputs) {
+      keep[o] = true;
+      const auto* src = g.nodes[o];
+      auto node = std::make_shared<detail::TaskNode>();
+      node->key = src->key;
+      node->hash = src->hash;
+      node->name_length = src->name_length;
+      if (outcome.borrowed[o]) {
+        node->ref = src->ref;  // already persisted before this run
+      } else {
+        const int holder = outcome.holders[o].front();
+        node->ref = std::make_shared<MpiResultRef>(m_rt, outcome.ids[o], holder, outcome.nbytes[o]);
+        // Copies on other ranks are not needed: keep only the first holder's.
+        outcome.holders[o].erase(outcome.holders[o].begin());
+      }
+      out.push_back(std::move(node));
+    }
+    release_all(outcome, g);
+    return out;
+  }
+
+private:
+  struct Outcome {
+    std::vector<DataId> ids;
+    std::vector<std::vector<int>> holders;
+    std::vector<std::uint64_t> nbytes;
+    std::vector<bool> borrowed;  // result owned by an earlier persist: never released here
+    std::vector<bool> released;
+  };
+
+  void release_all(Outcome& oc, const ExecGraph& g) {
+    std::unordered_map<int, std::vector<DataId>> batches;
+    for (std::uint32_t i = 0; i < g.size(); ++i) {
+      if (oc.borrowed[i] || oc.released[i]) continue;
+      for (int r : oc.holders[i]) batches[r].push_back(oc.ids[i]);
+      oc.released[i] = true;
+    }
+    for (auto& [r, ids] : batches) {
+      if (r == 0) m_rt->data->erase(ids);
+      else m_rt->send_ids(r, proto::tag_release, ids);
+    }
+  }
+
+  Outcome execute(const ExecGraph& g, RunContext& ctx) {
+    std::lock_guard one_at_a_time(m_rt->compute_mutex);
+    auto& rt = *m_rt;
+    const auto n = static_cast<std::uint32_t>(g.size());
+    const int workers = rt.size - 1;
+    Outcome oc;
+    oc.ids.resize(n);
+    oc.holders.resize(n);
+    oc.nbytes.assign(n, 0);
+    oc.borrowed.assign(n, false);
+    oc.released.assign(n, false);
+    std::vector<std::uint32_t> pending(n), consumers(g.consumers.begin(), g.consumers.end());
+    std::vector<int> attempts(n, 0);
+    std::vector<bool> is_output(n, false);
+    for (auto o : g.outputs) is_output[o] = true;
+    std::unordered_map<DataId, std::uint32_t> index_of_id;
+    std::priority_queue<std::uint32_t, std::vector<std::uint32_t>, std::greater<>> ready;
+    std::vector<std::int64_t> in_flight(static_cast<std::size_t>(rt.size), 0);
+    std::size_t done = 0, to_run = 0;
+    std::unordered_map<int, std::vector<DataId>> releases;
+    std::optional<TaskError> failure;
+    double avg_task_seconds = 1.0;  // unknown yet: assume long tasks (no prefetch)
+    std::uint64_t timed_tasks = 0;
+
+    auto finish_node = [&](std::uint32_t i) {
+      ++done;
+      for (auto d : g.dependents_of(i)) {
+        if (--pending[d] == 0) ready.push(d);
+      }
+    };
+    auto consume_inputs = [&](std::uint32_t i) {
+      for (auto j : g.inputs_of(i)) {
+        if (--consumers[j] == 0 && !is_output[j] && !oc.borrowed[j] && !oc.released[j]) {
+          for (int r : oc.holders[j]) releases[r].push_back(oc.ids[j]);
+          oc.released[j] = true;
+        }
+      }
+    };
+
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const auto* node = g.nodes[i];
+      pending[i] = static_cast<std::uint32_t>(g.inputs_of(i).size());
+      if (node->is_computed()) {
+        auto* ref = dynamic_cast<const MpiResultRef*>(node->ref.get());
+        if (ref && ref->owner() == m_rt.get()) {
+          oc.ids[i] = ref->id();
+          oc.holders[i] = {ref->rank()};
+          oc.nbytes[i] = ref->nbytes();
+          oc.borrowed[i] = true;
+        } else {
+          // A literal or a locally known result: rank 0 serves it to the workers.
+          oc.ids[i] = rt.next_id++;
+          Value v = detail::known_result(*node);
+          oc.nbytes[i] = v.nbytes();
+          rt.data->put(oc.ids[i], std::move(v));
+          oc.holders[i] = {0};
+        }
+      } else {
+        oc.ids[i] = rt.next_id++;
+        ++to_run;
+      }
+      index_of_id[oc.ids[i]] = i;
+    }
+    ctx.run_start(to_run, "mpi");
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (g.nodes[i]->is_computed()) finish_node(i);
+      // Tasks whose inputs were all known were pushed by finish_node already.
+      else if (g.inputs_of(i).empty()) ready.push(i);
+    }
+
+    std::vector<std::vector<std::byte>> batch(static_cast<std::size_t>(rt.size));
+    std::vector<std::uint32_t> batch_count(static_cast<std::size_t>(rt.size), 0);
+    std::vector<std::byte> state;
+    int round_robin = 0;
+    std::vector<std::uint64_t> local_bytes(static_cast<std::size_t>(rt.size), 0);
+
+    auto capacity = [&](int w) -> std::int64_t {
+      const auto threads = static_cast<std::int64_t>(rt.worker_threads[static_cast<std::size_t>(w)]);
+      // Short tasks: keep a queue on each worker so it never waits for the scheduler.
+      return avg_task_seconds < 0.002 ? threads + 256 : threads;
+    };
+
+    auto place = [&](std::uint32_t i) -> int {
+      std::fill(local_bytes.begin(), local_bytes.end(), 0);
+      for (auto j : g.inputs_of(i)) {
+        for (int r : oc.holders[j]) local_bytes[static_cast<std::size_t>(r)] += oc.nbytes[j] + 1;
+      }
+      int best = -1;
+      for (int w = 1; w <= workers; ++w) {
+        if (in_flight[static_cast<std::size_t>(w)] >= capacity(w)) continue;
+        if (best < 0 || local_bytes[static_cast<std::size_t>(w)] > local_bytes[static_cast<std::size_t>(best)] ||
+            (local_bytes[static_cast<std::size_t>(w)] == local_bytes[static_cast<std::size_t>(best)] &&
+             in_flight[static_cast<std::size_t>(w)] < in_flight[static_cast<std::size_t>(best)])) {
+          best = w;
+        }
+      }
+      if (best < 0) return -1;
+      // Among equally good workers without inputs, rotate so independent tasks spread out.
+      if (local_bytes[static_cast<std::size_t>(best)] == 0) {
+        for (int k = 0; k < workers; ++k) {
+          const int w = 1 + (round_robin + k) % workers;
+          if (in_flight[static_cast<std::size_t>(w)] <= in_flight[static_cast<std::size_t>(best)] &&
+              in_flight[static_cast<std::size_t>(w)] < capacity(w)) {
+            best = w;
+            break;
+          }
+        }
+        round_robin = (round_robin + 1) % workers;
+      }
+      return best;
+    };
+
+    auto assign = [&]() {
+      while (!ready.empty() && !failure) {
+        const std::uint32_t i = ready.top();
+        const int w = place(i);
+        if (w < 0) break;
+        ready.pop();
+        const auto& node = *g.nodes[i];
+        auto& b = batch[static_cast<std::size_t>(w)];
+        ByteWriter bw(b);
+        bw.pod<DataId>(oc.ids[i]);
+        proto::put_string(bw, node.key);
+        bw.pod<CodeRef>(code_ref(reinterpret_cast<const void*>(node.body->remote_entry())));
+        state.clear();
+        ByteWriter sw(state);
+        try {
+          node.body->encode_state(sw);
+        } catch (const std::exception& e) {
+          failure.emplace(node.key, 0, detail::current_exception_type(), e.what());
+          b.clear();
+          batch_count[static_cast<std::size_t>(w)] = 0;
+          break;
+        }
+        bw.pod<std::uint32_t>(static_cast<std::uint32_t>(state.size()));
+        bw.write(state.data(), state.size());
+        const auto ins = g.inputs_of(i);
+        bw.pod<std::uint32_t>(static_cast<std::uint32_t>(ins.size()));
+        for (auto j : ins) {
+          bw.pod<DataId>(oc.ids[j]);
+          const auto& hs = oc.holders[j];
+          const bool local = std::find(hs.begin(), hs.end(), w) != hs.end();
+          bw.pod<std::int32_t>(local ? w : hs.front());
+        }
+        // The worker will hold copies of its inputs once it ran the task.
+        for (auto j : ins) {
+          auto& hs = oc.holders[j];
+          if (std::find(hs.begin(), hs.end(), w) == hs.end()) hs.push_back(w);
+        }
+        ++batch_count[static_cast<std::size_t>(w)];
+        ++in_flight[static_cast<std::size_t>(w)];
+      }
+      for (int w = 1; w <= workers; ++w) {
+        auto& b = batch[static_cast<std::size_t>(w)];
+        if (batch_count[static_cast<std::size_t>(w)] == 0) continue;
+        std::vector<std::byte> msg;
+        msg.reserve(b.size() + 4);
+        ByteWriter mw(msg);
+        mw.pod<std::uint32_t>(batch_count[static_cast<std::size_t>(w)]);
+        mw.write(b.data(), b.size());
+        rt.messenger->send(w, proto::tag_run, std::move(msg));
+        b.clear();
+        batch_count[static_cast<std::size_t>(w)] = 0;
+      }
+    };
+
+    auto flush_releases = [&]() {
+      for (auto& [r, ids] : releases) {
+        if (ids.empty()) continue;
+        if (r == 0) rt.data->erase(ids);
+        else rt.send_ids(r, proto::tag_release, ids);
+        ids.clear();
+      }
+    };
+
+    std::int64_t total_in_flight = 0;
+    assign();
+    for (int w = 1; w <= workers; ++w) total_in_flight += in_flight[static_cast<std::size_t>(w)];
+    while (done < n && !(failure && total_in_flight == 0)) {
+      if (total_in_flight == 0 && ready.empty()) {
+        TESSERA_THROW(GraphError, "the MPI scheduler has nothing to run but ", n - done,
+                      " tasks are unfinished (internal error)");
+      }
+      auto msg = rt.messenger->receive_for(proto::tag_done, std::chrono::milliseconds(200));
+      if (!msg) continue;  // the messenger's heartbeat monitor ends the job if a rank is lost
+      ByteReader r(msg->bytes);
+      const auto count = r.pod<std::uint32_t>();
+      for (std::uint32_t k = 0; k < count; ++k) {
+        const auto id = r.pod<DataId>();
+        const bool ok = r.pod<std::uint8_t>() != 0;
+        const auto nbytes = r.pod<std::uint64_t>();
+        const double start = r.pod<double>();
+        const double stop = r.pod<double>();
+        const auto thread = r.pod<std::int32_t>();
+        std::string type, message;
+        if (!ok) {
+          type = proto::get_string(r);
+          message = proto::get_string(r);
+        }
+        const auto found = index_of_id.find(id);
+        if (found == index_of_id.end()) {
+          // A completion from an earlier computation that ended with an error: ignore.
+          --in_flight[static_cast<std::size_t>(msg->source)];
+          std::fprintf(stderr, "tessera: stale completion of result %llu from rank %d\n",
+                       static_cast<unsigned long long>(id), msg->source);
+          continue;
+        }
+        const std::uint32_t i = found->second;
+        --in_flight[static_cast<std::size_t>(msg->source)];
+        const auto& node = *g.nodes[i];
+        if (ctx.observed()) {
+          ctx.task_done(TaskEvent{node.key, node.name(), msg->source, thread, start, stop, 0, nbytes, !ok});
+        }
+        if (!ok) {
+          if (attempts[i]++ < rt.retries && !failure) {
+            ready.push(i);  // try again, possibly elsewhere
+            continue;
+          }
+          if (!failure) failure.emplace(node.key, msg->source, type, message);
+          continue;
+        }
+        avg_task_seconds = (avg_task_seconds * static_cast<double>(timed_tasks) + (stop - start)) /
+                           static_cast<double>(timed_tasks + 1);
+        timed_tasks = std::min<std::uint64_t>(timed_tasks + 1, 1000);
+        oc.nbytes[i] = nbytes;
+        auto& hs = oc.holders[i];
+        hs.erase(std::remove(hs.begin(), hs.end(), msg->source), hs.end());
+        hs.insert(hs.begin(), msg->source);
+        consume_inputs(i);
+        finish_node(i);
+      }
+      flush_releases();
+      assign();
+      total_in_flight = 0;
+      for (int w = 1; w <= workers; ++w) total_in_flight += in_flight[static_cast<std::size_t>(w)];
+    }
+    flush_releases();
+    if (failure) {
+      ctx.run_end(false);
+      release_all(oc, g);
+      throw *failure;
+    }
+    ctx.run_end(true);
+    return oc;
+  }
+
+  std::shared_ptr<Runtime::Impl> m_rt;
+};
+
+unsigned default_threads(const RuntimeOptions& o) {
+  if (o.threads_per_worker) return o.threads_per_worker;
+  const auto env = static_cast<unsigned>(env_int("TESSERA_THREADS_PER_WORKER", 0, 0));
+  return env ? env : available_cores();
+}
+
+}  // namespace
+
+std::vector<Value> Runtime::Impl::gather(const std::vector<std::pair<DataId, int>>& wanted) {
+  std::unordered_map<int, std::vector<DataId>> by_rank;
+  for (auto [id, r] : wanted) {
+    if (r != 0) by_rank[r].push_back(id);
+  }
+  {
+    std::lock_guard lock(arrival_mutex);
+    for (auto& [r, ids] : by_rank) {
+      for (auto id : ids) arrived.erase(id);
+    }
+  }
+  for (auto& [r, ids] : by_rank) send_ids(r, proto::tag_gather, ids);
+  std::vector<Value> out;
+  out.reserve(wanted.size());
+  for (auto [id, r] : wanted) {
+    if (r != 0) {
+      std::unique_lock lock(arrival_mutex);
+      while (!arrived.count(id)) {
+        if (arrival_cv.wait_for(lock, std::chrono::seconds(1)) == std::cv_status::timeout) {
+          // keep waiting: a lost rank ends the job through the heartbeat monitor
+        }
+      }
+      const bool ok = arrived[id];
+      arrived.erase(id);
+      if (!ok) TESSERA_THROW(TransportError, "result ", id, " could not be gathered from rank ", r);
+    }
+    Value v = data->get(id);
+    if (r != 0) data->erase(id);
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+Runtime::Impl::Impl(std::unique_ptr<Environment> e, RuntimeOptions o)
+    : env(std::move(e)), options(std::move(o)) {
+  const Comm world = env->world();
+  rank = world.rank();
+  size = world.size();
+  check_same_binary(world);
+  retries = options.retries ? *options.retries : static_cast<int>(env_int("TESSERA_TASK_RETRIES", 0, 0));
+  const unsigned my_threads = default_threads(options);
+  const auto all_threads = world.all_gather(my_threads);
+  worker_threads.assign(all_threads.begin(), all_threads.end());
+  if (size == 1) return;
+  messenger = std::make_unique<Messenger>(world);
+  if (rank == 0) {
+    data = std::make_unique<proto::DataPlane>(*messenger, [this](DataId id, bool ok, int) {
+      std::lock_guard lock(arrival_mutex);
+      arrived[id] = ok;
+      arrival_cv.notify_all();
+    });
+    messenger->on_rank_lost([this](int r, double silent) {
+      char buf[200];
+      std::snprintf(buf, sizeof buf,
+                    "tessera: worker rank %d stopped answering for %.1f s; ending the job", r, silent);
+      env->abort(buf, 1);
+    });
+  } else {
+    worker = std::make_unique<proto::Worker>(*messenger, my_threads);
+  }
+}
+
+Runtime::Impl::~Impl() = default;
+
+Runtime::Runtime(int& argc, char**& argv, RuntimeOptions options) {
+  if (g_current) TESSERA_THROW(ConfigError, "a tessera::Runtime already exists in this process");
+  auto env = std::make_unique<Environment>(argc, argv);
+  m_impl = std::make_shared<Impl>(std::move(env), std::move(options));
+  g_current = this;
+}
+
+Runtime::Runtime(std::int64_t fortran_comm, RuntimeOptions options) {
+  if (g_current) TESSERA_THROW(ConfigError, "a tessera::Runtime already exists in this process");
+  auto env = std::make_unique<Environment>(ExternalComm{fortran_comm});
+  m_impl = std::make_shared<Impl>(std::move(env), std::move(options));
+  g_current = this;
+}
+
+Runtime::~Runtime() {
+  try {
+    if (m_impl->rank == 0 && !m_impl->shut_down) shutdown(0);
+    m_impl->shut_down = true;
+    m_impl->scheduler.reset();
+    if (m_impl->messenger) m_impl->messenger->shutdown();
+    m_impl->worker.reset();
+    m_impl->data.reset();
+    if (m_impl->messenger) {
+      m_impl->env->world().barrier();
+      m_impl->messenger.reset();
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tessera: rank %d: error while shutting down the runtime: %s\n",
+                 m_impl->rank, e.what());
+  }
+  g_current = nullptr;
+}
+
+int Runtime::rank() const noexcept { return m_impl->rank; }
+int Runtime::size() const noexcept { return m_impl->size; }
+Runtime* Runtime::current() noexcept { return g_current; }
+
+std::shared_ptr<Scheduler> Runtime::scheduler() {
+  if (m_impl->rank != 0) {
+    TESSERA_THROW(ConfigError, "compute() was called on worker rank ", m_impl->rank,
+                  ": only rank 0 runs the driver and schedules");
+  }
+  if (!m_impl->scheduler) {
+    if (m_impl->size == 1) {
+      m_impl->scheduler = std::make_shared<ThreadScheduler>(
+          ThreadScheduler::Options{m_impl->worker_threads.at(0)});
+    } else {
+      m_impl->scheduler = std::make_shared<MpiScheduler>(m_impl);
+    }
+  }
+  return m_impl->scheduler;
+}
+
+int Runtime::serve() {
+  if (m_impl->rank == 0) TESSERA_THROW(ConfigError, "serve() is for worker ranks; rank 0 runs the driver");
+  if (!m_impl->worker) return 0;
+  return m_impl->worker->serve();
+}
+
+void Runtime::shutdown(int exit_code) {
+  if (m_impl->rank != 0 || m_impl->shut_down) return;
+  m_impl->shut_down = true;
+  for (int r = 1; r < m_impl->size; ++r) {
+    std::vector<std::byte> msg;
+    ByteWriter w(msg);
+    w.pod<std::int32_t>(exit_code);
+    m_impl->messenger->send(r, proto::tag_shutdown, std::move(msg));
+  }
+}
+
+std::vector<WorkerStats> Runtime::stats() {
+  if (m_impl->rank != 0) TESSERA_THROW(ConfigError, "stats() is called on rank 0");
+  std::vector<WorkerStats> out(static_cast<std::size_t>(m_impl->size));
+  out[0].rank = 0;
+  out[0].peak_rss = peak_rss();
+  if (m_impl->data) out[0].held_bytes = m_impl->data->held_bytes();
+  for (int r = 1; r < m_impl->size; ++r) m_impl->messenger->send(r, proto::tag_stats_request, std::vector<std::byte>{});
+  for (int k = 1; k < m_impl->size; ++k) {
+    auto msg = m_impl->messenger->receive(proto::tag_stats_reply);
+    ByteReader rd(msg.bytes);
+    auto& s = out[static_cast<std::size_t>(msg.source)];
+    s.rank = msg.source;
+    s.tasks_run = rd.pod<std::uint64_t>();
+    s.bytes_fetched = rd.pod<std::uint64_t>();
+    s.bytes_served = rd.pod<std::uint64_t>();
+    s.peak_rss = rd.pod<std::uint64_t>();
+    s.held_bytes = rd.pod<std::uint64_t>();
+    s.busy_seconds = rd.pod<double>();
+  }
+  return out;
+}
+
+int run_distributed(int argc, char** argv, const std::function<int(Runtime&)>& driver,
+                    RuntimeOptions options) {
+  Runtime rt(argc, argv, std::move(options));
+  if (rt.rank() != 0) return rt.serve();
+  int code = 1;
+  auto sched = rt.scheduler();
+  set_default_scheduler(sched);
+  register_scheduler("mpi", [sched](unsigned) { return sched; });
+  register_scheduler("distributed", [sched](unsigned) { return sched; });
+  try {
+    code = driver(rt);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tessera: the driver on rank 0 failed: %s\n", e.what());
+    code = 1;
+  }
+  set_default_scheduler(nullptr);
+  rt.shutdown(code);
+  return code;
+}
+
+}  // namespace tessera

@@ -1,0 +1,217 @@
+#include "scheduling/mpi/worker.hpp"
+
+#include <tessera/core/error.hpp>
+#include <tessera/graph/task.hpp>
+#include <tessera/storage/process_memory.hpp>
+
+namespace tessera::detail::mpi {
+
+Worker::Worker(Messenger& messenger, unsigned threads)
+    : m_messenger(messenger),
+      m_data(messenger, [this](DataId id, bool ok, int from) { on_arrival(id, ok, from); }),
+      m_num_threads(threads == 0 ? 1 : threads) {
+  m_messenger.on(tag_run, [this](int, std::vector<std::byte>&& b) { on_run(std::move(b)); });
+  m_messenger.on(tag_release, [this](int, std::vector<std::byte>&& b) {
+    ByteReader r(b);
+    const auto n = r.pod<std::uint32_t>();
+    std::vector<DataId> ids(n);
+    for (auto& id : ids) id = r.pod<DataId>();
+    m_data.erase(ids);
+  });
+  m_messenger.on(tag_gather, [this](int source, std::vector<std::byte>&& b) {
+    ByteReader r(b);
+    const auto n = r.pod<std::uint32_t>();
+    std::vector<DataId> ids(n);
+    for (auto& id : ids) id = r.pod<DataId>();
+    m_data.serve(source, ids);
+  });
+  m_messenger.on(tag_stats_request, [this](int source, std::vector<std::byte>&&) {
+    std::vector<std::byte> out;
+    ByteWriter w(out);
+    w.pod<std::uint64_t>(m_tasks_run.load());
+    w.pod<std::uint64_t>(m_data.bytes_fetched());
+    w.pod<std::uint64_t>(m_data.bytes_served());
+    w.pod<std::uint64_t>(peak_rss());
+    w.pod<std::uint64_t>(m_data.held_bytes());
+    w.pod<double>(static_cast<double>(m_busy_ns.load()) * 1e-9);
+    m_messenger.send(source, tag_stats_reply, std::move(out));
+  });
+  m_messenger.on(tag_shutdown, [this](int, std::vector<std::byte>&& b) {
+    ByteReader r(b);
+    const int code = r.pod<std::int32_t>();
+    std::lock_guard lock(m_done_mutex);
+    m_exit_code = code;
+    m_shutdown = true;
+    m_done_cv.notify_all();
+  });
+  m_threads.reserve(m_num_threads);
+  for (unsigned i = 0; i < m_num_threads; ++i) m_threads.emplace_back([this, i] { thread_main(i); });
+}
+
+Worker::~Worker() {
+  {
+    std::lock_guard lock(m_ready_mutex);
+    m_stopping = true;
+  }
+  m_ready_cv.notify_all();
+  for (auto& t : m_threads) t.join();
+}
+
+double Worker::now() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_t0).count();
+}
+
+void Worker::on_run(std::vector<std::byte>&& bytes) {
+  ByteReader r(bytes);
+  const auto n = r.pod<std::uint32_t>();
+  std::unordered_map<int, std::vector<DataId>> to_fetch;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    auto t = std::make_shared<Task>();
+    t->id = r.pod<DataId>();
+    t->key = get_string(r);
+    t->entry = r.pod<CodeRef>();
+    const auto state_len = r.pod<std::uint32_t>();
+    auto state = r.take(state_len);
+    t->state.assign(state.begin(), state.end());
+    const auto k = r.pod<std::uint32_t>();
+    t->inputs.resize(k);
+    for (std::uint32_t j = 0; j < k; ++j) {
+      const auto id = r.pod<DataId>();
+      const auto holder = r.pod<std::int32_t>();
+      t->inputs[j] = id;
+      if (!m_data.has(id)) {
+        auto& waiters = m_waiting[id];
+        if (waiters.empty() || waiters.back() != t) {
+          if (waiters.empty()) to_fetch[holder].push_back(id);
+          waiters.push_back(t);
+          ++t->missing;
+        }
+      }
+    }
+    if (t->missing == 0) make_ready(std::move(t));
+  }
+  for (auto& [holder, ids] : to_fetch) m_data.request(holder, ids);
+}
+
+void Worker::on_arrival(DataId id, bool ok, int from) {
+  auto it = m_waiting.find(id);
+  if (it == m_waiting.end()) return;
+  auto waiters = std::move(it->second);
+  m_waiting.erase(it);
+  for (auto& t : waiters) {
+    if (!ok) {
+      fail_task(*t, "tessera::TransportError",
+                "input " + std::to_string(id) + " could not be fetched from rank " + std::to_string(from));
+      continue;
+    }
+    if (--t->missing == 0) make_ready(t);
+  }
+}
+
+void Worker::make_ready(std::shared_ptr<Task> t) {
+  {
+    std::lock_guard lock(m_ready_mutex);
+    m_ready.push_back(std::move(t));
+  }
+  m_ready_cv.notify_one();
+}
+
+void Worker::thread_main(unsigned index) {
+  while (true) {
+    std::shared_ptr<Task> t;
+    {
+      std::unique_lock lock(m_ready_mutex);
+      m_ready_cv.wait(lock, [&] { return m_stopping || !m_ready.empty(); });
+      if (m_ready.empty()) return;
+      t = std::move(m_ready.front());
+      m_ready.pop_front();
+    }
+    execute(*t, index);
+  }
+}
+
+void Worker::execute(const Task& t, unsigned index) {
+  Completion c;
+  c.id = t.id;
+  c.thread = static_cast<std::int32_t>(index);
+  c.start = now();
+  try {
+    std::vector<Value> inputs;
+    inputs.reserve(t.inputs.size());
+    for (auto id : t.inputs) {
+      Value v = m_data.get(id);
+      if (v.empty()) {
+        TESSERA_THROW(TransportError, "input ", id, " of task '", t.key, "' is missing on rank ",
+                      m_messenger.rank());
+      }
+      inputs.push_back(std::move(v));
+    }
+    const auto entry = reinterpret_cast<RemoteEntry>(const_cast<void*>(resolve_code_ref(t.entry)));
+    ByteReader state(t.state);
+    Value result = entry(state, inputs);
+    inputs.clear();
+    c.nbytes = result.nbytes();
+    m_data.put(t.id, std::move(result));
+  } catch (const std::exception& e) {
+    c.ok = false;
+    c.type = current_exception_type();
+    c.message = e.what();
+  } catch (...) {
+    c.ok = false;
+    c.type = current_exception_type();
+    c.message = "non-standard exception";
+  }
+  c.stop = now();
+  m_busy_ns += static_cast<std::int64_t>((c.stop - c.start) * 1e9);
+  ++m_tasks_run;
+  complete(std::move(c));
+}
+
+void Worker::fail_task(const Task& t, const std::string& type, const std::string& message) {
+  Completion c;
+  c.id = t.id;
+  c.ok = false;
+  c.type = type;
+  c.message = message;
+  c.start = c.stop = now();
+  complete(std::move(c));
+}
+
+void Worker::complete(Completion c) {
+  std::lock_guard lock(m_done_mutex);
+  m_done.push_back(std::move(c));
+  if (m_done.size() == 1) m_done_cv.notify_one();
+}
+
+int Worker::serve() {
+  std::unique_lock lock(m_done_mutex);
+  while (true) {
+    m_done_cv.wait(lock, [&] { return m_shutdown || !m_done.empty(); });
+    if (!m_done.empty()) {
+      std::vector<Completion> batch;
+      batch.swap(m_done);
+      lock.unlock();
+      std::vector<std::byte> msg;
+      ByteWriter w(msg);
+      w.pod<std::uint32_t>(static_cast<std::uint32_t>(batch.size()));
+      for (const auto& c : batch) {
+        w.pod<DataId>(c.id);
+        w.pod<std::uint8_t>(c.ok ? 1 : 0);
+        w.pod<std::uint64_t>(c.nbytes);
+        w.pod<double>(c.start);
+        w.pod<double>(c.stop);
+        w.pod<std::int32_t>(c.thread);
+        if (!c.ok) {
+          put_string(w, c.type);
+          put_string(w, c.message);
+        }
+      }
+      m_messenger.send(0, tag_done, std::move(msg));
+      lock.lock();
+      continue;
+    }
+    if (m_shutdown) return m_exit_code;
+  }
+}
+
+}  // namespace tessera::detail::mpi
