@@ -31,8 +31,7 @@ struct BufferPool::State {
   static void* os_allocate(std::size_t bytes) {
     void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
-    // Transparent huge pages make the first touch of a fresh block several times cheaper.
-    (void)::madvise(p, bytes, MADV_HUGEPAGE);
+    // No MADV_HUGEPAGE: measured on our VMs, huge-page first touch was slower (compaction).
     return p;
   }
   static void os_free(void* p, std::size_t bytes) noexcept { (void)::munmap(p, bytes); }

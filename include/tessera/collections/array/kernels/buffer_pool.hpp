@@ -21,7 +21,7 @@ struct BufferPoolStats {
   std::uint64_t capacity_bytes = 0;  ///< cap on retained_bytes
 };
 
-/// Recycles large, 64-byte aligned (2 MiB aligned where possible) memory blocks.
+/// Recycles large, page-aligned (small requests: 64-byte aligned) memory blocks.
 ///
 /// Thread safety: every member is thread safe.
 class BufferPool {
