@@ -134,15 +134,24 @@ struct CountR {
 // Sum of a float64 block of at most 1024: 16 independent accumulators written out so that the
 // SLP vectorizer packs them into vector registers (memory-bandwidth bound on large arrays).
 inline double sum_block(const double* p, std::int64_t n) {
-  double r[16] = {};
+  // GCC vector extension: 8 independent 2-lane chains stay in registers (SSE2 baseline).
+  using V2 = double __attribute__((vector_size(16)));
+  V2 r0 = {0, 0}, r1 = r0, r2 = r0, r3 = r0, r4 = r0, r5 = r0, r6 = r0, r7 = r0;
   std::int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    for (int j = 0; j < 16; ++j) r[j] += p[i + j];
+    V2 v[8];
+    std::memcpy(v, p + i, sizeof v);
+    r0 += v[0];
+    r1 += v[1];
+    r2 += v[2];
+    r3 += v[3];
+    r4 += v[4];
+    r5 += v[5];
+    r6 += v[6];
+    r7 += v[7];
   }
-  for (int w = 8; w >= 1; w /= 2) {
-    for (int j = 0; j < w; ++j) r[j] += r[j + w];
-  }
-  double a = r[0];
+  const V2 t = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7));
+  double a = t[0] + t[1];
   for (; i < n; ++i) a += p[i];
   return a;
 }
@@ -173,7 +182,11 @@ typename R::Acc reduce_run(const T* p, std::int64_t n) {
   }
   std::int64_t half = n / 2;
   half -= half % 8;
-  return R::join(reduce_run<R>(p, half), reduce_run<R>(p + half, n - half));
+  // Two statements: argument evaluation order is unspecified, and walking memory backwards
+  // block by block defeats the hardware prefetcher (measured 3x slower).
+  const Acc lo = reduce_run<R>(p, half);
+  const Acc hi = reduce_run<R>(p + half, n - half);
+  return R::join(lo, hi);
 }
 
 template <template <class> class RT, class T>
