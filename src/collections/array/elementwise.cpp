@@ -1,0 +1,898 @@
+#include <tessera/collections/array/kernels/elementwise.hpp>
+#include <tessera/core/hash.hpp>
+
+#include <collections/array/kernel_util.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <sstream>
+#include <type_traits>
+
+namespace tessera {
+
+// ---------------------------------------------------------------------------------------------
+// names and dtype rules
+
+std::string_view op_name(UnaryOp op) noexcept {
+  static constexpr std::string_view names[] = {"neg", "abs",  "sqrt",  "exp",  "log",   "sin",
+                                               "cos", "tanh", "floor", "ceil", "isnan", "logical_not"};
+  return names[static_cast<std::size_t>(op)];
+}
+
+std::string_view op_name(BinaryOp op) noexcept {
+  static constexpr std::string_view names[] = {
+      "add",   "sub",       "mul",  "div",        "floordiv", "mod",           "pow",
+      "minimum", "maximum", "equal", "not_equal", "less",     "less_equal",    "greater",
+      "greater_equal", "logical_and", "logical_or"};
+  return names[static_cast<std::size_t>(op)];
+}
+
+namespace {
+
+bool is_math(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::sqrt: case UnaryOp::exp: case UnaryOp::log: case UnaryOp::sin:
+    case UnaryOp::cos: case UnaryOp::tanh: case UnaryOp::floor: case UnaryOp::ceil: return true;
+    default: return false;
+  }
+}
+
+DType math_float(DType t) {
+  if (is_floating(t)) return t;
+  return (t == DType::bool_ || t == DType::uint8) ? DType::float32 : DType::float64;
+}
+
+bool is_comparison(BinaryOp op) {
+  return op >= BinaryOp::equal && op <= BinaryOp::greater_equal;
+}
+
+// dtype the operands of a unary op are cast to before the kernel runs
+DType unary_operand_dtype(UnaryOp op, DType t) {
+  if (is_math(op)) return math_float(t);
+  if (op == UnaryOp::logical_not) return DType::bool_;
+  if (op == UnaryOp::neg && t == DType::bool_) {
+    TESSERA_THROW(DTypeError, "neg: the numpy boolean negative is not supported (dtype bool); "
+                              "use logical_not");
+  }
+  return t;
+}
+
+// dtype both operands of a binary op are cast to before the kernel runs
+DType binary_operand_dtype(BinaryOp op, DType common) {
+  switch (op) {
+    case BinaryOp::logical_and:
+    case BinaryOp::logical_or: return DType::bool_;
+    case BinaryOp::div: return is_floating(common) ? common : DType::float64;
+    case BinaryOp::sub:
+      if (common == DType::bool_) {
+        TESSERA_THROW(DTypeError, "sub: numpy boolean subtract is not supported (both operands "
+                                  "are bool); use logical_xor or cast first");
+      }
+      return common;
+    case BinaryOp::floordiv:
+    case BinaryOp::mod:
+    case BinaryOp::pow: return common == DType::bool_ ? DType::int64 : common;
+    default: return common;
+  }
+}
+
+}  // namespace
+
+DType result_dtype(UnaryOp op, DType t) {
+  const DType operand = unary_operand_dtype(op, t);
+  return (op == UnaryOp::isnan || op == UnaryOp::logical_not) ? DType::bool_ : operand;
+}
+
+DType result_dtype(BinaryOp op, DType a, DType b) {
+  const DType operand = binary_operand_dtype(op, promote(a, b));
+  return is_comparison(op) ? DType::bool_ : operand;
+}
+
+Shape broadcast_shapes(const Shape& lhs, const Shape& rhs) {
+  const std::size_t n = std::max(lhs.size(), rhs.size());
+  Shape out(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto a = detail::dim_from_end(lhs, i);
+    const auto b = detail::dim_from_end(rhs, i);
+    if (a != b && a != 1 && b != 1) {
+      TESSERA_THROW(ShapeError, "operands could not be broadcast together: lhs shape ",
+                    to_string(lhs), ", rhs shape ", to_string(rhs));
+    }
+    out[n - 1 - i] = a == 1 ? b : a;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// program construction
+
+using Op = ElementwiseProgram::OpCode;
+using Ins = ElementwiseProgram::Instruction;
+
+ElementwiseProgram::ElementwiseProgram() {
+  Ins ins;
+  ins.code = Op::scalar_float;
+  ins.dtype = DType::float64;
+  m_code.push_back(ins);
+}
+
+int ElementwiseProgram::append(const Ins& ins) {
+  for (std::size_t i = 0; i < m_code.size(); ++i) {
+    if (m_code[i] == ins) return static_cast<int>(i);
+  }
+  m_code.push_back(ins);
+  return static_cast<int>(m_code.size() - 1);
+}
+
+void ElementwiseProgram::use_input(int k, DType dtype) {
+  const auto slot = static_cast<std::size_t>(k);
+  if (slot >= m_inputs.size()) {
+    m_inputs.resize(slot + 1, DType::float64);
+    m_used.resize(slot + 1, false);
+  }
+  if (m_used[slot] && m_inputs[slot] != dtype) {
+    TESSERA_THROW(DTypeError, "ElementwiseProgram: input slot ", k, " used as ",
+                  dtype_name(m_inputs[slot]), " and as ", dtype_name(dtype));
+  }
+  m_inputs[slot] = dtype;
+  m_used[slot] = true;
+}
+
+int ElementwiseProgram::merge(const ElementwiseProgram& other) {
+  std::vector<int> map(other.m_code.size());
+  for (std::size_t i = 0; i < other.m_code.size(); ++i) {
+    Ins ins = other.m_code[i];
+    if (ins.code == Op::input) use_input(static_cast<int>(ins.ivalue), ins.dtype);
+    if (ins.a >= 0) ins.a = map[static_cast<std::size_t>(ins.a)];
+    if (ins.b >= 0) ins.b = map[static_cast<std::size_t>(ins.b)];
+    if (ins.c >= 0) ins.c = map[static_cast<std::size_t>(ins.c)];
+    map[i] = append(ins);
+  }
+  return map.back();
+}
+
+int ElementwiseProgram::cast_to(int index, DType dtype) {
+  const Ins& src = m_code[static_cast<std::size_t>(index)];
+  if (src.dtype == dtype) return index;
+  Ins ins;
+  if (src.code == Op::scalar_float || src.code == Op::scalar_int) {
+    ins = src;  // constants are materialized in their instruction dtype
+    ins.dtype = dtype;
+    return append(ins);
+  }
+  ins.code = Op::astype;
+  ins.dtype = dtype;
+  ins.a = index;
+  return append(ins);
+}
+
+void ElementwiseProgram::rebuild_used() {
+  m_used.assign(m_inputs.size(), false);
+  for (const Ins& ins : m_code) {
+    if (ins.code == Op::input && static_cast<std::size_t>(ins.ivalue) < m_used.size()) {
+      m_used[static_cast<std::size_t>(ins.ivalue)] = true;
+    }
+  }
+}
+
+bool ElementwiseProgram::is_weak_scalar() const noexcept {
+  const Ins& r = m_code.back();
+  return (r.code == Op::scalar_float && r.dtype == DType::float64) ||
+         (r.code == Op::scalar_int && r.dtype == DType::int64);
+}
+
+ElementwiseProgram ElementwiseProgram::input(int k, DType dtype) {
+  if (k < 0) TESSERA_THROW(ShapeError, "ElementwiseProgram::input: negative slot ", k);
+  ElementwiseProgram p;
+  p.m_code.clear();
+  Ins ins;
+  ins.code = Op::input;
+  ins.dtype = dtype;
+  ins.ivalue = k;
+  p.use_input(k, dtype);
+  p.m_code.push_back(ins);
+  return p;
+}
+
+ElementwiseProgram ElementwiseProgram::scalar(Scalar value) {
+  ElementwiseProgram p;
+  p.m_code.clear();
+  Ins ins;
+  if (value.is_float) {
+    ins.code = Op::scalar_float;
+    ins.dtype = DType::float64;
+    ins.fvalue = value.f;
+  } else {
+    ins.code = Op::scalar_int;
+    ins.dtype = DType::int64;
+    ins.ivalue = value.i;
+  }
+  p.m_code.push_back(ins);
+  return p;
+}
+
+ElementwiseProgram ElementwiseProgram::unary(UnaryOp op, const ElementwiseProgram& p) {
+  ElementwiseProgram out = p;
+  const DType operand = unary_operand_dtype(op, p.dtype());
+  const int a = out.cast_to(static_cast<int>(out.m_code.size()) - 1, operand);
+  Ins ins;
+  ins.code = Op::unary;
+  ins.op = static_cast<std::uint8_t>(op);
+  ins.dtype = result_dtype(op, p.dtype());
+  ins.a = a;
+  out.append(ins);
+  if (out.m_code.back() != ins) out.m_code.push_back(ins);  // the root is always last
+  return out;
+}
+
+namespace {
+// NumPy's promotion between two operands, honouring weakly typed scalars.
+DType operand_common(const ElementwiseProgram& a, const ElementwiseProgram& b) {
+  const bool wa = a.is_weak_scalar();
+  const bool wb = b.is_weak_scalar();
+  if (wb && !wa) return promote_with_scalar(a.dtype(), b.dtype() == DType::float64);
+  if (wa && !wb) return promote_with_scalar(b.dtype(), a.dtype() == DType::float64);
+  return promote(a.dtype(), b.dtype());
+}
+}  // namespace
+
+ElementwiseProgram ElementwiseProgram::binary(BinaryOp op, const ElementwiseProgram& p1,
+                                              const ElementwiseProgram& p2) {
+  const DType common = operand_common(p1, p2);
+  const DType operand = binary_operand_dtype(op, common);
+  ElementwiseProgram out;
+  out.m_code.clear();
+  int a = out.merge(p1);
+  int b = out.merge(p2);
+  a = out.cast_to(a, operand);
+  b = out.cast_to(b, operand);
+  Ins ins;
+  ins.code = Op::binary;
+  ins.op = static_cast<std::uint8_t>(op);
+  ins.dtype = is_comparison(op) ? DType::bool_ : operand;
+  ins.a = a;
+  ins.b = b;
+  out.append(ins);
+  if (out.m_code.back() != ins) out.m_code.push_back(ins);
+  return out;
+}
+
+ElementwiseProgram ElementwiseProgram::where(const ElementwiseProgram& cond,
+                                             const ElementwiseProgram& a,
+                                             const ElementwiseProgram& b) {
+  const DType common = operand_common(a, b);
+  ElementwiseProgram out;
+  out.m_code.clear();
+  int c = out.merge(cond);
+  int x = out.merge(a);
+  int y = out.merge(b);
+  c = out.cast_to(c, DType::bool_);
+  x = out.cast_to(x, common);
+  y = out.cast_to(y, common);
+  Ins ins;
+  ins.code = Op::where;
+  ins.dtype = common;
+  ins.a = c;
+  ins.b = x;
+  ins.c = y;
+  out.append(ins);
+  if (out.m_code.back() != ins) out.m_code.push_back(ins);
+  return out;
+}
+
+ElementwiseProgram ElementwiseProgram::astype(const ElementwiseProgram& p, DType dtype) {
+  ElementwiseProgram out = p;
+  if (p.dtype() == dtype && !p.is_weak_scalar()) return out;
+  Ins ins;
+  ins.code = Op::astype;
+  ins.dtype = dtype;
+  ins.a = static_cast<int>(out.m_code.size()) - 1;
+  out.append(ins);
+  if (out.m_code.back() != ins) out.m_code.push_back(ins);
+  return out;
+}
+
+ElementwiseProgram ElementwiseProgram::clip(const ElementwiseProgram& p,
+                                            const ElementwiseProgram& lo,
+                                            const ElementwiseProgram& hi) {
+  return binary(BinaryOp::minimum, binary(BinaryOp::maximum, p, lo), hi);
+}
+
+ElementwiseProgram ElementwiseProgram::remap_inputs(const std::vector<int>& new_slots) const {
+  if (new_slots.size() < m_inputs.size()) {
+    TESSERA_THROW(ShapeError, "ElementwiseProgram::remap_inputs: ", new_slots.size(),
+                  " new slots for ", m_inputs.size(), " inputs");
+  }
+  ElementwiseProgram out;
+  out.m_code.clear();
+  for (Ins ins : m_code) {
+    if (ins.code == Op::input) {
+      ins.ivalue = new_slots[static_cast<std::size_t>(ins.ivalue)];
+      out.use_input(static_cast<int>(ins.ivalue), ins.dtype);
+    }
+    out.m_code.push_back(ins);
+  }
+  return out;
+}
+
+namespace {
+void describe_rec(const std::vector<Ins>& code, int i, std::ostream& os) {
+  const Ins& ins = code[static_cast<std::size_t>(i)];
+  switch (ins.code) {
+    case Op::input: os << 'x' << ins.ivalue << ':' << dtype_name(ins.dtype); return;
+    case Op::scalar_float: {
+      char buf[40];
+      std::snprintf(buf, sizeof buf, "%.17g", ins.fvalue);
+      os << buf;
+      if (ins.dtype != DType::float64) os << ':' << dtype_name(ins.dtype);
+      return;
+    }
+    case Op::scalar_int:
+      os << ins.ivalue;
+      if (ins.dtype != DType::int64) os << ':' << dtype_name(ins.dtype);
+      return;
+    case Op::unary:
+      os << op_name(static_cast<UnaryOp>(ins.op)) << '(';
+      describe_rec(code, ins.a, os);
+      os << ')';
+      return;
+    case Op::binary:
+      os << op_name(static_cast<BinaryOp>(ins.op)) << '(';
+      describe_rec(code, ins.a, os);
+      os << ", ";
+      describe_rec(code, ins.b, os);
+      os << ')';
+      return;
+    case Op::where:
+      os << "where(";
+      describe_rec(code, ins.a, os);
+      os << ", ";
+      describe_rec(code, ins.b, os);
+      os << ", ";
+      describe_rec(code, ins.c, os);
+      os << ')';
+      return;
+    case Op::astype:
+      os << "astype(";
+      describe_rec(code, ins.a, os);
+      os << ", " << dtype_name(ins.dtype) << ')';
+      return;
+  }
+}
+
+void names_rec(const std::vector<Ins>& code, int i, std::vector<std::string>& out) {
+  const Ins& ins = code[static_cast<std::size_t>(i)];
+  std::string n;
+  if (ins.code == Op::unary) n = op_name(static_cast<UnaryOp>(ins.op));
+  if (ins.code == Op::binary) n = op_name(static_cast<BinaryOp>(ins.op));
+  if (ins.code == Op::where) n = "where";
+  if (!n.empty() && std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+  for (int k : {ins.a, ins.b, ins.c}) {
+    if (k >= 0) names_rec(code, k, out);
+  }
+}
+}  // namespace
+
+std::string ElementwiseProgram::describe() const {
+  std::ostringstream os;
+  describe_rec(m_code, static_cast<int>(m_code.size()) - 1, os);
+  return os.str();
+}
+
+std::uint64_t ElementwiseProgram::hash() const {
+  Hasher h;
+  h.str(describe());
+  return h.digest();
+}
+
+std::string ElementwiseProgram::token() const { return to_hex(hash()); }
+
+std::string ElementwiseProgram::name() const {
+  std::vector<std::string> names;
+  names_rec(m_code, static_cast<int>(m_code.size()) - 1, names);
+  if (names.empty()) return m_code.back().code == Op::astype ? "astype" : "identity";
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : "-") + n;
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// kernels
+
+namespace {
+
+template <class T>
+using Wide = std::conditional_t<std::is_same_v<T, std::int32_t>, std::uint32_t,
+             std::conditional_t<std::is_same_v<T, std::int64_t>, std::uint64_t, T>>;
+
+template <class T>
+T wrap_add(T a, T b) {
+  if constexpr (std::is_same_v<T, bool>) return a || b;
+  else if constexpr (std::is_integral_v<T>) return static_cast<T>(static_cast<Wide<T>>(a) + static_cast<Wide<T>>(b));
+  else return a + b;
+}
+template <class T>
+T wrap_sub(T a, T b) {
+  if constexpr (std::is_integral_v<T>) return static_cast<T>(static_cast<Wide<T>>(a) - static_cast<Wide<T>>(b));
+  else return a - b;
+}
+template <class T>
+T wrap_mul(T a, T b) {
+  if constexpr (std::is_same_v<T, bool>) return a && b;
+  else if constexpr (std::is_same_v<T, std::uint8_t>) return static_cast<T>(unsigned(a) * unsigned(b));
+  else if constexpr (std::is_integral_v<T>) return static_cast<T>(static_cast<Wide<T>>(a) * static_cast<Wide<T>>(b));
+  else return a * b;
+}
+
+// NumPy's npy_divmod for floats: floor division and a remainder with the divisor's sign.
+template <class T>
+void float_divmod(T a, T b, T& fdiv, T& rem) {
+  T mod = std::fmod(a, b);
+  if (b == T(0)) {
+    rem = mod;
+    fdiv = a / b;
+    return;
+  }
+  T div = (a - mod) / b;
+  if (mod != T(0)) {
+    if ((b < T(0)) != (mod < T(0))) {
+      mod += b;
+      div -= T(1);
+    }
+  } else {
+    mod = std::copysign(T(0), b);
+  }
+  T fl;
+  if (div != T(0)) {
+    fl = std::floor(div);
+    if (div - fl > T(0.5)) fl += T(1);
+  } else {
+    fl = std::copysign(T(0), a / b);
+  }
+  fdiv = fl;
+  rem = mod;
+}
+
+template <class T>
+T int_floordiv(T a, T b) {
+  if (b == 0) return 0;
+  if constexpr (std::is_signed_v<T>) {
+    if (b == -1) return wrap_sub<T>(T(0), a);
+    T q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+    return q;
+  } else {
+    return static_cast<T>(a / b);
+  }
+}
+template <class T>
+T int_mod(T a, T b) {
+  if (b == 0) return 0;
+  if constexpr (std::is_signed_v<T>) {
+    if (b == -1) return 0;
+    T r = a % b;
+    if (r != 0 && ((r < 0) != (b < 0))) r += b;
+    return r;
+  } else {
+    return static_cast<T>(a % b);
+  }
+}
+template <class T>
+T int_pow(T base, T e, bool& bad) {
+  if constexpr (std::is_signed_v<T>) {
+    if (e < 0) {
+      bad = true;
+      return 0;
+    }
+  }
+  using U = Wide<T>;
+  U result = 1;
+  U b = static_cast<U>(base);
+  auto ee = static_cast<std::uint64_t>(e);
+  while (ee) {
+    if (ee & 1U) result = static_cast<U>(result * b);
+    b = static_cast<U>(b * b);
+    ee >>= 1U;
+  }
+  return static_cast<T>(result);
+}
+
+template <class T>
+T minimum_of(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) return (a <= b || a != a) ? a : b;
+  else return a <= b ? a : b;
+}
+template <class T>
+T maximum_of(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) return (a >= b || a != a) ? a : b;
+  else return a >= b ? a : b;
+}
+
+template <class T, class R, class F>
+void binary_loop(const T* a, bool sa, const T* b, bool sb, R* out, std::int64_t n, F f) {
+  if (sa && sb) {
+    out[0] = f(a[0], b[0]);
+  } else if (sa) {
+    const T x = a[0];
+    for (std::int64_t i = 0; i < n; ++i) out[i] = f(x, b[i]);
+  } else if (sb) {
+    const T y = b[0];
+    for (std::int64_t i = 0; i < n; ++i) out[i] = f(a[i], y);
+  } else {
+    for (std::int64_t i = 0; i < n; ++i) out[i] = f(a[i], b[i]);
+  }
+}
+
+template <class T>
+void run_binary(BinaryOp op, const void* pa, bool sa, const void* pb, bool sb, void* pout,
+                std::int64_t n) {
+  const T* a = static_cast<const T*>(pa);
+  const T* b = static_cast<const T*>(pb);
+  T* o = static_cast<T*>(pout);
+  bool* ob = static_cast<bool*>(pout);
+  switch (op) {
+    case BinaryOp::add: binary_loop(a, sa, b, sb, o, n, [](T x, T y) { return wrap_add(x, y); }); return;
+    case BinaryOp::sub:
+      if constexpr (!std::is_same_v<T, bool>) {
+        binary_loop(a, sa, b, sb, o, n, [](T x, T y) { return wrap_sub(x, y); });
+      }
+      return;
+    case BinaryOp::mul: binary_loop(a, sa, b, sb, o, n, [](T x, T y) { return wrap_mul(x, y); }); return;
+    case BinaryOp::div:
+      if constexpr (std::is_floating_point_v<T>) binary_loop(a, sa, b, sb, o, n, [](T x, T y) { return x / y; });
+      return;
+    case BinaryOp::floordiv:
+      if constexpr (std::is_floating_point_v<T>) {
+        binary_loop(a, sa, b, sb, o, n, [](T x, T y) { T d, r; float_divmod(x, y, d, r); return d; });
+      } else if constexpr (!std::is_same_v<T, bool>) {
+        binary_loop(a, sa, b, sb, o, n, [](T x, T y) { return int_floordiv(x, y); });
+      }
+      return;
+    case BinaryOp::mod:
+      if constexpr (std::is_floating_point_v<T>) {
+        binary_loop(a, sa, b, sb, o, n, [](T x, T y) { T d, r; float_divmod(x, y, d, r); return r; });
+      } else if constexpr (!std::is_same_v<T, bool>) {
+        binary_loop(a, sa, b, sb, o, n, [](T x, T y) { return int_mod(x, y); });
+      }
+      return;
+    case BinaryOp::pow:
+      if constexpr (std::is_floating_point_v<T>) {
+        binary_loop(a, sa, b, sb, o, n, [](T x, T y) { return static_cast<T>(std::pow(x, y)); });
+      } else if constexpr (!std::is_same_v<T, bool>) {
+        bool bad = false;
+        binary_loop(a, sa, b, sb, o, n, [&bad](T x, T y) { return int_pow(x, y, bad); });
+        if (bad) TESSERA_THROW(DTypeError, "pow: integers to negative integer powers are not allowed");
+      }
+      return;
+    case BinaryOp::minimum: binary_loop(a, sa, b, sb, o, n, [](T x, T y) { return minimum_of(x, y); }); return;
+    case BinaryOp::maximum: binary_loop(a, sa, b, sb, o, n, [](T x, T y) { return maximum_of(x, y); }); return;
+    case BinaryOp::equal: binary_loop(a, sa, b, sb, ob, n, [](T x, T y) { return x == y; }); return;
+    case BinaryOp::not_equal: binary_loop(a, sa, b, sb, ob, n, [](T x, T y) { return x != y; }); return;
+    case BinaryOp::less: binary_loop(a, sa, b, sb, ob, n, [](T x, T y) { return x < y; }); return;
+    case BinaryOp::less_equal: binary_loop(a, sa, b, sb, ob, n, [](T x, T y) { return x <= y; }); return;
+    case BinaryOp::greater: binary_loop(a, sa, b, sb, ob, n, [](T x, T y) { return x > y; }); return;
+    case BinaryOp::greater_equal: binary_loop(a, sa, b, sb, ob, n, [](T x, T y) { return x >= y; }); return;
+    case BinaryOp::logical_and: binary_loop(a, sa, b, sb, ob, n, [](T x, T y) { return bool(x) && bool(y); }); return;
+    case BinaryOp::logical_or: binary_loop(a, sa, b, sb, ob, n, [](T x, T y) { return bool(x) || bool(y); }); return;
+  }
+}
+
+template <class T, class R, class F>
+void unary_loop(const T* a, R* out, std::int64_t n, F f) {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = f(a[i]);
+}
+
+template <class T>
+void run_unary(UnaryOp op, const void* pa, void* pout, std::int64_t n) {
+  const T* a = static_cast<const T*>(pa);
+  T* o = static_cast<T*>(pout);
+  bool* ob = static_cast<bool*>(pout);
+  if constexpr (std::is_floating_point_v<T>) {
+    switch (op) {
+      case UnaryOp::sqrt: unary_loop(a, o, n, [](T x) { return std::sqrt(x); }); return;
+      case UnaryOp::exp: unary_loop(a, o, n, [](T x) { return std::exp(x); }); return;
+      case UnaryOp::log: unary_loop(a, o, n, [](T x) { return std::log(x); }); return;
+      case UnaryOp::sin: unary_loop(a, o, n, [](T x) { return std::sin(x); }); return;
+      case UnaryOp::cos: unary_loop(a, o, n, [](T x) { return std::cos(x); }); return;
+      case UnaryOp::tanh: unary_loop(a, o, n, [](T x) { return std::tanh(x); }); return;
+      case UnaryOp::floor: unary_loop(a, o, n, [](T x) { return std::floor(x); }); return;
+      case UnaryOp::ceil: unary_loop(a, o, n, [](T x) { return std::ceil(x); }); return;
+      case UnaryOp::isnan: unary_loop(a, ob, n, [](T x) { return x != x; }); return;
+      default: break;
+    }
+  } else if (op == UnaryOp::isnan) {
+    std::memset(ob, 0, static_cast<std::size_t>(n));
+    return;
+  }
+  switch (op) {
+    case UnaryOp::neg:
+      if constexpr (!std::is_same_v<T, bool>) unary_loop(a, o, n, [](T x) { return wrap_sub(T(0), x); });
+      return;
+    case UnaryOp::abs:
+      if constexpr (std::is_floating_point_v<T>) {
+        unary_loop(a, o, n, [](T x) { return std::abs(x); });
+      } else if constexpr (std::is_signed_v<T>) {
+        unary_loop(a, o, n, [](T x) { return x < 0 ? wrap_sub(T(0), x) : x; });
+      } else {
+        unary_loop(a, o, n, [](T x) { return x; });
+      }
+      return;
+    case UnaryOp::logical_not: unary_loop(a, ob, n, [](T x) { return !bool(x); }); return;
+    default: return;
+  }
+}
+
+template <class T>
+void run_where(const bool* c, bool sc, const T* a, bool sa, const T* b, bool sb, T* out,
+               std::int64_t n) {
+  const std::int64_t mc = sc ? 0 : -1;
+  const std::int64_t ma = sa ? 0 : -1;
+  const std::int64_t mb = sb ? 0 : -1;
+  for (std::int64_t i = 0; i < n; ++i) out[i] = c[i & mc] ? a[i & ma] : b[i & mb];
+}
+
+// ---- broadcast gather of one input into a tile ------------------------------------------------
+
+struct InputPlan {
+  enum class Mode { contiguous, scalar, gather } mode = Mode::contiguous;
+  const std::byte* base = nullptr;
+  std::vector<std::int64_t> strides;  // in elements, per output dim, 0 where broadcast
+  std::size_t item = 8;
+};
+
+template <class U>
+void gather_typed(const InputPlan& plan, const Shape& out_shape, std::int64_t start,
+                  std::int64_t n, U* dst) {
+  const std::size_t nd = out_shape.size();
+  std::vector<std::int64_t> idx(nd);
+  std::int64_t rem = start;
+  for (std::size_t d = nd; d-- > 0;) {
+    idx[d] = rem % out_shape[d];
+    rem /= out_shape[d];
+  }
+  std::int64_t off = 0;
+  for (std::size_t d = 0; d < nd; ++d) off += idx[d] * plan.strides[d];
+  const U* src = reinterpret_cast<const U*>(plan.base);
+  const std::int64_t inner = out_shape[nd - 1];
+  const std::int64_t s_inner = plan.strides[nd - 1];
+  std::int64_t done = 0;
+  while (done < n) {
+    const std::int64_t run = std::min(n - done, inner - idx[nd - 1]);
+    if (s_inner == 1) {
+      std::memcpy(dst + done, src + off, static_cast<std::size_t>(run) * sizeof(U));
+    } else if (s_inner == 0) {
+      std::fill_n(dst + done, run, src[off]);
+    } else {
+      for (std::int64_t i = 0; i < run; ++i) dst[done + i] = src[off + i * s_inner];
+    }
+    done += run;
+    off += run * s_inner;
+    idx[nd - 1] += run;
+    // carry
+    for (std::size_t d = nd - 1; d > 0 && idx[d] == out_shape[d]; --d) {
+      off -= idx[d] * plan.strides[d];
+      idx[d] = 0;
+      ++idx[d - 1];
+      off += plan.strides[d - 1];
+    }
+  }
+}
+
+void gather(const InputPlan& plan, const Shape& out_shape, std::int64_t start, std::int64_t n,
+            void* dst) {
+  switch (plan.item) {
+    case 1: gather_typed(plan, out_shape, start, n, static_cast<std::uint8_t*>(dst)); return;
+    case 4: gather_typed(plan, out_shape, start, n, static_cast<std::uint32_t*>(dst)); return;
+    default: gather_typed(plan, out_shape, start, n, static_cast<std::uint64_t*>(dst)); return;
+  }
+}
+
+constexpr std::int64_t tile_elems = 2048;
+
+}  // namespace
+
+NDArray evaluate(const ElementwiseProgram& program, std::span<const NDArray> inputs,
+                 const Shape& out_shape) {
+  const auto& code = program.instructions();
+  if (static_cast<int>(inputs.size()) < program.num_inputs()) {
+    TESSERA_THROW(ShapeError, "evaluate(", program.describe(), "): ", inputs.size(),
+                  " inputs given, the program reads ", program.num_inputs());
+  }
+  const std::int64_t total = shape_size(out_shape);
+  NDArray out = NDArray::empty(out_shape, program.dtype());
+
+  // Plan every input instruction.
+  std::vector<InputPlan> plans(code.size());
+  for (std::size_t i = 0; i < code.size(); ++i) {
+    if (code[i].code != Op::input) continue;
+    const NDArray& in = inputs[static_cast<std::size_t>(code[i].ivalue)];
+    if (in.dtype() != code[i].dtype) {
+      TESSERA_THROW(DTypeError, "evaluate(", program.describe(), "): input ", code[i].ivalue,
+                    " of shape ", to_string(in.shape()), ": expected dtype ",
+                    dtype_name(code[i].dtype), ", actual dtype ", dtype_name(in.dtype()));
+    }
+    const Shape& s = in.shape();
+    bool ok = s.size() <= out_shape.size();
+    for (std::size_t d = 0; ok && d < s.size(); ++d) {
+      const auto a = detail::dim_from_end(s, d);
+      ok = a == 1 || a == detail::dim_from_end(out_shape, d);
+    }
+    if (!ok) {
+      TESSERA_THROW(ShapeError, "evaluate(", program.describe(), "): input ", code[i].ivalue,
+                    " of shape ", to_string(s), " cannot be broadcast to output shape ",
+                    to_string(out_shape));
+    }
+    InputPlan& p = plans[i];
+    p.base = in.bytes();
+    p.item = in.item_bytes();
+    if (in.size() == 1) {
+      p.mode = InputPlan::Mode::scalar;
+    } else if (in.size() == total) {
+      p.mode = InputPlan::Mode::contiguous;
+    } else {
+      p.mode = InputPlan::Mode::gather;
+      const auto st = c_strides(s);
+      p.strides.assign(out_shape.size(), 0);
+      for (std::size_t d = 0; d < s.size(); ++d) {
+        const std::size_t od = out_shape.size() - s.size() + d;
+        p.strides[od] = s[d] == 1 ? 0 : st[d];
+      }
+    }
+  }
+  if (total == 0) return out;
+
+  // Constants are materialized once, in their instruction dtype.
+  std::vector<std::uint64_t> constants(code.size(), 0);
+  for (std::size_t i = 0; i < code.size(); ++i) {
+    const Ins& ins = code[i];
+    if (ins.code != Op::scalar_float && ins.code != Op::scalar_int) continue;
+    visit_dtype(ins.dtype, [&](auto t) {
+      using T = decltype(t);
+      const T v = ins.code == Op::scalar_float ? detail::cast_value<T>(ins.fvalue)
+                                               : detail::cast_value<T>(ins.ivalue);
+      std::memcpy(&constants[i], &v, sizeof(T));
+    });
+  }
+
+  const std::int64_t tile = std::min(total, tile_elems);
+  std::vector<std::uint64_t> scratch(code.size() * static_cast<std::size_t>(tile));
+  std::vector<const void*> ptr(code.size());
+  std::vector<char> is_scalar(code.size());
+  std::byte* out_bytes = out.mutable_bytes();
+  const std::size_t out_item = out.item_bytes();
+  const std::size_t root = code.size() - 1;
+
+  for (std::int64_t start = 0; start < total; start += tile) {
+    const std::int64_t n = std::min(tile, total - start);
+    for (std::size_t i = 0; i < code.size(); ++i) {
+      const Ins& ins = code[i];
+      void* dst = (i == root) ? static_cast<void*>(out_bytes + static_cast<std::size_t>(start) * out_item)
+                              : static_cast<void*>(scratch.data() + i * static_cast<std::size_t>(tile));
+      switch (ins.code) {
+        case Op::input: {
+          const InputPlan& p = plans[i];
+          if (p.mode == InputPlan::Mode::scalar) {
+            ptr[i] = p.base;
+            is_scalar[i] = 1;
+          } else if (p.mode == InputPlan::Mode::contiguous) {
+            ptr[i] = p.base + static_cast<std::size_t>(start) * p.item;
+            is_scalar[i] = 0;
+          } else {
+            gather(p, out_shape, start, n, dst);
+            ptr[i] = dst;
+            is_scalar[i] = 0;
+          }
+          break;
+        }
+        case Op::scalar_float:
+        case Op::scalar_int:
+          ptr[i] = &constants[i];
+          is_scalar[i] = 1;
+          break;
+        case Op::astype: {
+          const auto a = static_cast<std::size_t>(ins.a);
+          is_scalar[i] = is_scalar[a];
+          detail::convert(ptr[a], code[a].dtype, dst, ins.dtype, is_scalar[i] ? 1 : n);
+          ptr[i] = dst;
+          break;
+        }
+        case Op::unary: {
+          const auto a = static_cast<std::size_t>(ins.a);
+          is_scalar[i] = is_scalar[a];
+          visit_dtype(code[a].dtype, [&](auto t) {
+            run_unary<decltype(t)>(static_cast<UnaryOp>(ins.op), ptr[a], dst, is_scalar[i] ? 1 : n);
+          });
+          ptr[i] = dst;
+          break;
+        }
+        case Op::binary: {
+          const auto a = static_cast<std::size_t>(ins.a);
+          const auto b = static_cast<std::size_t>(ins.b);
+          is_scalar[i] = is_scalar[a] && is_scalar[b];
+          visit_dtype(code[a].dtype, [&](auto t) {
+            run_binary<decltype(t)>(static_cast<BinaryOp>(ins.op), ptr[a], is_scalar[a], ptr[b],
+                                    is_scalar[b], dst, n);
+          });
+          ptr[i] = dst;
+          break;
+        }
+        case Op::where: {
+          const auto c = static_cast<std::size_t>(ins.a);
+          const auto a = static_cast<std::size_t>(ins.b);
+          const auto b = static_cast<std::size_t>(ins.c);
+          is_scalar[i] = is_scalar[a] && is_scalar[b] && is_scalar[c];
+          visit_dtype(ins.dtype, [&](auto t) {
+            using T = decltype(t);
+            run_where<T>(static_cast<const bool*>(ptr[c]), is_scalar[c],
+                         static_cast<const T*>(ptr[a]), is_scalar[a],
+                         static_cast<const T*>(ptr[b]), is_scalar[b], static_cast<T*>(dst),
+                         is_scalar[i] ? 1 : n);
+          });
+          ptr[i] = dst;
+          break;
+        }
+      }
+    }
+    // The root wrote straight into the output unless it is a load, a constant or scalar.
+    std::byte* o = out_bytes + static_cast<std::size_t>(start) * out_item;
+    if (is_scalar[root]) {
+      for (std::int64_t k = 0; k < n; ++k) std::memcpy(o + static_cast<std::size_t>(k) * out_item, ptr[root], out_item);
+    } else if (ptr[root] != o) {
+      std::memcpy(o, ptr[root], static_cast<std::size_t>(n) * out_item);
+    }
+  }
+  return out;
+}
+
+NDArray evaluate(const ElementwiseProgram& program, std::span<const NDArray> inputs) {
+  Shape shape;
+  for (int k = 0; k < program.num_inputs(); ++k) {
+    shape = broadcast_shapes(shape, inputs[static_cast<std::size_t>(k)].shape());
+  }
+  return evaluate(program, inputs, shape);
+}
+
+// ---- one-shot operations ------------------------------------------------------------------
+
+using P = ElementwiseProgram;
+
+NDArray apply(UnaryOp op, const NDArray& a) {
+  const NDArray in[] = {a};
+  return evaluate(P::unary(op, P::input(0, a.dtype())), in, a.shape());
+}
+
+NDArray apply(BinaryOp op, const NDArray& a, const NDArray& b) {
+  const Shape shape = broadcast_shapes(a.shape(), b.shape());
+  const NDArray in[] = {a, b};
+  return evaluate(P::binary(op, P::input(0, a.dtype()), P::input(1, b.dtype())), in, shape);
+}
+
+NDArray apply(BinaryOp op, const NDArray& a, Scalar s) {
+  const NDArray in[] = {a};
+  return evaluate(P::binary(op, P::input(0, a.dtype()), P::scalar(s)), in, a.shape());
+}
+
+NDArray apply(BinaryOp op, Scalar s, const NDArray& a) {
+  const NDArray in[] = {a};
+  return evaluate(P::binary(op, P::scalar(s), P::input(0, a.dtype())), in, a.shape());
+}
+
+NDArray where(const NDArray& cond, const NDArray& a, const NDArray& b) {
+  const Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape()), b.shape());
+  const NDArray in[] = {cond, a, b};
+  return evaluate(P::where(P::input(0, cond.dtype()), P::input(1, a.dtype()), P::input(2, b.dtype())),
+                  in, shape);
+}
+
+NDArray clip(const NDArray& a, Scalar lo, Scalar hi) {
+  const NDArray in[] = {a};
+  return evaluate(P::clip(P::input(0, a.dtype()), P::scalar(lo), P::scalar(hi)), in, a.shape());
+}
+
+NDArray astype(const NDArray& a, DType dtype) { return a.astype(dtype); }
+
+}  // namespace tessera
