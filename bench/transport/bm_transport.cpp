@@ -7,7 +7,8 @@
 //      every message as the scheduler's data plane will;
 //   2. small-message rate: 64-byte messages/s one way, raw MPI (windows of Isend/Irecv) vs
 //      Messenger (send() from one thread, a handler counting on the other side);
-//   3. small round-trip latency (8 bytes).
+//   3. small round-trip latency (8 bytes): receive() on the main thread, and handlers that
+//      answer on the comm thread.
 // Run: mpiexec -n 2 bm_transport [max_size_MiB=256]
 #include <tessera/transport/environment.hpp>
 #include <tessera/transport/messenger.hpp>
@@ -20,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -32,8 +34,8 @@ double seconds_since(Clock::time_point t0) {
 }
 
 int iterations_for(std::size_t size) {
-  const std::size_t target = std::size_t{1} << 30;  // ~1 GiB each way per size
-  return static_cast<int>(std::clamp<std::size_t>(target / size, 4, 20000));
+  const std::size_t target = std::size_t{1} << 28;  // ~256 MiB each way per size
+  return static_cast<int>(std::clamp<std::size_t>(target / size, 4, 5000));
 }
 
 // Raw MPI ping-pong on `comm`; returns seconds per round trip.
@@ -107,11 +109,42 @@ double messenger_rate(tessera::Messenger& m, int count) {
     for (int i = 0; i < count; ++i) m.send(1, 4, Bytes(64));
     (void)m.receive(5);
   } else {
-    // the handler answers once everything has arrived
+    // The handler answers once everything has arrived; wait without entering MPI.
+    while (got.load() < count) std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
   const double rate = count / seconds_since(t0);
   m.comm().barrier();
   return rate;
+}
+
+// Round trips driven entirely by handlers on the comm threads (no thread wake-ups): the
+// latency the scheduler sees when it reacts to messages inside handlers.
+double messenger_handler_pingpong(tessera::Messenger& m, int iters) {
+  std::atomic<int> left{iters};
+  std::atomic<bool> done{false};
+  m.on(6, [&](int source, Bytes&& b) {
+    if (m.rank() == 1) {
+      m.send(source, 6, std::move(b));
+    } else if (left.fetch_sub(1) > 1) {
+      m.send(1, 6, std::move(b));
+    } else {
+      done = true;
+    }
+  });
+  m.comm().barrier();
+  const auto t0 = Clock::now();
+  if (m.rank() == 0) {
+    m.send(1, 6, Bytes(8));
+    while (!done.load()) std::this_thread::yield();
+    m.send(1, 7, Bytes{});
+  } else {
+    // Not a barrier: a thread blocked in an MPI collective competes with the comm thread for
+    // Open MPI's progress engine and slows it down by orders of magnitude.
+    (void)m.receive(7);
+  }
+  const double t = seconds_since(t0) / iters;
+  m.comm().barrier();
+  return t;
 }
 
 }  // namespace
@@ -151,14 +184,28 @@ int main(int argc, char** argv) {
 
   double msgr_msgs = 0;
   double msgr_lat = 0;
+  double msgr_hlat = 0;
   {
     tessera::Messenger m(world);
     for (auto& row : rows) row.msgr = messenger_pingpong(m, row.size, iterations_for(row.size));
     msgr_lat = messenger_pingpong(m, 8, 20000);
     msgr_msgs = messenger_rate(m, 200000);
+    msgr_hlat = messenger_handler_pingpong(m, 20000);
     m.shutdown();
   }
   MPI_Comm_free(&raw);
+
+  // What the receive side pays per message for a fresh std::vector (allocate, fault, zero).
+  double alloc_gbps = 0;
+  {
+    const std::size_t s = std::size_t{64} << 20;
+    const auto t0 = Clock::now();
+    for (int i = 0; i < 8; ++i) {
+      auto b = tessera::make_byte_buffer(s);
+      if (b[s / 2] != std::byte{0}) std::abort();
+    }
+    alloc_gbps = 8.0 * static_cast<double>(s) / seconds_since(t0) / 1e9;
+  }
 
   if (rank == 0) {
     auto gbps = [](std::size_t s, double t) { return 2.0 * static_cast<double>(s) / t / 1e9; };
@@ -171,10 +218,13 @@ int main(int argc, char** argv) {
       std::printf("%10s %14.3f %14.3f %14.3f %18.2f\n", label.c_str(), gbps(r.size, r.plain),
                   gbps(r.size, r.huge), gbps(r.size, r.msgr), r.huge / r.msgr);
     }
+    std::printf("fresh 64 MiB receive buffer (make_byte_buffer): %.2f GB/s\n", alloc_gbps);
     std::printf("\nsmall messages (64 B, one way)   raw MPI %10.0f msg/s   Messenger %10.0f msg/s   ratio %.2f\n",
                 raw_msgs, msgr_msgs, msgr_msgs / raw_msgs);
     std::printf("round trip (8 B)                 raw MPI %10.2f us      Messenger %10.2f us      ratio %.2f\n",
                 raw_lat * 1e6, msgr_lat * 1e6, msgr_lat / raw_lat);
+    std::printf("round trip (8 B), handler echo    raw MPI %10.2f us      Messenger %10.2f us      ratio %.2f\n",
+                raw_lat * 1e6, msgr_hlat * 1e6, msgr_hlat / raw_lat);
   }
   return 0;
 }

@@ -41,7 +41,10 @@ static_assert(Messenger::max_tag < tag_heartbeat);
 constexpr int sync_receive_limit = 64 * 1024;
 constexpr std::size_t huge_page = std::size_t{2} << 20;
 constexpr std::size_t huge_buffer_min = std::size_t{4} << 20;
-constexpr int probe_batch = 64;
+constexpr int probe_batch = 256;
+// Sends posted to MPI at once; the rest wait in order in m_pending_out. Keeps MPI_Testsome's
+// scan short when a producer queues many thousands of messages at once.
+constexpr std::size_t max_posted_sends = 512;
 
 struct SplitHeader {
   std::uint64_t user_tag;
@@ -278,7 +281,10 @@ private:
             break;
           }
         }
-        if (!work && now - last_work > m_opt.spin) {
+        if (!work && now - last_work <= m_opt.spin) {
+          // Spinning: let a thread this loop just woke (a receive() caller) have the core.
+          std::this_thread::yield();
+        } else if (!work) {
           std::unique_lock lk(m_out_mutex);
           if (m_out_queue.empty() && !m_stop_requested) {
             m_sleeping = true;
@@ -306,7 +312,9 @@ private:
         m_stop_deadline = Clock::now() + m_opt.shutdown_timeout;
       }
     }
-    if (m_has_outgoing.load(std::memory_order_acquire)) work |= post_sends();
+    if (m_has_outgoing.load(std::memory_order_acquire) || !m_pending_out.empty()) {
+      work |= post_sends();
+    }
     heartbeat();
     work |= probe();
     work |= complete_requests();
@@ -316,12 +324,18 @@ private:
   }
 
   bool post_sends() {
-    {
+    if (m_has_outgoing.load(std::memory_order_acquire)) {
       std::lock_guard lk(m_out_mutex);
       m_out_batch.swap(m_out_queue);
       m_has_outgoing.store(false, std::memory_order_relaxed);
     }
-    for (auto& out : m_out_batch) {
+    for (auto& out : m_out_batch) m_pending_out.push_back(std::move(out));
+    m_out_batch.clear();
+    bool any = false;
+    while (!m_pending_out.empty() && m_send_reqs.size() < max_posted_sends) {
+      Outgoing out = std::move(m_pending_out.front());
+      m_pending_out.pop_front();
+      any = true;
       const std::size_t n = out.payload->size();
       const std::byte* data = out.payload->data();
       if (n <= m_opt.split_threshold) {
@@ -342,8 +356,6 @@ private:
       c.bytes_sent.fetch_add(n, std::memory_order_relaxed);
       if (out.dest == 0) m_last_sent_to_monitor = Clock::now();
     }
-    const bool any = !m_out_batch.empty();
-    m_out_batch.clear();
     return any;
   }
 
@@ -582,7 +594,10 @@ private:
   }
 
   bool drained() const {
-    if (m_has_outgoing.load() || !m_send_reqs.empty() || !m_recv_reqs.empty()) return false;
+    if (m_has_outgoing.load() || !m_pending_out.empty() || !m_send_reqs.empty() ||
+        !m_recv_reqs.empty()) {
+      return false;
+    }
     return std::all_of(m_assembling.begin(), m_assembling.end(),
                        [](const Assembly& a) { return a.target == nullptr; });
   }
@@ -591,8 +606,9 @@ private:
     std::ostringstream os;
     os << "Messenger::shutdown on rank " << m_rank << ": after "
        << std::chrono::duration<double>(m_opt.shutdown_timeout).count() << " s, "
-       << m_send_reqs.size() << " send(s) had not completed (to ranks";
+       << m_send_reqs.size() + m_pending_out.size() << " send(s) had not completed (to ranks";
     std::vector<int> dests(m_send_dest);
+    for (const auto& out : m_pending_out) dests.push_back(out.dest);
     std::sort(dests.begin(), dests.end());
     dests.erase(std::unique(dests.begin(), dests.end()), dests.end());
     for (int d : dests) os << ' ' << d;
@@ -625,6 +641,7 @@ private:
 
   // comm thread only
   std::vector<Outgoing> m_out_batch;
+  std::deque<Outgoing> m_pending_out;
   std::vector<MPI_Request> m_send_reqs;
   std::vector<std::shared_ptr<const Bytes>> m_send_keep;
   std::vector<int> m_send_dest;

@@ -18,6 +18,10 @@
 /// order that source's send() calls were made, across all tags. Big messages therefore hold
 /// back later small ones from the same source until they have arrived completely.
 ///
+/// Performance: other threads may call Comm collectives while a Messenger runs, but a thread
+/// blocked in one (barrier, all_reduce) spins in Open MPI's progress engine and slows the comm
+/// thread down badly; wait on receive()/receive_for() instead where possible.
+///
 /// Liveness: with heartbeats on, every rank other than the monitor (rank 0) sends a tiny
 /// heartbeat to the monitor whenever it sent it nothing for `heartbeat_interval`; the monitor
 /// reports a rank that stayed silent for `heartbeat_timeout` through on_rank_lost() and
