@@ -51,7 +51,16 @@ struct WorkerStats {
   std::uint64_t peak_rss = 0;       ///< from the OS (VmHWM)
   std::uint64_t held_bytes = 0;     ///< results held in memory now
   double busy_seconds = 0;
+  std::uint64_t memory_limit = 0;     ///< bytes of results this worker may hold (0: none)
+  std::uint64_t held_peak = 0;        ///< most result bytes held at once (exact accounting)
+  std::uint64_t bytes_spilled = 0;    ///< written to the spill file
+  std::uint64_t bytes_unspilled = 0;  ///< read back from it
+  double spill_seconds = 0;           ///< time spent spilling and reading back
+  std::uint64_t pauses = 0;           ///< times a thread waited for memory to fall
 };
+
+/// One line per rank: peak memory, held, spilled, read back, pauses ("rank 1 peak memory: ...").
+std::string format_worker_stats(const std::vector<WorkerStats>& stats);
 
 /// The distributed runtime of this process.
 ///

@@ -1,11 +1,34 @@
 #include "scheduling/mpi/data_plane.hpp"
 
+#include <tessera/storage/spill_dir.hpp>
+#include <tessera/storage/spill_file.hpp>
+
+#include <chrono>
 #include <cstdio>
+#include <string>
 
 namespace tessera::detail::mpi {
 
-DataPlane::DataPlane(Messenger& messenger, Arrival on_arrival)
-    : m_messenger(messenger), m_on_arrival(std::move(on_arrival)) {
+namespace {
+std::string ledger_key(DataId id) { return std::to_string(id); }
+}  // namespace
+
+/// The spill directory (private, unique per job and rank, removed at exit and on signals) and
+/// the HDF5 spill file in it.
+struct DataPlane::SpillState {
+  SpillDirectory dir;
+  SpillFile file;
+  explicit SpillState(int rank) : dir(rank), file(dir.file("spill.h5")) {}
+};
+
+DataPlane::~DataPlane() = default;
+
+DataPlane::DataPlane(Messenger& messenger, Arrival on_arrival, std::uint64_t memory_limit,
+                     MemoryThresholds thresholds)
+    : m_messenger(messenger),
+      m_on_arrival(std::move(on_arrival)),
+      m_ledger(memory_limit, thresholds),
+      m_spill_enabled(memory_limit > 0) {
   m_messenger.on(tag_fetch, [this](int source, std::vector<std::byte>&& bytes) {
     ByteReader r(bytes);
     const auto n = r.pod<std::uint32_t>();
@@ -19,40 +42,103 @@ DataPlane::DataPlane(Messenger& messenger, Arrival on_arrival)
 
 void DataPlane::put(DataId id, Value v) {
   std::lock_guard lock(m_mutex);
+  m_ledger.add(ledger_key(id), v.nbytes());
   m_store[id] = std::move(v);
+  if (m_spill_enabled && m_ledger.above_target()) spill_down_locked();
+}
+
+void DataPlane::spill_down_locked() {
+  const auto victims = m_ledger.choose_victims(m_ledger.excess_over_target());
+  for (const auto& key : victims) {
+    const DataId id = std::stoull(key);
+    auto it = m_store.find(id);
+    if (it == m_store.end()) continue;
+    if (!m_spill) m_spill = std::make_unique<SpillState>(m_messenger.rank());
+    // Serialized values spill as they are; live objects are serialized first.
+    const auto bytes = it->second.bytes();
+    m_spill->file.put(key, std::span<const std::byte>(*bytes));
+    m_store.erase(it);
+    m_ledger.remove(key);
+    m_spilled.insert(id);
+  }
+}
+
+Value DataPlane::unspill_locked(DataId id) {
+  const std::string key = ledger_key(id);
+  auto bytes = std::make_shared<Bytes>(m_spill->file.get(key));
+  m_spill->file.erase(key);
+  m_spilled.erase(id);
+  Value v = Value::serialized(std::move(bytes));
+  m_ledger.add(key, v.nbytes());
+  m_store[id] = v;
+  if (m_ledger.above_target()) spill_down_locked();
+  return v;
 }
 
 Value DataPlane::get(DataId id) const {
+  auto* self = const_cast<DataPlane*>(this);
   std::lock_guard lock(m_mutex);
   auto it = m_store.find(id);
-  return it == m_store.end() ? Value{} : it->second;
+  if (it != m_store.end()) {
+    self->m_ledger.touch(ledger_key(id));
+    return it->second;
+  }
+  if (m_spilled.count(id)) return self->unspill_locked(id);
+  return Value{};
 }
 
 bool DataPlane::has(DataId id) const {
   std::lock_guard lock(m_mutex);
-  return m_store.count(id) != 0;
+  return m_store.count(id) != 0 || m_spilled.count(id) != 0;
 }
 
-void DataPlane::erase(DataId id) {
-  Value dropped;  // released outside the lock
-  std::lock_guard lock(m_mutex);
-  auto it = m_store.find(id);
-  if (it != m_store.end()) {
-    dropped = std::move(it->second);
-    m_store.erase(it);
-  }
-}
+void DataPlane::erase(DataId id) { erase(std::vector<DataId>{id}); }
 
 void DataPlane::erase(const std::vector<DataId>& ids) {
-  std::vector<Value> dropped;
+  std::vector<Value> dropped;  // released outside the lock
   std::lock_guard lock(m_mutex);
   for (auto id : ids) {
     auto it = m_store.find(id);
     if (it != m_store.end()) {
       dropped.push_back(std::move(it->second));
       m_store.erase(it);
+      m_ledger.remove(ledger_key(id));
+    } else if (m_spilled.erase(id)) {
+      m_spill->file.erase(ledger_key(id));
     }
   }
+}
+
+void DataPlane::pin(const std::vector<DataId>& ids) {
+  std::lock_guard lock(m_mutex);
+  for (auto id : ids) {
+    if (m_ledger.contains(ledger_key(id))) m_ledger.pin(ledger_key(id));
+  }
+}
+
+void DataPlane::unpin(const std::vector<DataId>& ids) {
+  std::lock_guard lock(m_mutex);
+  for (auto id : ids) {
+    if (m_ledger.contains(ledger_key(id)) && m_ledger.is_pinned(ledger_key(id))) m_ledger.unpin(ledger_key(id));
+  }
+}
+
+DataPlane::MemoryStats DataPlane::memory_stats() const {
+  std::lock_guard lock(m_mutex);
+  MemoryStats s;
+  s.limit = m_ledger.limit();
+  s.held = m_ledger.held();
+  s.peak = m_ledger.peak();
+  if (m_spill) {
+    const auto st = m_spill->file.stats();
+    s.bytes_spilled = st.bytes_written;
+    s.bytes_unspilled = st.bytes_read;
+    s.spills = st.spills;
+    s.unspills = st.unspills;
+    s.spill_seconds = st.write_seconds;
+    s.unspill_seconds = st.read_seconds;
+  }
+  return s;
 }
 
 void DataPlane::request(int holder, const std::vector<DataId>& ids) {
@@ -60,7 +146,9 @@ void DataPlane::request(int holder, const std::vector<DataId>& ids) {
   {
     std::lock_guard lock(m_mutex);
     for (auto id : ids) {
-      if (m_store.count(id) == 0 && m_requested.insert(id).second) fresh.push_back(id);
+      if (m_store.count(id) == 0 && m_spilled.count(id) == 0 && m_requested.insert(id).second) {
+        fresh.push_back(id);
+      }
     }
   }
   if (fresh.empty()) return;
@@ -129,17 +217,18 @@ void DataPlane::on_data_body(int source, std::vector<std::byte>&& bytes) {
     id = it->second;
     m_header_from.erase(it);
     m_fetched += bytes.size();
-    m_store[id] = Value::serialized(std::make_shared<const Bytes>(std::move(bytes)));
+    Value v = Value::serialized(std::make_shared<const Bytes>(std::move(bytes)));
+    m_ledger.add(ledger_key(id), v.nbytes());
+    m_store[id] = std::move(v);
     m_requested.erase(id);
+    if (m_spill_enabled && m_ledger.above_target()) spill_down_locked();
   }
   m_on_arrival(id, true, source);
 }
 
 std::uint64_t DataPlane::held_bytes() const {
   std::lock_guard lock(m_mutex);
-  std::uint64_t n = 0;
-  for (const auto& [id, v] : m_store) n += v.nbytes();
-  return n;
+  return m_ledger.held();
 }
 
 }  // namespace tessera::detail::mpi

@@ -6,7 +6,10 @@
 #include "scheduling/mpi/protocol.hpp"
 
 #include <tessera/serialization/value.hpp>
+#include <tessera/storage/memory_ledger.hpp>
 #include <tessera/transport/messenger.hpp>
+
+#include <memory>
 
 #include <atomic>
 #include <condition_variable>
@@ -23,7 +26,22 @@ public:
   /// Called (on the comm thread) when a requested result arrived, or failed to (ok=false).
   using Arrival = std::function<void(DataId id, bool ok, int from)>;
 
-  DataPlane(Messenger& messenger, Arrival on_arrival);
+  /// `memory_limit` 0: no limit, nothing is spilled (rank 0).
+  DataPlane(Messenger& messenger, Arrival on_arrival, std::uint64_t memory_limit = 0,
+            MemoryThresholds thresholds = {});
+  ~DataPlane();
+
+  /// Spill and memory counters of this rank.
+  struct MemoryStats {
+    std::uint64_t limit = 0, held = 0, peak = 0;
+    std::uint64_t bytes_spilled = 0, bytes_unspilled = 0, spills = 0, unspills = 0;
+    double spill_seconds = 0, unspill_seconds = 0;
+  };
+  [[nodiscard]] MemoryStats memory_stats() const;
+  [[nodiscard]] bool above_pause() const { return m_ledger.above_pause(); }
+  /// Marks results as in use by a running task: they are never chosen for spilling.
+  void pin(const std::vector<DataId>& ids);
+  void unpin(const std::vector<DataId>& ids);
 
   void put(DataId id, Value v);
   /// The held value, or an empty Value.
@@ -45,8 +63,18 @@ private:
   void on_data_header(int source, std::vector<std::byte>&& bytes);
   void on_data_body(int source, std::vector<std::byte>&& bytes);
 
+  /// Spills least recently used, unpinned results until the ledger is at its target. Caller
+  /// holds m_mutex.
+  void spill_down_locked();
+  Value unspill_locked(DataId id);
+
   Messenger& m_messenger;
   Arrival m_on_arrival;
+  MemoryLedger m_ledger;
+  bool m_spill_enabled = false;
+  struct SpillState;
+  std::unique_ptr<SpillState> m_spill;  // created on the first spill
+  std::unordered_set<DataId> m_spilled;
   mutable std::mutex m_mutex;
   std::unordered_map<DataId, Value> m_store;
   std::unordered_set<DataId> m_requested;

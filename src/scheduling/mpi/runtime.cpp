@@ -7,7 +7,9 @@
 
 #include <tessera/core/config.hpp>
 #include <tessera/scheduling/threads.hpp>
+#include <tessera/storage/memory_limit.hpp>
 #include <tessera/storage/process_memory.hpp>
+#include <tessera/storage/spill_dir.hpp>
 #include <tessera/transport/environment.hpp>
 #include <tessera/transport/messenger.hpp>
 
@@ -416,6 +418,20 @@ private:
   std::shared_ptr<Runtime::Impl> m_rt;
 };
 
+/// Ranks sharing this node, from what the launcher tells us (Open MPI, SLURM, MPICH/Hydra).
+int ranks_on_this_node() {
+  for (const char* v : {"OMPI_COMM_WORLD_LOCAL_SIZE", "SLURM_NTASKS_PER_NODE", "MPI_LOCALNRANKS"}) {
+    if (auto s = env_string(v)) {
+      try {
+        const int n = std::stoi(*s);
+        if (n > 0) return n;
+      } catch (...) {
+      }
+    }
+  }
+  return 1;
+}
+
 unsigned default_threads(const RuntimeOptions& o) {
   if (o.threads_per_worker) return o.threads_per_worker;
   const auto env = static_cast<unsigned>(env_int("TESSERA_THREADS_PER_WORKER", 0, 0));
@@ -482,7 +498,12 @@ Runtime::Impl::Impl(std::unique_ptr<Environment> e, RuntimeOptions o)
       env->abort(buf, 1);
     });
   } else {
-    worker = std::make_unique<proto::Worker>(*messenger, my_threads);
+    // Spill files live in a private per-rank directory that is removed at exit, also when the
+    // job is killed by SIGTERM/SIGINT (srun/scancel send those).
+    install_cleanup_signal_handlers();
+    const MemoryLimit limit = resolve_memory_limit(options.memory_limit, ranks_on_this_node());
+    worker = std::make_unique<proto::Worker>(*messenger, my_threads, limit.bytes,
+                                             MemoryThresholds::from_env());
   }
 }
 
@@ -576,6 +597,29 @@ std::vector<WorkerStats> Runtime::stats() {
     s.peak_rss = rd.pod<std::uint64_t>();
     s.held_bytes = rd.pod<std::uint64_t>();
     s.busy_seconds = rd.pod<double>();
+    s.memory_limit = rd.pod<std::uint64_t>();
+    s.held_peak = rd.pod<std::uint64_t>();
+    s.bytes_spilled = rd.pod<std::uint64_t>();
+    s.bytes_unspilled = rd.pod<std::uint64_t>();
+    s.spill_seconds = rd.pod<double>();
+    s.pauses = rd.pod<std::uint64_t>();
+  }
+  return out;
+}
+
+std::string format_worker_stats(const std::vector<WorkerStats>& stats) {
+  std::string out;
+  char buf[400];
+  for (const auto& s : stats) {
+    std::snprintf(buf, sizeof buf,
+                  "rank %d peak memory: %s (limit for results %s, peak held %s, spilled %s, read back "
+                  "%s in %.2f s, %llu tasks, %llu pauses)\n",
+                  s.rank, format_bytes(s.peak_rss).c_str(),
+                  s.memory_limit ? format_bytes(s.memory_limit).c_str() : "none",
+                  format_bytes(s.held_peak).c_str(), format_bytes(s.bytes_spilled).c_str(),
+                  format_bytes(s.bytes_unspilled).c_str(), s.spill_seconds,
+                  static_cast<unsigned long long>(s.tasks_run), static_cast<unsigned long long>(s.pauses));
+    out += buf;
   }
   return out;
 }

@@ -6,9 +6,11 @@
 
 namespace tessera::detail::mpi {
 
-Worker::Worker(Messenger& messenger, unsigned threads)
+Worker::Worker(Messenger& messenger, unsigned threads, std::uint64_t memory_limit,
+               MemoryThresholds thresholds)
     : m_messenger(messenger),
-      m_data(messenger, [this](DataId id, bool ok, int from) { on_arrival(id, ok, from); }),
+      m_data(messenger, [this](DataId id, bool ok, int from) { on_arrival(id, ok, from); },
+             memory_limit, thresholds),
       m_num_threads(threads == 0 ? 1 : threads) {
   m_messenger.on(tag_run, [this](int, std::vector<std::byte>&& b) { on_run(std::move(b)); });
   m_messenger.on(tag_release, [this](int, std::vector<std::byte>&& b) {
@@ -34,6 +36,13 @@ Worker::Worker(Messenger& messenger, unsigned threads)
     w.pod<std::uint64_t>(peak_rss());
     w.pod<std::uint64_t>(m_data.held_bytes());
     w.pod<double>(static_cast<double>(m_busy_ns.load()) * 1e-9);
+    const auto mem = m_data.memory_stats();
+    w.pod<std::uint64_t>(mem.limit);
+    w.pod<std::uint64_t>(mem.peak);
+    w.pod<std::uint64_t>(mem.bytes_spilled);
+    w.pod<std::uint64_t>(mem.bytes_unspilled);
+    w.pod<double>(mem.spill_seconds + mem.unspill_seconds);
+    w.pod<std::uint64_t>(m_pauses.load());
     m_messenger.send(source, tag_stats_reply, std::move(out));
   });
   m_messenger.on(tag_shutdown, [this](int, std::vector<std::byte>&& b) {
@@ -123,10 +132,23 @@ void Worker::thread_main(unsigned index) {
       std::unique_lock lock(m_ready_mutex);
       m_ready_cv.wait(lock, [&] { return m_stopping || !m_ready.empty(); });
       if (m_ready.empty()) return;
+      // Above the pause threshold no new task starts while another one runs: results are
+      // being spilled or released and memory falls. With nothing running, one task always
+      // starts, so the worker cannot stall itself.
+      if (m_data.above_pause() && m_running.load() > 0) {
+        ++m_pauses;
+        while (!m_stopping && m_data.above_pause() && m_running.load() > 0) {
+          m_ready_cv.wait_for(lock, std::chrono::milliseconds(5));
+        }
+        if (m_ready.empty()) continue;
+      }
       t = std::move(m_ready.front());
       m_ready.pop_front();
     }
+    ++m_running;
     execute(*t, index);
+    --m_running;
+    m_ready_cv.notify_all();
   }
 }
 
@@ -135,6 +157,7 @@ void Worker::execute(const Task& t, unsigned index) {
   c.id = t.id;
   c.thread = static_cast<std::int32_t>(index);
   c.start = now();
+  m_data.pin(t.inputs);
   try {
     std::vector<Value> inputs;
     inputs.reserve(t.inputs.size());
@@ -161,6 +184,7 @@ void Worker::execute(const Task& t, unsigned index) {
     c.type = current_exception_type();
     c.message = "non-standard exception";
   }
+  m_data.unpin(t.inputs);
   c.stop = now();
   m_busy_ns += static_cast<std::int64_t>((c.stop - c.start) * 1e9);
   ++m_tasks_run;

@@ -22,7 +22,8 @@ namespace tessera::detail::mpi {
 
 class Worker {
 public:
-  Worker(Messenger& messenger, unsigned threads);
+  Worker(Messenger& messenger, unsigned threads, std::uint64_t memory_limit,
+         MemoryThresholds thresholds);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -77,6 +78,8 @@ private:
   int m_exit_code = 0;
 
   std::atomic<std::uint64_t> m_tasks_run{0};
+  std::atomic<std::uint64_t> m_pauses{0};
+  std::atomic<int> m_running{0};
   std::atomic<std::int64_t> m_busy_ns{0};
 };
 
