@@ -4,7 +4,7 @@
 # End-to-end test of the slurm/ job scripts on a real, private single-node SLURM:
 #   1. scripts/slurm_cluster.sh start (munged + slurmctld + slurmd in a temp state dir),
 #   2. sbatch --wait of slurm/lesson_srun.sbatch, slurm/lesson_mpirun.sbatch and
-#      slurm/compute_parts_scaling.sbatch (submitted together; small sizes and short sleeps via
+#      slurm/compute_parts_scaling.sbatch, one after the other (small sizes and short sleeps via
 #      --export so each takes seconds),
 #   3. checks every job's exit code and the result= values in its output
 #      (diamond=5, loop=44, flow=90, compute-parts --size 4000000 --parts 4 = 7999998000000;
@@ -14,11 +14,15 @@
 # <lesson-binary> is the real tessera-lesson; `--fixture` compiles tests/slurm/fake_lesson.c
 # (a test-only MPI stand-in) with mpicc instead.  Needs root (the daemons run as root);
 # exits 77 (ctest SKIP_RETURN_CODE) when not root or when slurm/munge are not installed.
+# TESSERA_SLURM_KEEP_LOGS=DIR keeps the daemon logs and job outputs there.
 set -euo pipefail
 
 SRC_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CLUSTER="$SRC_DIR/scripts/slurm_cluster.sh"
 JOB_TIMEOUT="${TESSERA_SLURM_JOB_TIMEOUT:-150}"
+# whole-test budget, below ctest's TIMEOUT (300 s) so the EXIT trap always stops the daemons
+# itself: ctest's kill on timeout would leave them running
+BUDGET="${TESSERA_SLURM_TEST_BUDGET:-240}"
 
 fail() { echo "run_slurm_jobs: FAIL: $*" >&2; exit 1; }
 skip() { echo "run_slurm_jobs: SKIP: $*" >&2; exit 77; }
@@ -50,6 +54,11 @@ cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   if (( rc != 0 )); then dump_logs; fi
+  if [[ -n "${TESSERA_SLURM_KEEP_LOGS:-}" ]]; then
+    mkdir -p "$TESSERA_SLURM_KEEP_LOGS"
+    cp -r "$WORK/out" "$STATE/log" "$TESSERA_SLURM_KEEP_LOGS/" 2>/dev/null || true
+    echo "logs and job outputs copied to $TESSERA_SLURM_KEEP_LOGS"
+  fi
   if (( STARTED )); then
     local t0=$SECONDS
     "$CLUSTER" stop --state-dir "$STATE" || echo "run_slurm_jobs: warning: cluster stop failed" >&2
@@ -65,7 +74,7 @@ trap 'exit 130' INT TERM
 # ---- the binary ------------------------------------------------------------------------------
 if [[ "$1" == "--fixture" ]]; then
   LESSON="$WORK/fake_lesson"
-  mpicc -O2 -Wall -Wextra -Werror "$SRC_DIR/tests/slurm/fake_lesson.c" -o "$LESSON" \
+  "${MPICC:-mpicc}" -O2 -Wall -Wextra -Werror "$SRC_DIR/tests/slurm/fake_lesson.c" -o "$LESSON" \
     || fail "could not compile the fixture tests/slurm/fake_lesson.c"
   echo "using the test fixture $LESSON (tests/slurm/fake_lesson.c)"
 else
@@ -91,22 +100,22 @@ echo "timing: start $((SECONDS - t0)) s"
 export SLURM_CONF="$STATE/slurm.conf"
 srun --mpi=list 2>&1 | grep -qw pmix || fail "slurm offers no pmix MPI plugin (srun --mpi=list)"
 
-# ---- submit all three jobs, wait for each --------------------------------------------------------
+# ---- submit the three jobs one after the other, each with sbatch --wait -----------------------
 mkdir -p "$WORK/out"
 EXPORTS="ALL,TESSERA_LESSON=$LESSON,TESSERA_LESSON_SLEEP=0.05,TESSERA_LESSON_SIZE=4000000,TESSERA_LESSON_PARTS=4"
-declare -A PIDS=()
-t0=$SECONDS
-for job in lesson_srun lesson_mpirun compute_parts_scaling; do
-  timeout "$JOB_TIMEOUT" sbatch --wait --quiet --chdir="$WORK/out" --output="$WORK/out/$job.out" \
-    --time=00:05:00 --export="$EXPORTS" "$SRC_DIR/slurm/$job.sbatch" &
-  PIDS[$job]=$!
-done
 declare -A RC=()
-for job in "${!PIDS[@]}"; do
-  rc=0; wait "${PIDS[$job]}" || rc=$?
+t_jobs=$SECONDS
+for job in lesson_srun lesson_mpirun compute_parts_scaling; do
+  t0=$SECONDS
+  rc=0
+  left=$((BUDGET - (SECONDS - T_BEGIN)))
+  (( left > 5 )) || fail "test budget of ${BUDGET}s used up before $job"
+  timeout "$(( left < JOB_TIMEOUT ? left : JOB_TIMEOUT ))" sbatch --wait --quiet --chdir="$WORK/out" --output="$WORK/out/$job.out" \
+    --time=00:05:00 --export="$EXPORTS" "$SRC_DIR/slurm/$job.sbatch" || rc=$?
   RC[$job]=$rc
+  echo "timing: job $job $((SECONDS - t0)) s (exit code $rc)"
 done
-echo "timing: jobs $((SECONDS - t0)) s (3 jobs submitted together)"
+echo "timing: jobs $((SECONDS - t_jobs)) s"
 
 # ---- checks -------------------------------------------------------------------------------------
 errors=()
