@@ -204,6 +204,8 @@ JobCompType=jobcomp/none
 SwitchType=switch/none
 MpiDefault=${mpi_default}
 SchedulerType=sched/backfill
+# schedule a submitted job at once (default: main loop at most every 2 s)
+SchedulerParameters=sched_min_interval=100000
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 ReturnToService=2

@@ -115,6 +115,14 @@ for job in lesson_srun lesson_mpirun compute_parts_scaling; do
   RC[$job]=$rc
   echo "timing: job $job $((SECONDS - t0)) s (exit code $rc)"
 done
+# a job without a binary must fail early with a clear message, not hang or "pass"
+t0=$SECONDS
+rc=0
+timeout 60 sbatch --wait --quiet --chdir="$WORK/out" --output="$WORK/out/no_binary.out" \
+  --time=00:02:00 --export="ALL,TESSERA_LESSON=,TESSERA_BUILD=$WORK/no-such-build" \
+  "$SRC_DIR/slurm/lesson_srun.sbatch" || rc=$?
+RC[no_binary]=$rc
+echo "timing: job no_binary $((SECONDS - t0)) s (exit code $rc, expected non-zero)"
 echo "timing: jobs $((SECONDS - t_jobs)) s"
 
 # ---- checks -------------------------------------------------------------------------------------
@@ -165,6 +173,14 @@ if [[ -f "$f" ]]; then
   done
 else
   errors+=("compute_parts_scaling: no output file")
+fi
+
+if [[ "${RC[no_binary]}" == "0" || "${RC[no_binary]}" == "124" ]]; then
+  errors+=("no_binary: job without a binary exited with ${RC[no_binary]}, expected a quick failure")
+elif ! grep -q "TESSERA_BUILD='$WORK/no-such-build' is not a directory" "$WORK/out/no_binary.out" 2>/dev/null; then
+  errors+=("no_binary: missing the clear error message about TESSERA_BUILD")
+else
+  echo "ok: job without a binary failed early: $(grep -m1 error "$WORK/out/no_binary.out")"
 fi
 
 if (( ${#errors[@]} > 0 )); then
