@@ -58,6 +58,8 @@ LOG_DIR="$STATE_DIR/log"
 RUN_DIR="$STATE_DIR/run"
 MUNGE_SOCKET="$RUN_DIR/munge.socket"
 export SLURM_CONF="$CONF"
+# unix socket paths are limited to 108 bytes
+(( ${#MUNGE_SOCKET} < 100 )) || die "state dir path too long for the munge socket ($MUNGE_SOCKET); pick a shorter --state-dir"
 
 # ---- helpers --------------------------------------------------------------------------------
 # pid_alive NAME: true when run/NAME.pid names a live process whose executable is NAME.
@@ -255,7 +257,7 @@ cmd_start() {
   require_tools
   if [[ -f "$STATE_DIR/$MARKER" ]] && pid_alive munged && pid_alive slurmctld && pid_alive slurmd; then
     case "$(node_state)" in
-      idle*|mixed*|alloc*|allocated*) log "already running (SLURM_CONF=$CONF)"; return 0 ;;
+      idle*|mixed*|alloc*) log "already running (SLURM_CONF=$CONF)"; return 0 ;;
     esac
   fi
   if [[ -e "$STATE_DIR" && ! -f "$STATE_DIR/$MARKER" ]] && [[ -n "$(ls -A "$STATE_DIR" 2>/dev/null)" ]]; then
