@@ -197,6 +197,7 @@ SlurmctldLogFile=${LOG_DIR}/slurmctld.log
 SlurmdLogFile=${LOG_DIR}/slurmd.log
 SlurmctldDebug=info
 SlurmdDebug=info
+MailProg=/bin/true
 # containers: no cgroups, no task affinity
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
