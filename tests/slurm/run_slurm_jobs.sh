@@ -102,7 +102,7 @@ srun --mpi=list 2>&1 | grep -qw pmix || fail "slurm offers no pmix MPI plugin (s
 
 # ---- submit the three jobs one after the other, each with sbatch --wait -----------------------
 mkdir -p "$WORK/out"
-EXPORTS="ALL,TESSERA_LESSON=$LESSON,TESSERA_LESSON_SLEEP=0.05,TESSERA_LESSON_SIZE=4000000,TESSERA_LESSON_PARTS=4"
+EXPORTS="ALL,TESSERA_LESSON=$LESSON,TESSERA_LESSON_SLEEP=0.05,TESSERA_LESSON_SIZE=4000000,TESSERA_LESSON_PARTS=4,TESSERA_LESSON_ARGS_SUMNUM=--n 4000000,TESSERA_LESSON_ARGS_ARRAY_MEAN=--size 2000000 --chunks 4"
 declare -A RC=()
 t_jobs=$SECONDS
 for job in lesson_srun lesson_mpirun compute_parts_scaling; do
