@@ -13,3 +13,4 @@
 #include <tessera/scheduling/compute.hpp>
 #include <tessera/scheduling/sync.hpp>
 #include <tessera/scheduling/threads.hpp>
+#include <tessera/futures/client.hpp>

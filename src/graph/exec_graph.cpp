@@ -13,6 +13,12 @@ std::size_t ExecGraph::num_to_run() const noexcept {
 }
 
 ExecGraph ExecGraph::build(std::span<const detail::NodePtr> outputs) {
+  static const std::unordered_map<std::uint64_t, detail::NodePtr> none;
+  return build(outputs, none);
+}
+
+ExecGraph ExecGraph::build(std::span<const detail::NodePtr> outputs,
+                           const std::unordered_map<std::uint64_t, detail::NodePtr>& known) {
   ExecGraph g;
   g.roots.assign(outputs.begin(), outputs.end());
   std::unordered_map<std::uint64_t, std::uint32_t> index_of;  // node hash -> index
@@ -24,6 +30,12 @@ ExecGraph ExecGraph::build(std::span<const detail::NodePtr> outputs) {
     auto [it, inserted] = index_of.try_emplace(n->hash, static_cast<std::uint32_t>(slots.size()));
     fresh = inserted;
     if (inserted) {
+      if (!known.empty() && !n->is_computed()) {
+        if (auto k = known.find(n->hash); k != known.end() && k->second->key == n->key) {
+          n = k->second.get();
+          g.roots.push_back(k->second);  // keep it alive with the graph
+        }
+      }
       slots.push_back(n);
       slot_of.push_back(visiting);
     } else {

@@ -42,6 +42,10 @@ std::vector<detail::NodePtr> Scheduler::persist(const ExecGraph& graph, RunConte
   std::vector<detail::NodePtr> out;
   out.reserve(values.size());
   for (std::size_t i = 0; i < values.size(); ++i) {
+    if (values[i].empty()) {  // failed output (keep_going)
+      out.emplace_back();
+      continue;
+    }
     const auto* src = graph.nodes[graph.outputs[i]];
     auto node = std::make_shared<detail::TaskNode>();
     node->key = src->key;

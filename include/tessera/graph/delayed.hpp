@@ -125,9 +125,10 @@ struct Holder<std::vector<Delayed<T>, Alloc>> {
 /// Decodes a trivially copyable type that may not be default constructible (lambdas).
 template <class F>
 F read_callable(ByteReader& r) {
+  // Same order as write_callable.
   if constexpr (std::is_empty_v<F> && std::is_default_constructible_v<F>) {
     return F{};
-  } else if constexpr (std::is_pointer_v<F> || !std::is_trivially_copyable_v<F>) {
+  } else if constexpr (Serializable<F>) {
     return Codec<F>::read(r);
   } else {
     std::array<std::byte, sizeof(F)> raw;

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 namespace tessera {
@@ -45,6 +46,10 @@ struct ExecGraph {
   /// whose result is known (persisted) is not expanded.
   /// Throws: GraphError if two different tasks hash to the same key.
   static ExecGraph build(std::span<const detail::NodePtr> outputs);
+  /// As above; a reached node whose hash is in `known` is replaced by that (computed) node, so
+  /// results kept from earlier runs (futures) are reused instead of recomputed.
+  static ExecGraph build(std::span<const detail::NodePtr> outputs,
+                         const std::unordered_map<std::uint64_t, detail::NodePtr>& known);
 };
 
 }  // namespace tessera

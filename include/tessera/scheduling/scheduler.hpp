@@ -11,6 +11,7 @@
 #include <tessera/graph/exec_graph.hpp>
 
 #include <chrono>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
@@ -23,6 +24,11 @@ namespace tessera {
 struct RunContext {
   std::vector<std::shared_ptr<Observer>> observers;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  /// false (compute): the first failure stops the run and is thrown. true (futures): a failure
+  /// only fails the task's dependants; every other task runs, and run()/persist() return an
+  /// empty Value / null node for each failed output, with its error in output_errors.
+  bool keep_going = false;
+  std::vector<std::exception_ptr> output_errors;
 
   [[nodiscard]] bool observed() const noexcept { return !observers.empty(); }
   [[nodiscard]] double seconds_since_start() const noexcept {

@@ -22,6 +22,7 @@
 #include <boost/archive/binary_oarchive.hpp>
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -146,7 +147,12 @@ template <class T>
   requires Bitwise<T>
 struct Codec<T> {
   static void write(ByteWriter& w, const T& v) { w.pod(v); }
-  static T read(ByteReader& r) { return r.pod<T>(); }
+  // bit_cast: trivially copyable types need not be default constructible (lambdas).
+  static T read(ByteReader& r) {
+    std::array<std::byte, sizeof(T)> raw;
+    r.read(raw.data(), raw.size());
+    return std::bit_cast<T>(raw);
+  }
 };
 
 /// Empty types (capture-less lambdas, tag types) carry no bytes.

@@ -110,15 +110,24 @@ public:
   std::vector<Value> run(const ExecGraph& g, RunContext& ctx) override {
     auto outcome = execute(g, ctx);
     std::vector<std::pair<DataId, int>> wanted;
-    for (auto o : g.outputs) wanted.emplace_back(outcome.ids[o], outcome.holders[o].front());
-    std::vector<Value> values;
+    for (auto o : g.outputs) {
+      if (!outcome.errors.empty() && outcome.errors[o]) continue;
+      wanted.emplace_back(outcome.ids[o], outcome.holders[o].front());
+    }
+    std::vector<Value> gathered;
     try {
-      values = m_rt->gather(wanted);
+      gathered = m_rt->gather(wanted);
     } catch (...) {
       release_all(outcome, g);
       throw;
     }
     release_all(outcome, g);
+    std::vector<Value> values;
+    std::size_t next = 0;
+    for (auto o : g.outputs) {
+      if (!outcome.errors.empty() && outcome.errors[o]) values.emplace_back();
+      else values.push_back(gathered[next++]);
+    }
     return values;
   }
 
@@ -128,6 +137,10 @@ public:
     std::vector<bool> keep(g.size(), false);
     for (auto o : g.outputs) {
       keep[o] = true;
+      if (!outcome.errors.empty() && outcome.errors[o]) {
+        out.emplace_back();  // failed (keep_going): the error is in ctx.output_errors
+        continue;
+      }
       const auto* src = g.nodes[o];
       auto node = std::make_shared<detail::TaskNode>();
       node->key = src->key;
@@ -154,6 +167,7 @@ private:
     std::vector<std::uint64_t> nbytes;
     std::vector<bool> borrowed;  // result owned by an earlier persist: never released here
     std::vector<bool> released;
+    std::vector<std::exception_ptr> errors;  // per node, keep_going only
   };
 
   void release_all(Outcome& oc, const ExecGraph& g) {
@@ -180,6 +194,7 @@ private:
     oc.nbytes.assign(n, 0);
     oc.borrowed.assign(n, false);
     oc.released.assign(n, false);
+    if (ctx.keep_going) oc.errors.assign(n, nullptr);
     std::vector<std::uint32_t> pending(n), consumers(g.consumers.begin(), g.consumers.end());
     std::vector<int> attempts(n, 0);
     std::vector<bool> is_output(n, false);
@@ -284,6 +299,19 @@ private:
     auto assign = [&]() {
       while (!ready.empty() && !failure) {
         const std::uint32_t i = ready.top();
+        if (ctx.keep_going) {
+          std::exception_ptr inherited;
+          for (auto j : g.inputs_of(i)) {
+            if (oc.errors[j]) inherited = oc.errors[j];
+          }
+          if (inherited) {  // an input failed: fail without running
+            ready.pop();
+            oc.errors[i] = inherited;
+            consume_inputs(i);
+            finish_node(i);
+            continue;
+          }
+        }
         const int w = place(i);
         if (w < 0) break;
         ready.pop();
@@ -387,6 +415,12 @@ private:
             ready.push(i);  // try again, possibly elsewhere
             continue;
           }
+          if (ctx.keep_going) {
+            oc.errors[i] = std::make_exception_ptr(TaskError(node.key, msg->source, type, message));
+            consume_inputs(i);
+            finish_node(i);
+            continue;
+          }
           if (!failure) failure.emplace(node.key, msg->source, type, message);
           continue;
         }
@@ -411,7 +445,15 @@ private:
       release_all(oc, g);
       throw *failure;
     }
-    ctx.run_end(true);
+    bool ok = true;
+    if (ctx.keep_going) {
+      ctx.output_errors.assign(g.outputs.size(), nullptr);
+      for (std::size_t k = 0; k < g.outputs.size(); ++k) {
+        ctx.output_errors[k] = oc.errors[g.outputs[k]];
+        if (ctx.output_errors[k]) ok = false;
+      }
+    }
+    ctx.run_end(ok);
     return oc;
   }
 

@@ -5,9 +5,11 @@ namespace tessera {
 std::vector<Value> SyncScheduler::run(const ExecGraph& g, RunContext& ctx) {
   const auto n = static_cast<std::uint32_t>(g.size());
   std::vector<Value> values(n);
+  std::vector<std::exception_ptr> errors(ctx.keep_going ? n : 0);
   std::vector<std::uint32_t> consumers = g.consumers;
   std::vector<Value> inputs;
   ctx.run_start(g.num_to_run(), name());
+  bool any_failed = false;
   try {
     for (std::uint32_t i = 0; i < n; ++i) {
       const auto& node = *g.nodes[i];
@@ -15,10 +17,30 @@ std::vector<Value> SyncScheduler::run(const ExecGraph& g, RunContext& ctx) {
         values[i] = detail::known_result(node);
         continue;
       }
+      if (ctx.keep_going) {
+        // A task whose input failed fails with that input's error, without running.
+        for (auto j : g.inputs_of(i)) {
+          if (errors[j]) {
+            errors[i] = errors[j];
+            break;
+          }
+        }
+        if (errors[i]) continue;
+      }
       inputs.clear();
       for (auto j : g.inputs_of(i)) inputs.push_back(values[j]);
       const double t0 = ctx.observed() ? ctx.seconds_since_start() : 0.0;
-      values[i] = detail::run_task(node, inputs, 0);
+      bool failed = false;
+      if (ctx.keep_going) {
+        try {
+          values[i] = detail::run_task(node, inputs, 0);
+        } catch (...) {
+          errors[i] = std::current_exception();
+          failed = any_failed = true;
+        }
+      } else {
+        values[i] = detail::run_task(node, inputs, 0);
+      }
       inputs.clear();
       // Free intermediate results as soon as their last consumer ran.
       for (auto j : g.inputs_of(i)) {
@@ -26,17 +48,22 @@ std::vector<Value> SyncScheduler::run(const ExecGraph& g, RunContext& ctx) {
       }
       if (ctx.observed()) {
         ctx.task_done(TaskEvent{node.key, node.name(), 0, 0, t0, ctx.seconds_since_start(), 0,
-                                values[i].nbytes(), false});
+                                values[i].nbytes(), failed});
       }
     }
   } catch (...) {
     ctx.run_end(false);
     throw;
   }
-  ctx.run_end(true);
+  ctx.run_end(!any_failed);
   std::vector<Value> out;
   out.reserve(g.outputs.size());
-  for (auto o : g.outputs) out.push_back(values[o]);
+  if (ctx.keep_going) ctx.output_errors.assign(g.outputs.size(), nullptr);
+  for (std::size_t k = 0; k < g.outputs.size(); ++k) {
+    const auto o = g.outputs[k];
+    out.push_back(values[o]);
+    if (ctx.keep_going) ctx.output_errors[k] = errors[o];
+  }
   return out;
 }
 

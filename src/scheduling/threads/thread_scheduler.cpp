@@ -24,6 +24,7 @@ struct GraphRun {
   std::unique_ptr<std::atomic<std::uint32_t>[]> pending;    // unfinished inputs per node
   std::unique_ptr<std::atomic<std::uint32_t>[]> consumers;  // remaining readers per result
   std::vector<Value> values;
+  std::vector<std::exception_ptr> errors;  // per node, keep_going only
   std::atomic<std::int64_t> in_flight{0};  // queued or running tasks
   std::atomic<bool> failed{false};
   std::mutex error_mutex;
@@ -57,6 +58,7 @@ public:
     run.pending = std::make_unique<std::atomic<std::uint32_t>[]>(n);
     run.consumers = std::make_unique<std::atomic<std::uint32_t>[]>(n);
     run.values.resize(n);
+    if (ctx.keep_going) run.errors.resize(n);
     std::vector<std::uint32_t> ready;
     for (std::uint32_t i = 0; i < n; ++i) {
       const auto k = static_cast<std::uint32_t>(g.inputs_of(i).size());
@@ -87,10 +89,19 @@ public:
       ctx.run_end(false);
       std::rethrow_exception(run.error);
     }
-    ctx.run_end(true);
     std::vector<Value> out;
     out.reserve(g.outputs.size());
-    for (auto o : g.outputs) out.push_back(run.values[o]);
+    bool ok = true;
+    if (ctx.keep_going) ctx.output_errors.assign(g.outputs.size(), nullptr);
+    for (std::size_t k = 0; k < g.outputs.size(); ++k) {
+      const auto o = g.outputs[k];
+      out.push_back(run.values[o]);
+      if (ctx.keep_going && run.errors[o]) {
+        ctx.output_errors[k] = run.errors[o];
+        ok = false;
+      }
+    }
+    ctx.run_end(ok);
     return out;
   }
 
@@ -181,14 +192,35 @@ private:
     const auto& node = *g.nodes[i];
     if (!run.failed.load(std::memory_order_relaxed)) {
       try {
+        std::exception_ptr inherited;
+        if (!run.errors.empty()) {
+          for (auto j : g.inputs_of(i)) {
+            if (run.errors[j]) {
+              inherited = run.errors[j];
+              break;
+            }
+          }
+        }
         if (node.is_computed()) {
           run.values[i] = detail::known_result(node);
+        } else if (inherited) {
+          run.errors[i] = inherited;  // an input failed: fail without running
         } else {
           inputs.clear();
           for (auto j : g.inputs_of(i)) inputs.push_back(run.values[j]);
           const bool observed = run.ctx->observed();
           const double t0 = observed ? run.ctx->seconds_since_start() : 0.0;
-          run.values[i] = detail::run_task(node, inputs, 0);
+          bool task_failed = false;
+          if (run.errors.empty()) {
+            run.values[i] = detail::run_task(node, inputs, 0);
+          } else {
+            try {
+              run.values[i] = detail::run_task(node, inputs, 0);
+            } catch (...) {
+              run.errors[i] = std::current_exception();
+              task_failed = true;
+            }
+          }
           inputs.clear();
           for (auto j : g.inputs_of(i)) {
             if (run.consumers[j].fetch_sub(1, std::memory_order_acq_rel) == 1) run.values[j] = Value{};
@@ -196,7 +228,7 @@ private:
           if (observed) {
             run.ctx->task_done(TaskEvent{node.key, node.name(), 0, static_cast<int>(self), t0,
                                          run.ctx->seconds_since_start(), 0, run.values[i].nbytes(),
-                                         false});
+                                         task_failed});
           }
         }
         for (auto d : g.dependents_of(i)) {
