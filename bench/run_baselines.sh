@@ -7,6 +7,7 @@
 # Usage: bench/run_baselines.sh [--quick] [--out FILE]
 #   --quick     shrink every size (whole run < 1 minute; smoke test)
 #   --out FILE  write the JSON lines to FILE (default: stdout)
+#   --only LIST run only these steps (comma list of stream,disk,mpi,delayed,array)
 # A human-readable table is printed at the end (to stdout).
 # Environment: PYTHON (default /usr/bin/python3), TMPDIR (disk/HDF5 files, default /tmp),
 #              DELAYED_1M_LIMIT (seconds allowed for the 1M-task threaded Dask run, default 150).
@@ -17,12 +18,15 @@ base="$here/baselines"
 build="$base/build"
 quick=0
 out=""
+only="stream,disk,mpi,delayed,array"
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --quick) quick=1; shift ;;
         --out) out="${2:?--out needs a file}"; shift 2 ;;
         --out=*) out="${1#--out=}"; shift ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        --only) only="${2:?--only needs a list}"; shift 2 ;;
+        --only=*) only="${1#--only=}"; shift ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         *) echo "run_baselines.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
@@ -43,13 +47,20 @@ else
 fi
 
 failures=0
-# run_step LABEL CMD... : runs CMD, appends its stdout (JSON lines) to the results, records failures.
+load1() { cut -d' ' -f1 /proc/loadavg; }
+wanted() { [[ ",$only," == *",$1,"* ]]; }
+# run_step LABEL CMD... : runs CMD, appends its stdout (JSON lines) to the results, records
+# failures and the 1-minute load average before/after (other work on the machine skews numbers).
 run_step() {
     local label="$1"; shift
     echo "== $label: $*" >&2
     local t0=$SECONDS
+    local l0
+    l0="$(load1)"
     "$@" | sink
     local rc=${PIPESTATUS[0]}
+    printf '{"suite":"run","name":"step_load1","value":%s,"unit":"load","step":"%s","load1_after":%s,"seconds":%d}\n' \
+        "$l0" "$label" "$(load1)" "$((SECONDS - t0))" | sink
     echo "== $label: rc=$rc, $((SECONDS - t0)) s" >&2
     if [[ $rc -ne 0 ]]; then
         failures=$((failures + 1))
@@ -74,17 +85,17 @@ printf '{"suite":"run","name":"metadata","value":0,"unit":"","quick":%s,"OPENBLA
     "$(gcc -dumpfullversion)" | sink
 
 if [[ $quick == 1 ]]; then
-    run_step stream "$build/stream" --bytes $((64 << 20)) --reps 2
-    run_step disk "$build/disk" --bytes $((128 << 20))
-    run_step mpi_pingpong mpirun -n 2 "$build/mpi_pingpong" --max $((4 << 20)) --target-bytes $((64 << 20))
-    run_step dask_delayed "$PYTHON" "$base/dask_delayed.py" --quick
-    run_step dask_array "$PYTHON" "$base/dask_array.py" --quick
+    wanted stream && run_step stream "$build/stream" --bytes $((64 << 20)) --reps 2
+    wanted disk && run_step disk "$build/disk" --bytes $((128 << 20))
+    wanted mpi && run_step mpi_pingpong mpirun -n 2 "$build/mpi_pingpong" --max $((4 << 20)) --target-bytes $((64 << 20)) --max-iters 2000
+    wanted delayed && run_step dask_delayed "$PYTHON" "$base/dask_delayed.py" --quick
+    wanted array && run_step dask_array "$PYTHON" "$base/dask_array.py" --quick
 else
-    run_step stream "$build/stream" --bytes $((1 << 30)) --reps 5
-    run_step disk "$build/disk" --bytes $((2 << 30))
-    run_step mpi_pingpong mpirun -n 2 "$build/mpi_pingpong" --max $((256 << 20)) --target-bytes $((2 << 30))
-    run_step dask_delayed "$PYTHON" "$base/dask_delayed.py" --big-limit "${DELAYED_1M_LIMIT:-150}"
-    run_step dask_array "$PYTHON" "$base/dask_array.py"
+    wanted stream && run_step stream "$build/stream" --bytes $((1 << 30)) --reps 5
+    wanted disk && run_step disk "$build/disk" --bytes $((2 << 30))
+    wanted mpi && run_step mpi_pingpong mpirun -n 2 "$build/mpi_pingpong" --max $((256 << 20)) --target-bytes $((2 << 30))
+    wanted delayed && run_step dask_delayed "$PYTHON" "$base/dask_delayed.py" --big-limit "${DELAYED_1M_LIMIT:-150}"
+    wanted array && run_step dask_array "$PYTHON" "$base/dask_array.py"
 fi
 
 echo

@@ -10,7 +10,8 @@
  *   mode "touched":   buffers freshly malloc'd and memset once, then one warm-up
  *                     round trip before timing.
  *
- * Usage: mpirun -n 2 mpi_pingpong [--max BYTES] [--target-bytes BYTES]
+ * Usage: mpirun -n 2 mpi_pingpong [--max BYTES] [--target-bytes BYTES] [--max-iters N]
+ * (iterations per size = target-bytes / size, clamped to [5, max-iters]; default 20000)
  * Output: one JSON object per line on rank 0's stdout.
  */
 #include <mpi.h>
@@ -18,10 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int iterations_for(size_t size, size_t target_bytes) {
+static int iterations_for(size_t size, size_t target_bytes, size_t max_iters) {
     size_t it = target_bytes / (size ? size : 1);
     if (it < 5) it = 5;
-    if (it > 20000) it = 20000;
+    if (it > max_iters) it = max_iters;
     return (int)it;
 }
 
@@ -44,9 +45,11 @@ int main(int argc, char **argv) {
     MPI_Comm_size(MPI_COMM_WORLD, &nranks);
     size_t max_size = (size_t)256 << 20;
     size_t target_bytes = (size_t)2 << 30; /* bytes moved per timed measurement */
+    size_t max_iters = 20000;
     for (int i = 1; i < argc; ++i) {
         if (!strcmp(argv[i], "--max") && i + 1 < argc) max_size = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--target-bytes") && i + 1 < argc) target_bytes = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--max-iters") && i + 1 < argc) max_iters = strtoull(argv[++i], NULL, 10);
     }
     if (nranks != 2) {
         if (rank == 0) fprintf(stderr, "mpi_pingpong: needs exactly 2 ranks, got %d\n", nranks);
@@ -75,7 +78,7 @@ int main(int argc, char **argv) {
             }
             MPI_Barrier(MPI_COMM_WORLD);
             double first = round_trip(rank, sbuf, rbuf, size); /* untouched: pays page faults */
-            int iters = iterations_for(size, target_bytes);
+            int iters = iterations_for(size, target_bytes, max_iters);
             MPI_Barrier(MPI_COMM_WORLD);
             double t0 = MPI_Wtime();
             for (int it = 0; it < iters; ++it) round_trip(rank, sbuf, rbuf, size);
