@@ -474,6 +474,21 @@ int ranks_on_this_node() {
   return 1;
 }
 
+/// What compute() finds on a worker rank: only rank 0 drives.
+class WorkerRankScheduler final : public Scheduler {
+public:
+  explicit WorkerRankScheduler(int rank) : m_rank(rank) {}
+  [[nodiscard]] std::string name() const override { return "mpi-worker"; }
+  std::vector<Value> run(const ExecGraph&, RunContext&) override {
+    TESSERA_THROW(ConfigError, "compute() was called on worker rank ", m_rank,
+                  ": with the MPI runtime only rank 0 runs the driver (use run_distributed, or "
+                  "guard driver code with `if (runtime.is_driver())`)");
+  }
+
+private:
+  int m_rank;
+};
+
 unsigned default_threads(const RuntimeOptions& o) {
   if (o.threads_per_worker) return o.threads_per_worker;
   const auto env = static_cast<unsigned>(env_int("TESSERA_THREADS_PER_WORKER", 0, 0));
@@ -556,6 +571,7 @@ Runtime::Runtime(int& argc, char**& argv, RuntimeOptions options) {
   auto env = std::make_unique<Environment>(argc, argv);
   m_impl = std::make_shared<Impl>(std::move(env), std::move(options));
   g_current = this;
+  if (m_impl->rank != 0) set_default_scheduler(std::make_shared<WorkerRankScheduler>(m_impl->rank));
 }
 
 Runtime::Runtime(std::int64_t fortran_comm, RuntimeOptions options) {
@@ -563,6 +579,7 @@ Runtime::Runtime(std::int64_t fortran_comm, RuntimeOptions options) {
   auto env = std::make_unique<Environment>(ExternalComm{fortran_comm});
   m_impl = std::make_shared<Impl>(std::move(env), std::move(options));
   g_current = this;
+  if (m_impl->rank != 0) set_default_scheduler(std::make_shared<WorkerRankScheduler>(m_impl->rank));
 }
 
 Runtime::~Runtime() {
@@ -581,6 +598,7 @@ Runtime::~Runtime() {
     std::fprintf(stderr, "tessera: rank %d: error while shutting down the runtime: %s\n",
                  m_impl->rank, e.what());
   }
+  if (m_impl->rank != 0) set_default_scheduler(nullptr);
   g_current = nullptr;
 }
 
