@@ -110,6 +110,8 @@ private:
 /// the driver's exit code on every rank (use it as main's return value). While the driver runs,
 /// the MPI scheduler is the default scheduler ("mpi" also works with make_scheduler).
 /// An exception escaping the driver is printed and gives exit code 1 on every rank.
+/// With TESSERA_SUMMARY=1 (or TESSERA_WORKER_STATS=1) every rank's memory and spill figures are
+/// printed on stderr at the end (format_worker_stats).
 int run_distributed(int argc, char** argv, const std::function<int(Runtime&)>& driver,
                     RuntimeOptions options = {});
 

@@ -700,6 +700,13 @@ int run_distributed(int argc, char** argv, const std::function<int(Runtime&)>& d
     code = 1;
   }
   set_default_scheduler(nullptr);
+  if (rt.size() > 1 && (env_flag("TESSERA_SUMMARY", false) || env_flag("TESSERA_WORKER_STATS", false))) {
+    try {
+      std::fprintf(stderr, "%s", format_worker_stats(rt.stats()).c_str());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "tessera: could not collect worker statistics: %s\n", e.what());
+    }
+  }
   rt.shutdown(code);
   return code;
 }
