@@ -130,8 +130,7 @@ std::uint32_t ChromeTrace::intern(std::string_view name) {
   return id;
 }
 
-void ChromeTrace::on_run_start(std::size_t num_tasks, std::string_view scheduler) {
-  std::lock_guard lock(m_mutex);
+void ChromeTrace::start_run_unlocked(std::size_t num_tasks, std::string_view scheduler) {
   Run run;
   run.scheduler = scheduler;
   run.num_tasks = num_tasks;
@@ -140,9 +139,14 @@ void ChromeTrace::on_run_start(std::size_t num_tasks, std::string_view scheduler
   m_dirty = true;
 }
 
+void ChromeTrace::on_run_start(std::size_t num_tasks, std::string_view scheduler) {
+  std::lock_guard lock(m_mutex);
+  start_run_unlocked(num_tasks, scheduler);
+}
+
 void ChromeTrace::on_task_done(const TaskEvent& e) {
   std::lock_guard lock(m_mutex);
-  if (m_runs.empty()) on_run_start(0, "unknown");  // events outside a run: give them one
+  if (m_runs.empty()) start_run_unlocked(0, "unknown");  // events outside a run: give them one
   const auto run = static_cast<std::uint32_t>(m_runs.size() - 1);
   note_clock(m_runs.back(), e.rank, e.stop);
   m_tasks.push_back(Task{std::string(e.key), intern(e.name), run, e.rank, e.thread, e.start,
@@ -153,7 +157,7 @@ void ChromeTrace::on_task_done(const TaskEvent& e) {
 void ChromeTrace::on_transfer(std::string_view key, int from, int to, std::size_t bytes,
                               double start, double stop) {
   std::lock_guard lock(m_mutex);
-  if (m_runs.empty()) on_run_start(0, "unknown");
+  if (m_runs.empty()) start_run_unlocked(0, "unknown");
   const auto run = static_cast<std::uint32_t>(m_runs.size() - 1);
   note_clock(m_runs.back(), to, stop);
   m_transfers.push_back(Transfer{std::string(key), run, from, to, bytes, start, std::max(start, stop)});

@@ -100,6 +100,7 @@ private:
   };
 
   [[nodiscard]] double now() const noexcept;
+  void start_run_unlocked(std::size_t num_tasks, std::string_view scheduler);
   void note_clock(Run& run, int rank, double reported_stop);
   std::uint32_t intern(std::string_view name);
   [[nodiscard]] std::string json_unlocked() const;

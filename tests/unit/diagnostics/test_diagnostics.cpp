@@ -493,6 +493,17 @@ TEST_CASE("ranks become processes, clocks are aligned per rank, transfers are re
   }
 }
 
+TEST_CASE("events reported outside a run get a run of their own") {
+  tessera::ChromeTrace trace;
+  trace.on_task_done(tessera::TaskEvent{"x-1", "x", 0, 0, 0.0, 0.0, 0, 1, false});
+  trace.on_transfer("x-1", 1, 0, 1, 0.0, 0.0);
+  CHECK(trace.num_runs() == 1);
+  CHECK(trace.num_tasks() == 1);
+  const Json parsed = parse_json(trace.json());
+  CHECK(events_with(parsed, "X", "run").size() == 1);
+  CHECK(events_with(parsed, "X", "transfer").size() == 1);
+}
+
 TEST_CASE("write() names the path it cannot write") {
   tessera::ChromeTrace trace;
   CHECK_THROWS_WITH_AS(trace.write("/nonexistent-dir/x/trace.json"),
