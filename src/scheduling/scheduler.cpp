@@ -1,7 +1,7 @@
 #include <tessera/scheduling/scheduler.hpp>
 
 #include <tessera/core/config.hpp>
-#include <tessera/diagnostics/progress.hpp>
+#include <tessera/diagnostics/chrome_trace.hpp>
 #include <tessera/scheduling/compute.hpp>
 #include <tessera/scheduling/sync.hpp>
 #include <tessera/scheduling/threads.hpp>
@@ -33,7 +33,7 @@ RunContext RunContext::with_defaults() {
     std::lock_guard lock(detail::observers_mutex());
     ctx.observers = detail::global_observers();
   }
-  if (progress_from_env()) ctx.observers.push_back(std::make_shared<ProgressBar>());
+  for (auto& o : default_observers_from_env()) ctx.observers.push_back(std::move(o));
   return ctx;
 }
 

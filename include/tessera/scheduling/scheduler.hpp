@@ -38,7 +38,7 @@ struct RunContext {
   void task_done(const TaskEvent& e) const;
   void run_end(bool ok) const;
 
-  /// The process-wide observers (add_global_observer) plus a ProgressBar if TESSERA_PROGRESS=1.
+  /// The process-wide observers (add_global_observer) plus default_observers_from_env().
   static RunContext with_defaults();
 };
 
