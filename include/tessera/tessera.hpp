@@ -14,3 +14,5 @@
 #include <tessera/scheduling/sync.hpp>
 #include <tessera/scheduling/threads.hpp>
 #include <tessera/futures/client.hpp>
+#include <tessera/diagnostics/chrome_trace.hpp>
+#include <tessera/diagnostics/summary.hpp>
