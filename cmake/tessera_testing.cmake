@@ -11,6 +11,11 @@ if(NOT TARGET tessera_test_main)
   target_link_libraries(tessera_test_main PUBLIC doctest::doctest)
 endif()
 
+# LeakSanitizer suppressions for Open MPI's allocations kept until exit (see the file).
+if(NOT TARGET tessera_sanitizer_mpi)
+  add_library(tessera_sanitizer_mpi OBJECT ${PROJECT_SOURCE_DIR}/tests/support/sanitizer_mpi.cpp)
+endif()
+
 function(tessera_add_unit_test name)
   cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   if(NOT ARG_TIMEOUT)
@@ -33,7 +38,7 @@ function(tessera_add_mpi_test name)
   endif()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE doctest::doctest tessera::tessera ${ARG_LIBS}
-                        $<BUILD_INTERFACE:tessera::warnings>)
+                        tessera_sanitizer_mpi $<BUILD_INTERFACE:tessera::warnings>)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
   set_target_properties(${name} PROPERTIES ENABLE_EXPORTS ON)
   separate_arguments(_flags UNIX_COMMAND "${TESSERA_MPIEXEC_FLAGS}")
