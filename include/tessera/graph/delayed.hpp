@@ -265,8 +265,12 @@ void token(Hasher& h, const A& a) {
   h.str(typeid(A).name());
   if constexpr (Bitwise<A>) {
     h.bytes(&a, sizeof(A));
-  } else if constexpr (requires { typename A::value_type; a.data(); a.size(); } &&
-                       Bitwise<typename A::value_type>) {
+  } else if constexpr (requires {
+                         typename A::value_type;
+                         a.data();
+                         a.size();
+                         requires Bitwise<typename A::value_type>;
+                       }) {
     h.bytes(a.data(), a.size() * sizeof(typename A::value_type));
   } else if constexpr (Serializable<A>) {
     const Bytes b = encode(a);
