@@ -156,15 +156,38 @@ void uniform_blocks_scalar(std::uint64_t b0, std::uint64_t nb, std::uint64_t see
 // ================================ AVX2 + FMA path ===============================================
 #if defined(TESSERA_RANDOM_X86)
 
+// Round keys of Philox4x32-10 broadcast to 64-bit lanes: key[r] for round r, word 0 then 1.
+struct Avx2Keys {
+  alignas(32) std::uint64_t k0[10][4];
+  alignas(32) std::uint64_t k1[10][4];
+  std::uint64_t stream;
+};
+
+inline Avx2Keys make_keys(std::uint64_t seed, std::uint64_t stream) noexcept {
+  Avx2Keys k{};
+  std::uint32_t a = static_cast<std::uint32_t>(seed), b = static_cast<std::uint32_t>(seed >> 32U);
+  for (int r = 0; r < 10; ++r) {
+    for (int j = 0; j < 4; ++j) {
+      k.k0[r][j] = a;
+      k.k1[r][j] = b;
+    }
+    a += w0;
+    b += w1;
+  }
+  k.stream = stream;
+  return k;
+}
+
 // Philox4x32-10 on 4*NV consecutive blocks from `first`: vector v, 64-bit lane j holds word i of
 // block first+4v+j in its low 32 bits (the high 32 bits are garbage; vpmuludq ignores them).
+// NV = 2 keeps the state, constants and temporaries in the 16 ymm registers.
 template <int NV>
-TESSERA_AVX2_INLINE void philox_avx2(std::uint64_t first, std::uint64_t seed, std::uint64_t stream,
-                                     __m256i* x0, __m256i* x1, __m256i* x2, __m256i* x3) {
+TESSERA_AVX2_INLINE void philox_avx2(std::uint64_t first, const Avx2Keys& keys, __m256i* x0, __m256i* x1,
+                                     __m256i* x2, __m256i* x3) {
   const __m256i mul0 = _mm256_set1_epi64x(m0), mul1 = _mm256_set1_epi64x(m1);
   const __m256i lanes = _mm256_set_epi64x(3, 2, 1, 0);
-  const __m256i s_lo = _mm256_set1_epi64x(static_cast<long long>(stream & 0xFFFFFFFFU));
-  const __m256i s_hi = _mm256_set1_epi64x(static_cast<long long>(stream >> 32U));
+  const __m256i s_lo = _mm256_set1_epi64x(static_cast<long long>(keys.stream & 0xFFFFFFFFU));
+  const __m256i s_hi = _mm256_set1_epi64x(static_cast<long long>(keys.stream >> 32U));
   for (int v = 0; v < NV; ++v) {
     const __m256i blk = _mm256_add_epi64(
         _mm256_set1_epi64x(static_cast<long long>(first + 4 * static_cast<std::uint64_t>(v))), lanes);
@@ -173,19 +196,18 @@ TESSERA_AVX2_INLINE void philox_avx2(std::uint64_t first, std::uint64_t seed, st
     x2[v] = s_lo;
     x3[v] = s_hi;
   }
-  std::uint32_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32U);
   for (int r = 0; r < 10; ++r) {
-    const __m256i kv0 = _mm256_set1_epi64x(k0), kv1 = _mm256_set1_epi64x(k1);
+    const __m256i kv0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(keys.k0[r]));
+    const __m256i kv1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(keys.k1[r]));
     for (int v = 0; v < NV; ++v) {
       const __m256i p0 = _mm256_mul_epu32(x0[v], mul0);
       const __m256i p1 = _mm256_mul_epu32(x2[v], mul1);
-      x0[v] = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), x1[v]), kv0);
-      x2[v] = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), x3[v]), kv1);
+      // (c1 ^ k0) is ready before the product: one xor after the shift on the critical path
+      x0[v] = _mm256_xor_si256(_mm256_srli_epi64(p1, 32), _mm256_xor_si256(x1[v], kv0));
+      x2[v] = _mm256_xor_si256(_mm256_srli_epi64(p0, 32), _mm256_xor_si256(x3[v], kv1));
       x1[v] = p1;
       x3[v] = p0;
     }
-    k0 += w0;
-    k1 += w1;
   }
 }
 
@@ -199,87 +221,89 @@ TESSERA_AVX2_INLINE __m256d u64_to_double_52(__m256i v) {  // exact for v < 2^52
                        _mm256_set1_pd(two52));
 }
 
-TESSERA_AVX2_INLINE void box_muller_avx2(__m256i w, __m256d& c_out, __m256d& s_out, __m256d& r_out) {
+// Box-Muller on K independent vectors of words, written stage by stage across the K vectors so
+// that the divides and square roots overlap the sin/cos polynomials (the chains are long).
+template <int K>
+TESSERA_AVX2_INLINE void box_muller_avx2(const __m256i* w, __m256d* c_out, __m256d* s_out, __m256d* r_out) {
   const __m256i magic = _mm256_set1_epi64x(static_cast<long long>(magic_bits));
   const __m256d one = _mm256_set1_pd(1.0);
-  const __m256i k = _mm256_sub_epi64(_mm256_set1_epi64x(static_cast<long long>(radius_one)),
-                                     _mm256_srli_epi64(w, 24));
-  const __m256d kd = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(k, magic)), _mm256_set1_pd(two52));
-  const __m256i kb = _mm256_castpd_si256(kd);
-  const __m256i tmp = _mm256_sub_epi64(kb, _mm256_set1_epi64x(static_cast<long long>(log_off)));
-  const __m256i kexp = _mm256_srli_epi64(tmp, 52);
-  const __m256d z = _mm256_castsi256_pd(
-      _mm256_sub_epi64(kb, _mm256_and_si256(tmp, _mm256_set1_epi64x(static_cast<long long>(exp_mask)))));
-  const __m256d e = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(kexp, magic)), _mm256_set1_pd(two52 + 40.0));
-  const __m256d f = _mm256_sub_pd(z, one);
-  const __m256d d = _mm256_add_pd(z, one);
-  const __m256d s = _mm256_div_pd(f, d);
-  const __m256d s2 = _mm256_mul_pd(s, s);
-  __m256d p = _mm256_fmadd_pd(s2, _mm256_set1_pd(lc7), _mm256_set1_pd(lc6));
-  p = _mm256_fmadd_pd(s2, p, _mm256_set1_pd(lc5));
-  p = _mm256_fmadd_pd(s2, p, _mm256_set1_pd(lc4));
-  p = _mm256_fmadd_pd(s2, p, _mm256_set1_pd(lc3));
-  p = _mm256_fmadd_pd(s2, p, _mm256_set1_pd(lc2));
-  p = _mm256_fmadd_pd(s2, p, _mm256_set1_pd(lc1));
-  const __m256d t = _mm256_add_pd(s, s);
-  const __m256d lnm = _mm256_fmadd_pd(_mm256_mul_pd(t, s2), p, t);
-  const __m256d lnu = _mm256_fmadd_pd(e, _mm256_set1_pd(ln2), lnm);
-  const __m256d r2 = _mm256_max_pd(_mm256_mul_pd(lnu, _mm256_set1_pd(-2.0)), _mm256_setzero_pd());
-  r_out = _mm256_sqrt_pd(r2);
-
-  const __m256i mask24 = _mm256_set1_epi64x(0xFFFFFF);
-  const __m256i a = _mm256_and_si256(_mm256_add_epi64(_mm256_and_si256(w, mask24), _mm256_set1_epi64x(1LL << 21)), mask24);
-  const __m256i q = _mm256_srli_epi64(a, 22);
-  const __m256i ti = _mm256_and_si256(a, _mm256_set1_epi64x((1LL << 22) - 1));
-  const __m256d tq = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(ti, magic)), _mm256_set1_pd(two52 + 2097152.0));
-  const __m256d x = _mm256_mul_pd(tq, _mm256_set1_pd(angle_step));
-  const __m256d x2 = _mm256_mul_pd(x, x);
-  __m256d sp = _mm256_fmadd_pd(x2, _mm256_set1_pd(sc6), _mm256_set1_pd(sc5));
-  sp = _mm256_fmadd_pd(x2, sp, _mm256_set1_pd(sc4));
-  sp = _mm256_fmadd_pd(x2, sp, _mm256_set1_pd(sc3));
-  sp = _mm256_fmadd_pd(x2, sp, _mm256_set1_pd(sc2));
-  sp = _mm256_fmadd_pd(x2, sp, _mm256_set1_pd(sc1));
-  const __m256d sn = _mm256_fmadd_pd(_mm256_mul_pd(x, x2), sp, x);
-  __m256d cp = _mm256_fmadd_pd(x2, _mm256_set1_pd(cc7), _mm256_set1_pd(cc6));
-  cp = _mm256_fmadd_pd(x2, cp, _mm256_set1_pd(cc5));
-  cp = _mm256_fmadd_pd(x2, cp, _mm256_set1_pd(cc4));
-  cp = _mm256_fmadd_pd(x2, cp, _mm256_set1_pd(cc3));
-  cp = _mm256_fmadd_pd(x2, cp, _mm256_set1_pd(cc2));
-  cp = _mm256_fmadd_pd(x2, cp, _mm256_set1_pd(cc1));
-  const __m256d cs = _mm256_fmadd_pd(x2, cp, one);
-  const __m256d swap = _mm256_castsi256_pd(_mm256_slli_epi64(q, 63));
-  const __m256i two = _mm256_set1_epi64x(2);
-  const __m256d negc = _mm256_castsi256_pd(
-      _mm256_slli_epi64(_mm256_and_si256(_mm256_add_epi64(q, _mm256_set1_epi64x(1)), two), 62));
-  const __m256d negs = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_and_si256(q, two), 62));
-  c_out = _mm256_xor_pd(_mm256_blendv_pd(cs, sn, swap), negc);
-  s_out = _mm256_xor_pd(_mm256_blendv_pd(sn, cs, swap), negs);
-}
-
-template <int NV>
-TESSERA_AVX2_INLINE void normal_groups_avx2_n(std::uint64_t g0, std::uint64_t seed, std::uint64_t stream,
-                                              double mean, double sd, double* out) {
-  __m256i x0[NV], x1[NV], x2[NV], x3[NV];
-  philox_avx2<NV>(4 * g0, seed, stream, x0, x1, x2, x3);
-  const __m256d meanv = _mm256_set1_pd(mean), sdv = _mm256_set1_pd(sd);
-  for (int v = 0; v < NV; ++v) {
-    __m256d c, s, r;
-    box_muller_avx2(join_words(x0[v], x1[v]), c, s, r);
-    __m256d rs = _mm256_mul_pd(sdv, r);
-    _mm256_storeu_pd(out + 16 * v, _mm256_fmadd_pd(rs, c, meanv));
-    _mm256_storeu_pd(out + 16 * v + 4, _mm256_fmadd_pd(rs, s, meanv));
-    box_muller_avx2(join_words(x2[v], x3[v]), c, s, r);
-    rs = _mm256_mul_pd(sdv, r);
-    _mm256_storeu_pd(out + 16 * v + 8, _mm256_fmadd_pd(rs, c, meanv));
-    _mm256_storeu_pd(out + 16 * v + 12, _mm256_fmadd_pd(rs, s, meanv));
+  __m256d e[K], sv[K];
+  for (int i = 0; i < K; ++i) {  // radius: exponent split of 2^40 u, then the divide
+    const __m256i k = _mm256_sub_epi64(_mm256_set1_epi64x(static_cast<long long>(radius_one)),
+                                       _mm256_srli_epi64(w[i], 24));
+    const __m256d kd = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(k, magic)), _mm256_set1_pd(two52));
+    const __m256i kb = _mm256_castpd_si256(kd);
+    const __m256i tmp = _mm256_sub_epi64(kb, _mm256_set1_epi64x(static_cast<long long>(log_off)));
+    const __m256i kexp = _mm256_srli_epi64(tmp, 52);
+    const __m256d z = _mm256_castsi256_pd(
+        _mm256_sub_epi64(kb, _mm256_and_si256(tmp, _mm256_set1_epi64x(static_cast<long long>(exp_mask)))));
+    e[i] = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(kexp, magic)), _mm256_set1_pd(two52 + 40.0));
+    sv[i] = _mm256_div_pd(_mm256_sub_pd(z, one), _mm256_add_pd(z, one));
+  }
+  for (int i = 0; i < K; ++i) {  // angle: exact quadrant split, polynomials on [-pi/4, pi/4]
+    const __m256i mask24 = _mm256_set1_epi64x(0xFFFFFF);
+    const __m256i a = _mm256_and_si256(_mm256_add_epi64(_mm256_and_si256(w[i], mask24), _mm256_set1_epi64x(1LL << 21)), mask24);
+    const __m256i q = _mm256_srli_epi64(a, 22);
+    const __m256i ti = _mm256_and_si256(a, _mm256_set1_epi64x((1LL << 22) - 1));
+    const __m256d tq = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(ti, magic)), _mm256_set1_pd(two52 + 2097152.0));
+    const __m256d x = _mm256_mul_pd(tq, _mm256_set1_pd(angle_step));
+    const __m256d x2 = _mm256_mul_pd(x, x);
+    __m256d sp = _mm256_fmadd_pd(x2, _mm256_set1_pd(sc6), _mm256_set1_pd(sc5));
+    __m256d cp = _mm256_fmadd_pd(x2, _mm256_set1_pd(cc7), _mm256_set1_pd(cc6));
+    sp = _mm256_fmadd_pd(x2, sp, _mm256_set1_pd(sc4));
+    cp = _mm256_fmadd_pd(x2, cp, _mm256_set1_pd(cc5));
+    sp = _mm256_fmadd_pd(x2, sp, _mm256_set1_pd(sc3));
+    cp = _mm256_fmadd_pd(x2, cp, _mm256_set1_pd(cc4));
+    sp = _mm256_fmadd_pd(x2, sp, _mm256_set1_pd(sc2));
+    cp = _mm256_fmadd_pd(x2, cp, _mm256_set1_pd(cc3));
+    sp = _mm256_fmadd_pd(x2, sp, _mm256_set1_pd(sc1));
+    cp = _mm256_fmadd_pd(x2, cp, _mm256_set1_pd(cc2));
+    cp = _mm256_fmadd_pd(x2, cp, _mm256_set1_pd(cc1));
+    const __m256d sn = _mm256_fmadd_pd(_mm256_mul_pd(x, x2), sp, x);
+    const __m256d cs = _mm256_fmadd_pd(x2, cp, one);
+    const __m256d swap = _mm256_castsi256_pd(_mm256_slli_epi64(q, 63));
+    const __m256i two = _mm256_set1_epi64x(2);
+    const __m256d negc = _mm256_castsi256_pd(
+        _mm256_slli_epi64(_mm256_and_si256(_mm256_add_epi64(q, _mm256_set1_epi64x(1)), two), 62));
+    const __m256d negs = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_and_si256(q, two), 62));
+    c_out[i] = _mm256_xor_pd(_mm256_blendv_pd(cs, sn, swap), negc);
+    s_out[i] = _mm256_xor_pd(_mm256_blendv_pd(sn, cs, swap), negs);
+  }
+  for (int i = 0; i < K; ++i) {  // ln u = e ln2 + 2 atanh(s); r = sqrt(-2 ln u)
+    const __m256d s = sv[i];
+    const __m256d s2 = _mm256_mul_pd(s, s);
+    __m256d p = _mm256_fmadd_pd(s2, _mm256_set1_pd(lc7), _mm256_set1_pd(lc6));
+    p = _mm256_fmadd_pd(s2, p, _mm256_set1_pd(lc5));
+    p = _mm256_fmadd_pd(s2, p, _mm256_set1_pd(lc4));
+    p = _mm256_fmadd_pd(s2, p, _mm256_set1_pd(lc3));
+    p = _mm256_fmadd_pd(s2, p, _mm256_set1_pd(lc2));
+    p = _mm256_fmadd_pd(s2, p, _mm256_set1_pd(lc1));
+    const __m256d t = _mm256_add_pd(s, s);
+    const __m256d lnm = _mm256_fmadd_pd(_mm256_mul_pd(t, s2), p, t);
+    const __m256d lnu = _mm256_fmadd_pd(e[i], _mm256_set1_pd(ln2), lnm);
+    const __m256d r2 = _mm256_max_pd(_mm256_mul_pd(lnu, _mm256_set1_pd(-2.0)), _mm256_setzero_pd());
+    r_out[i] = _mm256_sqrt_pd(r2);
   }
 }
 
-TESSERA_AVX2 void normal_groups_avx2(std::uint64_t g0, std::uint64_t ng, std::uint64_t seed,
-                                     std::uint64_t stream, double mean, double sd, double* out) {
-  std::uint64_t i = 0;
-  for (; i + 4 <= ng; i += 4) normal_groups_avx2_n<4>(g0 + i, seed, stream, mean, sd, out + 16 * i);
-  for (; i < ng; ++i) normal_groups_avx2_n<1>(g0 + i, seed, stream, mean, sd, out + 16 * i);
+template <int NV>
+TESSERA_AVX2_INLINE void normal_groups_avx2_n(std::uint64_t g0, const Avx2Keys& keys, double mean, double sd,
+                                              double* out) {
+  __m256i x0[NV], x1[NV], x2[NV], x3[NV];
+  philox_avx2<NV>(4 * g0, keys, x0, x1, x2, x3);
+  __m256i w[2 * NV];
+  for (int v = 0; v < NV; ++v) {
+    w[2 * v] = join_words(x0[v], x1[v]);
+    w[2 * v + 1] = join_words(x2[v], x3[v]);
+  }
+  __m256d c[2 * NV], s[2 * NV], r[2 * NV];
+  box_muller_avx2<2 * NV>(w, c, s, r);
+  const __m256d meanv = _mm256_set1_pd(mean), sdv = _mm256_set1_pd(sd);
+  for (int i = 0; i < 2 * NV; ++i) {  // word i: slots 2(i%2), 2(i%2)+1 of group i/2
+    const __m256d rs = _mm256_mul_pd(sdv, r[i]);
+    _mm256_storeu_pd(out + 8 * i, _mm256_fmadd_pd(rs, c[i], meanv));
+    _mm256_storeu_pd(out + 8 * i + 4, _mm256_fmadd_pd(rs, s[i], meanv));
+  }
 }
 
 // Interleaves a (values of word pair 01) and b (pair 23) of 4 blocks into out[0..8).
@@ -298,10 +322,10 @@ TESSERA_AVX2_INLINE __m256d unit_53(__m256i w) {  // (w >> 11) * 2^-53, exactly 
 }
 
 template <int NV>
-TESSERA_AVX2_INLINE void uniform_blocks_avx2_n(std::uint64_t b0, std::uint64_t seed, std::uint64_t stream,
-                                               double low, double range, double* out) {
+TESSERA_AVX2_INLINE void uniform_blocks_avx2_n(std::uint64_t b0, const Avx2Keys& keys, double low, double range,
+                                               double* out) {
   __m256i x0[NV], x1[NV], x2[NV], x3[NV];
-  philox_avx2<NV>(b0, seed, stream, x0, x1, x2, x3);
+  philox_avx2<NV>(b0, keys, x0, x1, x2, x3);
   const __m256d lowv = _mm256_set1_pd(low), rangev = _mm256_set1_pd(range);
   for (int v = 0; v < NV; ++v) {
     // low + range * u, rounded twice like the scalar path (this file is built without contraction)
@@ -311,19 +335,10 @@ TESSERA_AVX2_INLINE void uniform_blocks_avx2_n(std::uint64_t b0, std::uint64_t s
   }
 }
 
-TESSERA_AVX2 void uniform_blocks_avx2(std::uint64_t b0, std::uint64_t nb, std::uint64_t seed,
-                                      std::uint64_t stream, double low, double range, double* out) {
-  std::uint64_t i = 0;
-  for (; i + 16 <= nb; i += 16) uniform_blocks_avx2_n<4>(b0 + i, seed, stream, low, range, out + 2 * i);
-  for (; i + 4 <= nb; i += 4) uniform_blocks_avx2_n<1>(b0 + i, seed, stream, low, range, out + 2 * i);
-  uniform_blocks_scalar(b0 + i, nb - i, seed, stream, low, range, out + 2 * i);
-}
-
 template <int NV>
-TESSERA_AVX2_INLINE void raw_blocks_avx2_n(std::uint64_t b0, std::uint64_t seed, std::uint64_t stream,
-                                           std::uint64_t* out) {
+TESSERA_AVX2_INLINE void raw_blocks_avx2_n(std::uint64_t b0, const Avx2Keys& keys, std::uint64_t* out) {
   __m256i x0[NV], x1[NV], x2[NV], x3[NV];
-  philox_avx2<NV>(b0, seed, stream, x0, x1, x2, x3);
+  philox_avx2<NV>(b0, keys, x0, x1, x2, x3);
   for (int v = 0; v < NV; ++v) {
     const __m256d a = _mm256_castsi256_pd(join_words(x0[v], x1[v]));
     const __m256d b = _mm256_castsi256_pd(join_words(x2[v], x3[v]));
@@ -334,17 +349,42 @@ TESSERA_AVX2_INLINE void raw_blocks_avx2_n(std::uint64_t b0, std::uint64_t seed,
   }
 }
 
-TESSERA_AVX2 void raw_blocks_avx2(std::uint64_t b0, std::uint64_t nb, std::uint64_t seed, std::uint64_t stream,
-                                  std::uint64_t* out) {
-  std::uint64_t i = 0;
-  for (; i + 16 <= nb; i += 16) raw_blocks_avx2_n<4>(b0 + i, seed, stream, out + 2 * i);
-  for (; i + 4 <= nb; i += 4) raw_blocks_avx2_n<1>(b0 + i, seed, stream, out + 2 * i);
-  raw_blocks_scalar(b0 + i, nb - i, seed, stream, out + 2 * i);
-}
+// The outer kernels, compiled twice from the same inline code: for AVX2+FMA (16 ymm registers,
+// 2 Philox vectors in flight) and for AVX-512VL CPUs (32 registers: 4 vectors in flight without
+// spills). Same operations, so the same bits.
+#define TESSERA_RANDOM_OUTER(SUFFIX, TARGET, NV)                                                       \
+  TARGET void normal_groups_##SUFFIX(std::uint64_t g0, std::uint64_t ng, std::uint64_t seed,            \
+                                     std::uint64_t stream, double mean, double sd, double* out) {       \
+    const Avx2Keys keys = make_keys(seed, stream);                                                      \
+    std::uint64_t i = 0;                                                                                \
+    for (; i + (NV) <= ng; i += (NV)) normal_groups_avx2_n<(NV)>(g0 + i, keys, mean, sd, out + 16 * i); \
+    for (; i < ng; ++i) normal_groups_avx2_n<1>(g0 + i, keys, mean, sd, out + 16 * i);                  \
+  }                                                                                                     \
+  TARGET void uniform_blocks_##SUFFIX(std::uint64_t b0, std::uint64_t nb, std::uint64_t seed,           \
+                                      std::uint64_t stream, double low, double range, double* out) {    \
+    const Avx2Keys keys = make_keys(seed, stream);                                                      \
+    std::uint64_t i = 0;                                                                                \
+    for (; i + 4 * (NV) <= nb; i += 4 * (NV)) uniform_blocks_avx2_n<(NV)>(b0 + i, keys, low, range, out + 2 * i); \
+    for (; i + 4 <= nb; i += 4) uniform_blocks_avx2_n<1>(b0 + i, keys, low, range, out + 2 * i);      \
+    uniform_blocks_scalar(b0 + i, nb - i, seed, stream, low, range, out + 2 * i);                       \
+  }                                                                                                     \
+  TARGET void raw_blocks_##SUFFIX(std::uint64_t b0, std::uint64_t nb, std::uint64_t seed,               \
+                                  std::uint64_t stream, std::uint64_t* out) {                           \
+    const Avx2Keys keys = make_keys(seed, stream);                                                      \
+    std::uint64_t i = 0;                                                                                \
+    for (; i + 4 * (NV) <= nb; i += 4 * (NV)) raw_blocks_avx2_n<(NV)>(b0 + i, keys, out + 2 * i);      \
+    for (; i + 4 <= nb; i += 4) raw_blocks_avx2_n<1>(b0 + i, keys, out + 2 * i);                        \
+    raw_blocks_scalar(b0 + i, nb - i, seed, stream, out + 2 * i);                                       \
+  }
+
+#define TESSERA_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl,avx512dq")))
+TESSERA_RANDOM_OUTER(avx2, TESSERA_AVX2, 2)
+TESSERA_RANDOM_OUTER(avx512, TESSERA_AVX512, 4)
 
 TESSERA_AVX2 std::array<double, 2> normal_pair_avx2(std::uint64_t w) {
+  const __m256i wv = _mm256_set1_epi64x(static_cast<long long>(w));
   __m256d c, s, r;
-  box_muller_avx2(_mm256_set1_epi64x(static_cast<long long>(w)), c, s, r);
+  box_muller_avx2<1>(&wv, &c, &s, &r);
   const __m256d one = _mm256_set1_pd(1.0);  // the sd * r step of the kernels, with sd = 1
   const __m256d rs = _mm256_mul_pd(one, r);
   alignas(32) double zc[4], zs[4];
@@ -366,15 +406,21 @@ struct Kernels {
 constexpr Kernels scalar_kernels{normal_groups_scalar, uniform_blocks_scalar, raw_blocks_scalar};
 #if defined(TESSERA_RANDOM_X86)
 constexpr Kernels avx2_kernels{normal_groups_avx2, uniform_blocks_avx2, raw_blocks_avx2};
+constexpr Kernels avx512_kernels{normal_groups_avx512, uniform_blocks_avx512, raw_blocks_avx512};
 #endif
 
-bool cpu_has_avx2() noexcept {
+RandomIsa detect_isa() noexcept {
 #if defined(TESSERA_RANDOM_X86)
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  return false;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512dq")) {
+      return RandomIsa::avx512;
+    }
+    return RandomIsa::avx2;
+  }
 #endif
+  return RandomIsa::scalar;
 }
 
 std::atomic<int> g_isa{-1};  // -1: not chosen yet
@@ -392,7 +438,11 @@ RandomIsa current_isa() noexcept {
 
 const Kernels& kernels() noexcept {
 #if defined(TESSERA_RANDOM_X86)
-  if (current_isa() == RandomIsa::avx2) return avx2_kernels;
+  switch (current_isa()) {
+    case RandomIsa::avx512: return avx512_kernels;
+    case RandomIsa::avx2: return avx2_kernels;
+    case RandomIsa::scalar: break;
+  }
 #endif
   return scalar_kernels;
 }
@@ -527,16 +577,17 @@ std::array<std::uint32_t, 4> philox4x32_10(std::array<std::uint32_t, 4> c,
 }
 
 RandomIsa best_random_isa() noexcept {
-  static const bool avx2 = cpu_has_avx2();
-  return avx2 ? RandomIsa::avx2 : RandomIsa::scalar;
+  static const RandomIsa best = detect_isa();
+  return best;
 }
 
 RandomIsa random_isa() noexcept { return current_isa(); }
 
 RandomIsa set_random_isa(RandomIsa isa) {
-  if (isa == RandomIsa::avx2 && best_random_isa() != RandomIsa::avx2) {
-    TESSERA_THROW(ConfigError, "set_random_isa: this CPU lacks AVX2+FMA; the random kernels can only "
-                  "use the scalar path");
+  if (static_cast<int>(isa) > static_cast<int>(best_random_isa())) {
+    TESSERA_THROW(ConfigError, "set_random_isa: this CPU cannot run the ", isa == RandomIsa::avx512 ? "avx512" : "avx2",
+                  " path of the random kernels (needs ", isa == RandomIsa::avx512 ? "AVX-512F/VL/DQ" : "AVX2 and FMA",
+                  ")");
   }
   const RandomIsa prev = current_isa();
   g_isa.store(static_cast<int>(isa), std::memory_order_relaxed);
@@ -545,7 +596,7 @@ RandomIsa set_random_isa(RandomIsa isa) {
 
 std::array<double, 2> normal_pair(std::uint64_t word) noexcept {
 #if defined(TESSERA_RANDOM_X86)
-  if (current_isa() == RandomIsa::avx2) return normal_pair_avx2(word);
+  if (current_isa() != RandomIsa::scalar) return normal_pair_avx2(word);
 #endif
   const Polar p = box_muller_scalar(word);
   const double rs = 1.0 * p.r;

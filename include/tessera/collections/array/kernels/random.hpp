@@ -43,10 +43,12 @@ NDArray random_uniform(std::uint64_t seed, const Shape& global_shape, const Shap
 NDArray random_normal(std::uint64_t seed, double mean, double stddev, const Shape& global_shape,
                       const Shape& chunk_offset, const Shape& chunk_shape, std::uint64_t stream = 0);
 
-/// Instruction-set paths of the random kernels; every path gives bit-identical values.
-enum class RandomIsa { scalar, avx2 };
+/// Instruction-set paths of the random kernels; every path gives bit-identical values. avx512 is
+/// the AVX2 code compiled for AVX-512F/VL/DQ CPUs (32 vector registers: more blocks in flight).
+enum class RandomIsa { scalar, avx2, avx512 };
 
-/// The fastest path this CPU can run: avx2 needs AVX2 and FMA (checked at run time, no -march).
+/// The fastest path this CPU can run: avx2 needs AVX2 and FMA, avx512 also AVX-512F/VL/DQ
+/// (checked at run time with __builtin_cpu_supports; the library is built without -march).
 RandomIsa best_random_isa() noexcept;
 
 /// The path the random kernels use now: best_random_isa() unless set_random_isa chose another.
