@@ -450,4 +450,27 @@ TEST_CASE("add_transposed equals the loop a[i][j] + b[j][i] for all dtypes and o
                                           NDArray::zeros({4}, tessera::DType::float64)), tessera::ShapeError);
 }
 
+TEST_CASE("large transposes and add_transposed (streaming-store path) are exact") {
+  // >= 8 MiB outputs with 32-byte aligned rows take the streaming path; 1001 rows do not align
+  for (const auto t : {tessera::DType::float64, tessera::DType::float32, tessera::DType::int64, tessera::DType::int32}) {
+    const std::int64_t n = t == tessera::DType::float64 || t == tessera::DType::int64 ? 1100 : 1600;
+    for (const std::int64_t r : {n, std::int64_t{1001}}) {
+      const std::int64_t c = n + 3;
+      const NDArray a = varied({r, c}, t, 5);
+      const NDArray b = varied({c, r}, t, 6);
+      const NDArray tr = tessera::transpose(a);
+      const NDArray at = tessera::add_transposed(a, b);
+      const NDArray want = tessera::add(a, tessera::transpose(b));
+      bool ok = true;
+      for (std::int64_t i = 0; i < r; ++i) {
+        for (std::int64_t j = 0; j < c; ++j) ok = ok && same_item(a, i * c + j, tr, j * r + i);
+      }
+      CAPTURE(tessera::dtype_name(t));
+      CAPTURE(r);
+      CHECK(ok);
+      CHECK(same_bits(at, want));
+    }
+  }
+}
+
 }  // TEST_SUITE
