@@ -1,7 +1,9 @@
 // bm_kernels: measures the single-chunk kernels of collections/array against a STREAM-like triad
 // run in the same process, so the numbers read as "fraction of this machine's bandwidth".
-// Figures of merit: sum GB/s (1.6 GB float64, pre-touched), transpose+add GB/s (2000x2000),
-// fused elementwise GB/s, normals/s, matmul GFLOP/s, and allocate+fill with/without BufferPool.
+// Figures of merit: sum GB/s (1.6 GB float64, pre-touched), transpose, add_transposed and
+// transpose+add GB/s (2000x2000), fused elementwise GB/s, normals/s and uniforms/s on 1 and 2
+// threads (std::thread over disjoint ranges, 1M-element chunks) on the fastest and the scalar
+// path, generate+mean of normals, matmul GFLOP/s, and allocate+fill with/without BufferPool.
 // Run a Release build: bench/kernels/bm_kernels [--quick]
 #include <tessera/collections/array/kernels/elementwise.hpp>
 #include <tessera/collections/array/kernels/random.hpp>
@@ -15,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -78,20 +81,19 @@ int main(int argc, char** argv) {
                 100.0 * static_cast<double>(x.nbytes()) / t / 1e9 / triad_gbs);
   }
 
-  // ---- transpose + add, 2000 x 2000 float64 -------------------------------------------------------
+  // ---- transpose, add_transposed and transpose + add, 2000 x 2000 float64 -----------------------
   {
     const NDArray a = random_uniform(1, {2000, 2000}, {0, 0}, {2000, 2000});
     const NDArray b = random_uniform(2, {2000, 2000}, {0, 0}, {2000, 2000});
-    double t_tr = 0;
-    const double t = best_of(5, [&] {
-      const auto t0 = Clock::now();
-      const NDArray bt = transpose(b);
-      t_tr = std::chrono::duration<double>(Clock::now() - t0).count();
-      g_sink = g_sink + add(a, bt).at<double>(1, 2);
-    });
-    const double bytes = 3.0 * 32e6;  // read a, read b, write result
-    std::printf("transpose+add    %8.2f GB/s  (%.2f ms; transpose alone %.2f ms = %.2f GB/s r+w)\n",
-                bytes / t / 1e9, t * 1e3, t_tr * 1e3, 64e6 / t_tr / 1e9);
+    const double t_tr = best_of(7, [&] { g_sink = g_sink + transpose(b).at<double>(1, 2); });
+    const double t_at = best_of(7, [&] { g_sink = g_sink + add_transposed(a, b).at<double>(1, 2); });
+    const double t = best_of(7, [&] { g_sink = g_sink + add(a, transpose(b)).at<double>(1, 2); });
+    std::printf("transpose        %8.2f GB/s  (%.2f ms, read+write 64 MB) = %.0f%% of triad\n", 64e6 / t_tr / 1e9,
+                t_tr * 1e3, 100.0 * 64e6 / t_tr / 1e9 / triad_gbs);
+    std::printf("add_transposed   %8.2f GB/s  (%.2f ms, 2 reads + 1 write = 96 MB) = %.0f%% of triad\n",
+                96e6 / t_at / 1e9, t_at * 1e3, 100.0 * 96e6 / t_at / 1e9 / triad_gbs);
+    std::printf("transpose+add    %8.2f GB/s  (%.2f ms; counted as 96 MB like add_transposed)\n", 96e6 / t / 1e9,
+                t * 1e3);
   }
 
   // ---- fused elementwise program: x * 2.5 + sqrt(y) ----------------------------------------------
@@ -108,17 +110,52 @@ int main(int argc, char** argv) {
                 24.0 * static_cast<double>(n) / t / 1e9, static_cast<double>(n) / 1e6);
   }
 
-  // ---- normals per second -----------------------------------------------------------------------
+  // ---- normals and uniforms per second: 1M-element chunks, 1 and 2 threads ---------------------
   {
-    const std::int64_t n = quick ? 4'000'000 : 40'000'000;
-    const double t = best_of(3, [&] {
-      g_sink = g_sink + random_normal(3, 0.0, 1.0, {n}, {0}, {n}).at<double>(5);
-    });
-    const double tu = best_of(3, [&] {
-      g_sink = g_sink + random_uniform(3, {n}, {0}, {n}).at<double>(5);
-    });
-    std::printf("random_normal    %8.1f M normals/s   random_uniform %8.1f M/s\n",
-                static_cast<double>(n) / t / 1e6, static_cast<double>(n) / tu / 1e6);
+    const std::int64_t n = quick ? 8'000'000 : 64'000'000;
+    const std::int64_t chunk = 1 << 20;
+    // Each thread generates chunks of its half of a global 1-d array; `mean` also sums each chunk.
+    auto run = [&](int kind, int threads, bool mean) {
+      auto work = [&](std::int64_t lo, std::int64_t hi, double* acc) {
+        double s = 0;
+        for (std::int64_t c = lo; c < hi; c += chunk) {
+          const std::int64_t len = std::min(chunk, hi - c);
+          const NDArray x = kind == 0 ? random_normal(3, 0.0, 0.1, {n}, {c}, {len})
+                                      : random_uniform(3, {n}, {c}, {len});
+          s += mean ? sum(x).at<double>() : x.at<double>(len - 1);
+        }
+        *acc = s;
+      };
+      double accs[2] = {0, 0};
+      const double t = best_of(3, [&] {
+        if (threads == 1) {
+          work(0, n, &accs[0]);
+        } else {
+          const std::int64_t half = (n / 2 / chunk) * chunk;
+          std::thread t1([&] { work(half, n, &accs[1]); });
+          work(0, half, &accs[0]);
+          t1.join();
+        }
+        g_sink = g_sink + accs[0] + accs[1];
+      });
+      return static_cast<double>(n) / t / 1e6;
+    };
+    const char* isa = random_isa() == RandomIsa::avx512 ? "avx512" : random_isa() == RandomIsa::avx2 ? "avx2" : "scalar";
+    std::printf("random_normal    %8.1f M normals/s (1 thread, %s)  %8.1f M/s (2 threads)\n", run(0, 1, false), isa,
+                run(0, 2, false));
+    std::printf("random_uniform   %8.1f M/s (1 thread, %s)          %8.1f M/s (2 threads)\n", run(1, 1, false), isa,
+                run(1, 2, false));
+    const double gm1 = run(0, 1, true), gm2 = run(0, 2, true);
+    std::printf("normal + sum     %8.1f M/s = %.2f GB/s (1 thread)  %8.1f M/s = %.2f GB/s (2 threads)\n", gm1,
+                gm1 * 8e-3, gm2, gm2 * 8e-3);
+    const RandomIsa prev = random_isa();
+    for (const RandomIsa other : {RandomIsa::avx2, RandomIsa::scalar}) {
+      if (other == prev || static_cast<int>(other) > static_cast<int>(best_random_isa())) continue;
+      set_random_isa(other);
+      std::printf("%-6s path      %8.1f M normals/s  %8.1f M uniforms/s (1 thread)\n",
+                  other == RandomIsa::avx2 ? "avx2" : "scalar", run(0, 1, false), run(1, 1, false));
+    }
+    set_random_isa(prev);
   }
 
   // ---- matmul 2000 x 2000 @ 2000 x 2000 ---------------------------------------------------------

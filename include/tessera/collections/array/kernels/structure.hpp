@@ -18,6 +18,11 @@ namespace tessera {
 /// Throws: ShapeError if `axes` is not a permutation of 0..ndim-1 (negative allowed).
 NDArray transpose(const NDArray& a, const std::vector<int>& axes = {});
 
+/// a + b.T for 2-d a of shape (n, m) and b of shape (m, n) in one cache-tiled pass (no
+/// transposed temporary), with NumPy's add semantics: dtypes promoted, integers wrap, bool is or.
+/// Throws: ShapeError if an operand is not 2-d or b's shape is not a's reversed.
+NDArray add_transposed(const NDArray& a, const NDArray& b);
+
 /// Python slice start:stop:step of one axis; unset bounds mean "from the end in the step's
 /// direction" exactly as Python.
 struct Slice {
