@@ -52,7 +52,10 @@ struct BufferPool::State {
   void give_back(void* p, std::size_t cls) noexcept {
     {
       std::lock_guard lock(mutex);
-      if (retained + cls <= capacity) {
+      // Under a worker's memory limit the pool keeps at most a quarter of it.
+      const std::uint64_t budget = memory_budget();
+      const std::size_t cap = budget ? std::min<std::size_t>(capacity, static_cast<std::size_t>(budget / 4)) : capacity;
+      if (retained + cls <= cap) {
         try {
           free_lists[cls].push_back(p);
           retained += cls;

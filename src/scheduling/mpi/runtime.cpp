@@ -559,6 +559,7 @@ Runtime::Impl::Impl(std::unique_ptr<Environment> e, RuntimeOptions o)
     // job is killed by SIGTERM/SIGINT (srun/scancel send those).
     install_cleanup_signal_handlers();
     const MemoryLimit limit = resolve_memory_limit(options.memory_limit, ranks_on_this_node());
+    set_memory_budget(limit.bytes);
     worker = std::make_unique<proto::Worker>(*messenger, my_threads, limit.bytes,
                                              MemoryThresholds::from_env());
   }
