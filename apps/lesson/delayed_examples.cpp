@@ -52,11 +52,7 @@ int diamond(const Context& ctx) {
   auto x = tessera::delayed(inc)(1, s);
   auto y = tessera::delayed(inc)(2, s);
   auto z = tessera::delayed(add)(x, y, s);
-  maybe_draw(ctx, z);
-  const double t0 = now_seconds();
-  const int r = tessera::compute(z, ctx.scheduler);
-  report(std::to_string(r), now_seconds() - t0, ctx);
-  return 0;
+  return compute_and_report(ctx, z);
 }
 
 int loop(const Context& ctx) {
@@ -65,11 +61,7 @@ int loop(const Context& ctx) {
   std::vector<tessera::Delayed<int>> out;
   for (int i = 1; i <= n; ++i) out.push_back(tessera::delayed(inc)(i, s));
   auto total = tessera::delayed(sum_ints, {.name = "sum"})(out);
-  maybe_draw(ctx, total);
-  const double t0 = now_seconds();
-  const long r = tessera::compute(total, ctx.scheduler);
-  report(std::to_string(r), now_seconds() - t0, ctx);
-  return 0;
+  return compute_and_report(ctx, total);
 }
 
 int flow(const Context& ctx) {
@@ -80,11 +72,7 @@ int flow(const Context& ctx) {
     out.push_back(i % 2 == 0 ? tessera::delayed(double_it)(i, s) : tessera::delayed(inc)(i, s));
   }
   auto total = tessera::delayed(sum_ints, {.name = "sum"})(out);
-  maybe_draw(ctx, total);
-  const double t0 = now_seconds();
-  const long r = tessera::compute(total, ctx.scheduler);
-  report(std::to_string(r), now_seconds() - t0, ctx);
-  return 0;
+  return compute_and_report(ctx, total);
 }
 
 int compute_parts(const Context& ctx) {
@@ -102,23 +90,13 @@ int compute_parts(const Context& ctx) {
                                                                           size * (k + 1) / parts));
   }
   auto total = tessera::delayed(sum_parts, {.name = "sum"})(out);
-  maybe_draw(ctx, total);
-  const double t0 = now_seconds();
-  const std::int64_t r = tessera::compute(total, ctx.scheduler);
-  report(std::to_string(r), now_seconds() - t0, ctx);
-  return 0;
+  return compute_and_report(ctx, total);
 }
 
 int sumnum(const Context& ctx) {
   const std::int64_t n = ctx.args.integer("n", 40'000'000);
   auto total = tessera::delayed(sum_num, {.name = "sumnum"})(n);
-  maybe_draw(ctx, total);
-  const double t0 = now_seconds();
-  const double r = tessera::compute(total, ctx.scheduler);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", r);
-  report(buf, now_seconds() - t0, ctx);
-  return 0;
+  return compute_and_report(ctx, total);
 }
 
 }  // namespace lesson

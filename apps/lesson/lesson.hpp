@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <cstdio>
 #include <string>
+#include <type_traits>
 
 namespace lesson {
 
@@ -38,6 +40,29 @@ void report(const std::string& result, double compute_seconds, const Context& ct
 template <class... T>
 void maybe_draw(const Context& ctx, const tessera::Delayed<T>&... values) {
   if (ctx.args.has("graph")) tessera::TaskGraph::of(values...).visualize(ctx.args.flags.at("graph"));
+}
+
+/// The result as the lesson prints it: integers exactly, floating point with 17 digits.
+template <class T>
+std::string format_result(const T& v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.17g", static_cast<double>(v));
+    return buf;
+  } else {
+    return std::to_string(v);
+  }
+}
+
+/// Draws the graph if asked, computes `result` on the context's scheduler, prints the lesson's
+/// lines. Returns the exit status.
+template <class T>
+int compute_and_report(const Context& ctx, const tessera::Delayed<T>& result) {
+  maybe_draw(ctx, result);
+  const double t0 = now_seconds();
+  const T r = tessera::compute(result, ctx.scheduler);
+  report(format_result(r), now_seconds() - t0, ctx);
+  return 0;
 }
 
 int diamond(const Context& ctx);

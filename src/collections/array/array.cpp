@@ -1,5 +1,7 @@
 // The lazy chunked Array: graph construction (chunk grids, fusion, tree reductions, structure).
 #include <tessera/collections/array/array.hpp>
+
+#include "collections/array/chunk_grid.hpp"
 #include <tessera/collections/array/kernels/random.hpp>
 
 #include <algorithm>
@@ -67,14 +69,9 @@ std::int64_t grid_size(const Shape& g) {
 }
 
 /// Multi-index of flat block `i` in a grid.
-Shape unravel(std::int64_t i, const Shape& g) {
-  Shape idx(g.size());
-  for (std::size_t d = g.size(); d-- > 0;) {
-    idx[d] = i % g[d];
-    i /= g[d];
-  }
-  return idx;
-}
+using detail::block_offset;
+using detail::block_shape;
+using detail::unravel;
 
 std::int64_t ravel(const Shape& idx, const Shape& g) {
   std::int64_t i = 0;
@@ -82,19 +79,6 @@ std::int64_t ravel(const Shape& idx, const Shape& g) {
   return i;
 }
 
-Shape block_shape(const Chunks& chunks, const Shape& idx) {
-  Shape s(chunks.size());
-  for (std::size_t d = 0; d < chunks.size(); ++d) s[d] = chunks[d][static_cast<std::size_t>(idx[d])];
-  return s;
-}
-
-Shape block_offset(const Chunks& chunks, const Shape& idx) {
-  Shape s(chunks.size(), 0);
-  for (std::size_t d = 0; d < chunks.size(); ++d) {
-    for (std::int64_t k = 0; k < idx[d]; ++k) s[d] += chunks[d][static_cast<std::size_t>(k)];
-  }
-  return s;
-}
 
 std::shared_ptr<ArrayState> new_state(Shape shape, DType dtype, Chunks chunks) {
   auto s = std::make_shared<ArrayState>();

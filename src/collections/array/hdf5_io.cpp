@@ -1,5 +1,7 @@
 // HDF5 I/O of tessera::Array: metadata on the driver, hyperslab reads and raw pwrite()s in tasks.
 #include <tessera/collections/array/hdf5_io.hpp>
+
+#include "collections/array/chunk_grid.hpp"
 #include <tessera/storage/hdf5_lock.hpp>
 
 #include "storage/hdf5_support.hpp"
@@ -219,22 +221,8 @@ std::int64_t h5write_block(const NDArray& block, const std::vector<std::int64_t>
   return before + static_cast<std::int64_t>(block.nbytes());
 }
 
-Shape unravel(std::int64_t i, const Shape& g) {
-  Shape idx(g.size());
-  for (std::size_t d = g.size(); d-- > 0;) {
-    idx[d] = i % g[d];
-    i /= g[d];
-  }
-  return idx;
-}
-
-Shape offset_of(const Chunks& chunks, const Shape& idx) {
-  Shape o(chunks.size(), 0);
-  for (std::size_t d = 0; d < chunks.size(); ++d) {
-    for (std::int64_t k = 0; k < idx[d]; ++k) o[d] += chunks[d][static_cast<std::size_t>(k)];
-  }
-  return o;
-}
+using detail::unravel;
+Shape offset_of(const Chunks& chunks, const Shape& idx) { return detail::block_offset(chunks, idx); }
 
 }  // namespace
 
