@@ -260,6 +260,9 @@ private:
     int round_robin = 0;
     std::vector<std::uint64_t> local_bytes(static_cast<std::size_t>(rt.size), 0);
 
+    // Workers that reported being above their memory pause threshold get no new work while
+    // another worker can take it (memory-aware placement).
+    std::vector<bool> paused(static_cast<std::size_t>(rt.size), false);
     auto capacity = [&](int w) -> std::int64_t {
       const auto threads = static_cast<std::int64_t>(rt.worker_threads[static_cast<std::size_t>(w)]);
       // Short tasks: keep a queue on each worker so it never waits for the scheduler.
@@ -272,8 +275,11 @@ private:
         for (int r : oc.holders[j]) local_bytes[static_cast<std::size_t>(r)] += oc.nbytes[j] + 1;
       }
       int best = -1;
+      const bool all_paused =
+          std::all_of(paused.begin() + 1, paused.end(), [](bool p) { return p; });
       for (int w = 1; w <= workers; ++w) {
         if (in_flight[static_cast<std::size_t>(w)] >= capacity(w)) continue;
+        if (paused[static_cast<std::size_t>(w)] && !all_paused) continue;
         if (best < 0 || local_bytes[static_cast<std::size_t>(w)] > local_bytes[static_cast<std::size_t>(best)] ||
             (local_bytes[static_cast<std::size_t>(w)] == local_bytes[static_cast<std::size_t>(best)] &&
              in_flight[static_cast<std::size_t>(w)] < in_flight[static_cast<std::size_t>(best)])) {
@@ -286,7 +292,8 @@ private:
         for (int k = 0; k < workers; ++k) {
           const int w = 1 + (round_robin + k) % workers;
           if (in_flight[static_cast<std::size_t>(w)] <= in_flight[static_cast<std::size_t>(best)] &&
-              in_flight[static_cast<std::size_t>(w)] < capacity(w)) {
+              in_flight[static_cast<std::size_t>(w)] < capacity(w) &&
+              (!paused[static_cast<std::size_t>(w)] || all_paused)) {
             best = w;
             break;
           }
@@ -383,6 +390,7 @@ private:
       auto msg = rt.messenger->receive_for(proto::tag_done, std::chrono::milliseconds(200));
       if (!msg) continue;  // the messenger's heartbeat monitor ends the job if a rank is lost
       ByteReader r(msg->bytes);
+      paused[static_cast<std::size_t>(msg->source)] = r.pod<std::uint8_t>() != 0;
       const auto count = r.pod<std::uint32_t>();
       for (std::uint32_t k = 0; k < count; ++k) {
         const auto id = r.pod<DataId>();

@@ -217,6 +217,9 @@ int Worker::serve() {
       lock.unlock();
       std::vector<std::byte> msg;
       ByteWriter w(msg);
+      // The worker's memory state travels with every completion batch: the scheduler places
+      // no new work on a worker that is above its pause threshold.
+      w.pod<std::uint8_t>(m_data.above_pause() ? 1 : 0);
       w.pod<std::uint32_t>(static_cast<std::uint32_t>(batch.size()));
       for (const auto& c : batch) {
         w.pod<DataId>(c.id);
