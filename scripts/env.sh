@@ -3,7 +3,5 @@
 export OMPI_ALLOW_RUN_AS_ROOT=1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1
-# Containers often lack a usable shared-memory segment size for vader's defaults; keep going.
-export OMPI_MCA_btl_vader_single_copy_mechanism=none
 export TESSERA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export JOBS="${JOBS:-$(nproc)}"

@@ -281,7 +281,10 @@ private:
             break;
           }
         }
-        if (!work && now - last_work <= m_opt.spin) {
+        // While sends or receives are in flight, keep polling: MPI's shared-memory transport
+        // moves big messages in fragments that only advance when both sides poll.
+        const bool in_flight = !m_send_reqs.empty() || !m_recv_reqs.empty();
+        if (!work && (in_flight || now - last_work <= m_opt.spin)) {
           // Spinning: let a thread this loop just woke (a receive() caller) have the core.
           std::this_thread::yield();
         } else if (!work) {
