@@ -14,6 +14,7 @@
 #endif
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -31,17 +32,13 @@ std::string Args::str(const std::string& name, const std::string& fallback) cons
 }
 
 long long Args::integer(const std::string& name, long long fallback) const {
-  auto it = flags.find(name);
-  if (it == flags.end()) return fallback;
-  try {
-    std::size_t used = 0;
-    // accept 40e6 style too
-    const double d = std::stod(it->second, &used);
-    if (used != it->second.size()) throw std::invalid_argument(name);
-    return static_cast<long long>(d);
-  } catch (const std::exception&) {
-    throw std::invalid_argument("--" + name + " expects a number, got '" + it->second + "'");
+  if (!has(name)) return fallback;
+  // number() accepts the 40e6 style too; an integer flag must still be a whole number.
+  const double d = number(name, 0.0);
+  if (d != std::floor(d) || std::abs(d) > 9.0e15) {
+    throw std::invalid_argument("--" + name + " expects a whole number, got '" + flags.at(name) + "'");
   }
+  return static_cast<long long>(d);
 }
 
 double Args::number(const std::string& name, double fallback) const {
