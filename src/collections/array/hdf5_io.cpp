@@ -9,8 +9,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <filesystem>
 
 namespace tessera::array {
@@ -153,53 +155,107 @@ NDArray read_block(const std::string& file, const std::string& dataset, const Sh
   return out;
 }
 
-/// Writes a chunk's rows straight into a contiguous dataset at byte `base` of the file.
-std::int64_t pwrite_block(const NDArray& block, const std::string& file, std::uint64_t base,
-                          const Shape& global, const Shape& offset) {
-  if (block.size() == 0) return 0;
+/// Calls `io(file_position, bytes_done, length)` for every stretch of a block of shape `shape` at
+/// element `offset` of a C-ordered array of shape `global` stored contiguously at byte `base`,
+/// in order. Axes after the first partial one are whole, so each stretch is one run of the file.
+template <class Io>
+void for_each_run(const Shape& shape, const Shape& global, const Shape& offset, std::size_t item,
+                  std::uint64_t base, Io&& io) {
   const std::size_t nd = global.size();
-  if (block.shape().size() != nd) {
-    TESSERA_THROW(StorageError, "to_hdf5: block of shape ", to_string(block.shape()), " for '", file,
-                  "' of shape ", to_string(global));
-  }
-  // Axes k+1.. are whole: each run is one contiguous stretch of the file.
   std::size_t k = nd;
-  while (k > 0 && (k == nd || block.shape()[k] == global[k])) --k;
+  while (k > 0 && (k == nd || shape[k] == global[k])) --k;
   if (nd == 0) k = 0;
   std::int64_t run = 1;
-  for (std::size_t d = k; d < nd; ++d) run *= block.shape()[d];
+  for (std::size_t d = k; d < nd; ++d) run *= shape[d];
+  std::int64_t total = 1;
+  for (auto e : shape) total *= e;
   const auto strides = c_strides(global);
-  const std::size_t item = block.item_bytes();
-  const int fd = ::open(file.c_str(), O_WRONLY);
-  if (fd < 0) TESSERA_THROW(StorageError, "to_hdf5: cannot open '", file, "' for writing: ", std::strerror(errno));
-  const std::byte* src = block.bytes();
-  const std::int64_t nruns = block.size() / std::max<std::int64_t>(run, 1);
+  const std::int64_t nruns = total / std::max<std::int64_t>(run, 1);
   Shape idx(k, 0);
+  std::size_t done = 0;
   for (std::int64_t r = 0; r < nruns; ++r) {
     std::int64_t flat = 0;
     for (std::size_t d = 0; d < k; ++d) flat += (offset[d] + idx[d]) * strides[d];
     if (k < nd) flat += offset[k] * strides[k];
-    std::size_t left = static_cast<std::size_t>(run) * item;
-    auto pos = static_cast<off_t>(base + static_cast<std::uint64_t>(flat) * item);
-    while (left > 0) {
-      const ssize_t w = ::pwrite(fd, src, left, pos);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        const std::string why = std::strerror(errno);
-        ::close(fd);
-        TESSERA_THROW(StorageError, "to_hdf5: write to '", file, "' failed: ", why);
-      }
-      src += w;
-      pos += w;
-      left -= static_cast<std::size_t>(w);
-    }
+    const std::size_t len = static_cast<std::size_t>(run) * item;
+    io(base + static_cast<std::uint64_t>(flat) * item, done, len);
+    done += len;
     for (std::size_t d = k; d-- > 0;) {
-      if (++idx[d] < block.shape()[d]) break;
+      if (++idx[d] < shape[d]) break;
       idx[d] = 0;
     }
   }
+}
+
+/// Writes a chunk's rows straight into a contiguous dataset at byte `base` of the file.
+std::int64_t pwrite_block(const NDArray& block, const std::string& file, std::uint64_t base,
+                          const Shape& global, const Shape& offset) {
+  if (block.size() == 0) return 0;
+  if (block.shape().size() != global.size()) {
+    TESSERA_THROW(StorageError, "to_hdf5: block of shape ", to_string(block.shape()), " for '", file,
+                  "' of shape ", to_string(global));
+  }
+  const int fd = ::open(file.c_str(), O_WRONLY);
+  if (fd < 0) TESSERA_THROW(StorageError, "to_hdf5: cannot open '", file, "' for writing: ", std::strerror(errno));
+  const std::byte* src = block.bytes();
+  for_each_run(block.shape(), global, offset, block.item_bytes(), base,
+               [&](std::uint64_t at, std::size_t done, std::size_t len) {
+                 std::size_t left = len;
+                 auto pos = static_cast<off_t>(at);
+                 const std::byte* p = src + done;
+                 while (left > 0) {
+                   const ssize_t w = ::pwrite(fd, p, left, pos);
+                   if (w < 0) {
+                     if (errno == EINTR) continue;
+                     const std::string why = std::strerror(errno);
+                     ::close(fd);
+                     TESSERA_THROW(StorageError, "to_hdf5: write to '", file, "' failed: ", why);
+                   }
+                   p += w;
+                   pos += w;
+                   left -= static_cast<std::size_t>(w);
+                 }
+               });
   if (::close(fd) != 0) TESSERA_THROW(StorageError, "to_hdf5: closing '", file, "' failed: ", std::strerror(errno));
   return static_cast<std::int64_t>(block.nbytes());
+}
+
+/// Reads a chunk of a contiguous, unfiltered dataset stored in native byte order straight from
+/// the file at byte `base` (pread, no HDF5 call, so chunk reads of one process run in parallel).
+NDArray pread_block(const std::string& file, const std::string& dataset, std::uint64_t base,
+                    const Shape& global, const Shape& offset, const Shape& shape, std::uint8_t dtype) {
+  NDArray out = NDArray::empty(shape, static_cast<DType>(dtype));
+  if (out.size() == 0) return out;
+  const int fd = ::open(file.c_str(), O_RDONLY);
+  if (fd < 0) {
+    TESSERA_THROW(StorageError, "from_hdf5: cannot open '", file, "' (dataset '", dataset,
+                  "') for reading: ", std::strerror(errno));
+  }
+  std::byte* dst = out.mutable_bytes();
+  for_each_run(shape, global, offset, out.item_bytes(), base,
+               [&](std::uint64_t at, std::size_t done, std::size_t len) {
+                 std::size_t left = len;
+                 auto pos = static_cast<off_t>(at);
+                 std::byte* p = dst + done;
+                 // Ask for the whole stretch at once (asynchronous readahead), then read it in
+                 // pieces the page cache streams well.
+                 ::posix_fadvise(fd, pos, static_cast<off_t>(len), POSIX_FADV_WILLNEED);
+                 while (left > 0) {
+                   const ssize_t r = ::pread(fd, p, std::min<std::size_t>(left, std::size_t{8} << 20), pos);
+                   if (r <= 0) {
+                     if (r < 0 && errno == EINTR) continue;
+                     const std::string why = r == 0 ? "unexpected end of file" : std::strerror(errno);
+                     ::close(fd);
+                     TESSERA_THROW(StorageError, "from_hdf5: reading block at ", to_string(offset), " of '",
+                                   file, "' dataset '", dataset, "' failed: ", why);
+                   }
+                   p += r;
+                   pos += r;
+                   left -= static_cast<std::size_t>(r);
+                 }
+               });
+  ::close(fd);
+  return out;
 }
 
 /// Writes one chunk through HDF5 after the chunk before it (`prev`) was written.
@@ -233,8 +289,30 @@ std::pair<Shape, DType> hdf5_dataset_info(const std::string& file, const std::st
   return info_of(d.get(), file, dataset, "from_hdf5");
 }
 
+/// Byte offset of a dataset's data when it can be read with plain pread(): contiguous layout,
+/// allocated, no filters, and stored exactly as the in-memory type (native byte order).
+std::optional<std::uint64_t> raw_offset(const std::string& file, const std::string& dataset, DType dtype) {
+  Hdf5Lock lock;
+  Hdf5Id f = open_file(file, dataset, H5F_ACC_RDONLY, "from_hdf5");
+  Hdf5Id d = open_dataset(f.get(), file, dataset, "from_hdf5");
+  Hdf5Id dcpl(H5Dget_create_plist(d.get()));
+  if (!dcpl.valid() || H5Pget_layout(dcpl.get()) != H5D_CONTIGUOUS || H5Pget_nfilters(dcpl.get()) != 0) {
+    return std::nullopt;
+  }
+  Hdf5Id ft(H5Dget_type(d.get()));
+  Hdf5Id mt = mem_type(dtype);
+  if (!ft.valid() || H5Tequal(ft.get(), mt.get()) <= 0) return std::nullopt;
+  const haddr_t off = H5Dget_offset(d.get());
+  if (off == HADDR_UNDEF) {
+    H5Eclear2(H5E_DEFAULT);
+    return std::nullopt;  // never written: HDF5 supplies the fill value
+  }
+  return static_cast<std::uint64_t>(off);
+}
+
 Array from_hdf5(const std::string& file, const std::string& dataset, const Chunks& chunks) {
   const auto [shape, dtype] = hdf5_dataset_info(file, dataset);
+  const std::optional<std::uint64_t> raw = shape.empty() ? std::nullopt : raw_offset(file, dataset, dtype);
   try {
     validate_chunks(chunks, shape, "from_hdf5");
   } catch (const ShapeError& e) {
@@ -247,12 +325,16 @@ Array from_hdf5(const std::string& file, const std::string& dataset, const Chunk
     n *= g.back();
   }
   auto fn = delayed(read_block, {.name = "from-hdf5"});
+  auto raw_fn = delayed(pread_block, {.name = "from-hdf5"});
   std::vector<Delayed<NDArray>> blocks;
   for (std::int64_t i = 0; i < n; ++i) {
     const Shape idx = unravel(i, g);
-    Shape bs(idx.size());
-    for (std::size_t d = 0; d < idx.size(); ++d) bs[d] = chunks[d][static_cast<std::size_t>(idx[d])];
-    blocks.push_back(fn(file, dataset, offset_of(chunks, idx), bs, static_cast<std::uint8_t>(dtype)));
+    const Shape bs = detail::block_shape(chunks, idx);
+    if (raw) {
+      blocks.push_back(raw_fn(file, dataset, *raw, shape, offset_of(chunks, idx), bs, static_cast<std::uint8_t>(dtype)));
+    } else {
+      blocks.push_back(fn(file, dataset, offset_of(chunks, idx), bs, static_cast<std::uint8_t>(dtype)));
+    }
   }
   return Array(shape, dtype, chunks, std::move(blocks));
 }
