@@ -12,7 +12,7 @@ packages=(
   libopenblas-dev                                 # BLAS for matmul
   graphviz                                        # drawing task graphs (dot)
   python3 python3-numpy python3-h5py              # HDF5 files written by h5py in tests
-  slurm-wlm munge                                 # a real local SLURM for the job-script tests
+  slurm-wlm munge procps iproute2                 # a real local SLURM for the job-script tests
 )
 if [[ "${TESSERA_WITH_BENCH_DEPS:-0}" == 1 ]]; then
   packages+=(python3-dask python3-distributed python3-pandas)
