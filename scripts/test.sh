@@ -21,8 +21,9 @@ configure_build() {  # dir, cmake args..., -- targets...
   while (($#)) && [[ $1 != -- ]]; do args+=("$1"); shift; done
   (($#)) && shift
   targets=("$@")
-  cmake -S "$TESSERA_ROOT" -B "$dir" "${args[@]}" >"$dir.configure.log" 2>&1 || {
-    cat "$dir.configure.log"; return 1; }
+  mkdir -p "$dir"
+  cmake -S "$TESSERA_ROOT" -B "$dir" "${args[@]}" >"$dir/configure.log" 2>&1 || {
+    cat "$dir/configure.log"; return 1; }
   if ((${#targets[@]})); then
     cmake --build "$dir" -j "$JOBS" --target "${targets[@]}"
   else
