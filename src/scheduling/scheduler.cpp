@@ -23,6 +23,10 @@ void RunContext::run_start(std::size_t n, std::string_view scheduler) const {
 void RunContext::task_done(const TaskEvent& e) const {
   for (const auto& o : observers) o->on_task_done(e);
 }
+void RunContext::transfer(std::string_view key, int from, int to, std::size_t bytes, double t_start,
+                          double t_stop) const {
+  for (const auto& o : observers) o->on_transfer(key, from, to, bytes, t_start, t_stop);
+}
 void RunContext::run_end(bool ok) const {
   for (const auto& o : observers) o->on_run_end(ok);
 }

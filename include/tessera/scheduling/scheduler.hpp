@@ -36,6 +36,9 @@ struct RunContext {
   }
   void run_start(std::size_t n, std::string_view scheduler) const;
   void task_done(const TaskEvent& e) const;
+  /// Data moved between ranks, or spilled and read back (from == to == the worker's rank).
+  void transfer(std::string_view key, int from, int to, std::size_t bytes, double t_start,
+                double t_stop) const;
   void run_end(bool ok) const;
 
   /// The process-wide observers (add_global_observer) plus default_observers_from_env().

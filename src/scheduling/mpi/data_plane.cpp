@@ -23,6 +23,17 @@ struct DataPlane::SpillState {
 
 DataPlane::~DataPlane() = default;
 
+double DataPlane::seconds() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_t0).count();
+}
+
+std::vector<DataPlane::Event> DataPlane::take_events() {
+  std::lock_guard lock(m_mutex);
+  std::vector<Event> out;
+  out.swap(m_events);
+  return out;
+}
+
 DataPlane::DataPlane(Messenger& messenger, Arrival on_arrival, std::uint64_t memory_limit,
                      MemoryThresholds thresholds)
     : m_messenger(messenger),
@@ -55,8 +66,11 @@ void DataPlane::spill_down_locked() {
     if (it == m_store.end()) continue;
     if (!m_spill) m_spill = std::make_unique<SpillState>(m_messenger.rank());
     // Serialized values spill as they are; live objects are serialized first.
+    const double t0 = seconds();
     const auto bytes = it->second.bytes();
     m_spill->file.put(key, std::span<const std::byte>(*bytes));
+    const int me = m_messenger.rank();
+    m_events.push_back(Event{id, me, me, bytes->size(), t0, seconds(), Event::spill});
     m_store.erase(it);
     m_ledger.remove(key);
     m_spilled.insert(id);
@@ -65,7 +79,10 @@ void DataPlane::spill_down_locked() {
 
 Value DataPlane::unspill_locked(DataId id) {
   const std::string key = ledger_key(id);
+  const double t0 = seconds();
   auto bytes = std::make_shared<Bytes>(m_spill->file.get(key));
+  const int me = m_messenger.rank();
+  m_events.push_back(Event{id, me, me, bytes->size(), t0, seconds(), Event::unspill});
   m_spill->file.erase(key);
   m_spilled.erase(id);
   Value v = Value::serialized(std::move(bytes));
@@ -148,6 +165,7 @@ void DataPlane::request(int holder, const std::vector<DataId>& ids) {
     for (auto id : ids) {
       if (m_store.count(id) == 0 && m_spilled.count(id) == 0 && m_requested.insert(id).second) {
         fresh.push_back(id);
+        m_requested_at[id] = seconds();
       }
     }
   }
@@ -221,6 +239,12 @@ void DataPlane::on_data_body(int source, std::vector<std::byte>&& bytes) {
     m_ledger.add(ledger_key(id), v.nbytes());
     m_store[id] = std::move(v);
     m_requested.erase(id);
+    double asked = seconds();
+    if (auto at = m_requested_at.find(id); at != m_requested_at.end()) {
+      asked = at->second;
+      m_requested_at.erase(at);
+    }
+    m_events.push_back(Event{id, source, m_messenger.rank(), m_store[id].nbytes(), asked, seconds(), Event::fetch});
     if (m_spill_enabled && m_ledger.above_target()) spill_down_locked();
   }
   m_on_arrival(id, true, source);

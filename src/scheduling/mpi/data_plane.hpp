@@ -9,6 +9,7 @@
 #include <tessera/storage/memory_ledger.hpp>
 #include <tessera/transport/messenger.hpp>
 
+#include <chrono>
 #include <memory>
 
 #include <atomic>
@@ -38,6 +39,19 @@ public:
     double spill_seconds = 0, unspill_seconds = 0;
   };
   [[nodiscard]] MemoryStats memory_stats() const;
+
+  /// Data movements for the task stream: results fetched from peers, spilled, read back.
+  struct Event {
+    enum Kind : std::uint8_t { fetch = 0, spill = 1, unspill = 2 };
+    DataId id = 0;
+    std::int32_t from = 0, to = 0;
+    std::uint64_t bytes = 0;
+    double start = 0, stop = 0;
+    Kind kind = fetch;
+  };
+  /// The events since the last call (times in seconds since `clock_origin`).
+  std::vector<Event> take_events();
+  void set_clock_origin(std::chrono::steady_clock::time_point t0) { m_t0 = t0; }
   [[nodiscard]] bool above_pause() const { return m_ledger.above_pause(); }
   /// Marks results as in use by a running task: they are never chosen for spilling.
   void pin(const std::vector<DataId>& ids);
@@ -75,6 +89,10 @@ private:
   struct SpillState;
   std::unique_ptr<SpillState> m_spill;  // created on the first spill
   std::unordered_set<DataId> m_spilled;
+  [[nodiscard]] double seconds() const;
+  std::chrono::steady_clock::time_point m_t0 = std::chrono::steady_clock::now();
+  std::unordered_map<DataId, double> m_requested_at;
+  std::vector<Event> m_events;
   mutable std::mutex m_mutex;
   std::unordered_map<DataId, Value> m_store;
   std::unordered_set<DataId> m_requested;

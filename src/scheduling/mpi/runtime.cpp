@@ -442,6 +442,16 @@ private:
         consume_inputs(i);
         finish_node(i);
       }
+      const auto n_events = r.pod<std::uint32_t>();
+      for (std::uint32_t k = 0; k < n_events; ++k) {
+        const auto e = r.pod<proto::DataPlane::Event>();
+        if (!ctx.observed()) continue;
+        const auto found = index_of_id.find(e.id);
+        std::string key = found == index_of_id.end() ? std::to_string(e.id) : g.nodes[found->second]->key;
+        if (e.kind == proto::DataPlane::Event::spill) key = "spill " + key;
+        if (e.kind == proto::DataPlane::Event::unspill) key = "read back " + key;
+        ctx.transfer(key, e.from, e.to, e.bytes, e.start, e.stop);
+      }
       flush_releases();
       assign();
       total_in_flight = 0;

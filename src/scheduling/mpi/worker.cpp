@@ -12,6 +12,7 @@ Worker::Worker(Messenger& messenger, unsigned threads, std::uint64_t memory_limi
       m_data(messenger, [this](DataId id, bool ok, int from) { on_arrival(id, ok, from); },
              memory_limit, thresholds),
       m_num_threads(threads == 0 ? 1 : threads) {
+  m_data.set_clock_origin(m_t0);
   m_messenger.on(tag_run, [this](int, std::vector<std::byte>&& b) { on_run(std::move(b)); });
   m_messenger.on(tag_release, [this](int, std::vector<std::byte>&& b) {
     ByteReader r(b);
@@ -233,6 +234,10 @@ int Worker::serve() {
           put_string(w, c.message);
         }
       }
+      // Fetches, spills and reads back since the last batch, for the task stream.
+      const auto events = m_data.take_events();
+      w.pod<std::uint32_t>(static_cast<std::uint32_t>(events.size()));
+      for (const auto& e : events) w.pod(e);
       m_messenger.send(0, tag_done, std::move(msg));
       lock.lock();
       continue;

@@ -35,7 +35,16 @@ TEST_CASE("results beyond the memory limit are spilled and read back with correc
   }
   auto result = tessera::delayed(total)(sums);
   const double want = tessera::compute(result, tessera::SyncScheduler{});
+  // The task stream shows the spills and reads back next to the tasks.
+  auto trace = std::make_shared<tessera::ChromeTrace>();
+  tessera::add_global_observer(trace);
   CHECK(tessera::compute(result) == doctest::Approx(want));
+  tessera::remove_global_observer(trace);
+  const std::string json = trace->json();
+  if (rt.size() > 1) {
+    CHECK(json.find("\"spill ") != std::string::npos);
+    CHECK(json.find("\"read back ") != std::string::npos);
+  }
   if (rt.size() > 1) {
     const auto stats = rt.stats();
     std::uint64_t spilled = 0, unspilled = 0;
