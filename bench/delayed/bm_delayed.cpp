@@ -12,6 +12,7 @@
 //      the parallel speed-up of CPU-bound tasks.
 // Output: a table on stdout, then one JSON object per measurement (lines starting with '{').
 // Run: bm_delayed [--sizes 10000,100000,1000000] [--reps 3] [--size 400000000] [--parts 4]
+#include "bench_common.hpp"
 #include <tessera/graph/exec_graph.hpp>
 #include <tessera/tessera.hpp>
 
@@ -228,18 +229,7 @@ std::vector<Runner> runners() {
   return out;
 }
 
-std::vector<std::size_t> parse_sizes(const char* s) {
-  std::vector<std::size_t> out;
-  std::string text = s;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    const auto comma = text.find(',', pos);
-    out.push_back(std::stoull(text.substr(pos, comma - pos)));
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
-  }
-  return out;
-}
+using tessera::bench::parse_sizes;
 
 struct Row {
   std::string shape, scheduler;

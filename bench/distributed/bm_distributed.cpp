@@ -13,6 +13,7 @@
 // Output: tables on stdout (rank 0), then one JSON object per measurement (lines with '{').
 // Run: mpirun -n 4 --oversubscribe bm_distributed [--mode all|throughput|transfer]
 //        [--sizes 10000,100000,1000000] [--max-mib 256] [--threads 1] [--reps 3]
+#include "bench_common.hpp"
 #include <tessera/scheduling/mpi.hpp>
 #include <tessera/tessera.hpp>
 
@@ -44,17 +45,7 @@ struct Args {
   int reps = 3;
 };
 
-std::vector<std::size_t> parse_sizes(const std::string& text) {
-  std::vector<std::size_t> out;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    const auto comma = text.find(',', pos);
-    out.push_back(std::stoull(text.substr(pos, comma - pos)));
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
-  }
-  return out;
-}
+using tessera::bench::parse_sizes;
 
 // Transfer sizes: 1 KiB, then x4 up to max.
 std::vector<std::size_t> transfer_sizes(std::size_t max_bytes) {
