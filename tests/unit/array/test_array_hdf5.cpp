@@ -12,15 +12,13 @@
 #include <string>
 #include <unistd.h>
 
-namespace {
+#include "support/local_schedulers.hpp"
 
-struct SyncTag {};
-struct ThreadsTag {};
+namespace {
 
 template <class Tag>
 std::shared_ptr<tessera::Scheduler> sched() {
-  if constexpr (std::is_same_v<Tag, SyncTag>) return std::make_shared<tessera::SyncScheduler>();
-  else return std::make_shared<tessera::ThreadScheduler>(tessera::ThreadScheduler::Options{3});
+  return tessera::testing::local_scheduler<Tag>(3);
 }
 
 using tessera::Array;

@@ -3,13 +3,11 @@
 
 #include <memory>
 
-struct SyncTag {};
-struct ThreadsTag {};
+#include "support/local_schedulers.hpp"
 
 template <class Tag>
 std::shared_ptr<tessera::Scheduler> make_test_scheduler() {
-  if constexpr (std::is_same_v<Tag, SyncTag>) return std::make_shared<tessera::SyncScheduler>();
-  else return std::make_shared<tessera::ThreadScheduler>(tessera::ThreadScheduler::Options{2});
+  return tessera::testing::local_scheduler<Tag>(2);
 }
 
 #define TESSERA_TEST_SCHEDULERS SyncTag, ThreadsTag

@@ -318,11 +318,6 @@ Array blockwise(F&& f, const std::vector<Array>& arrays, BlockwiseOptions option
 namespace detail {
 NDArray compute_array(Scheduler& s, const Array& a);
 Array persist_array(Scheduler& s, const Array& a);
-template <class S>
-Scheduler& scheduler_ref(S&& s) {
-  return as_scheduler(std::forward<S>(s));
-}
-
 template <class A>
 concept ArrayArg = std::same_as<std::remove_cvref_t<A>, Array>;
 }  // namespace detail
@@ -338,7 +333,7 @@ NDArray compute(A&& a) {
 template <detail::ArrayArg A, class S>
   requires detail::is_scheduler_arg<std::decay_t<S>>::value
 NDArray compute(A&& a, S&& scheduler) {
-  return detail::compute_array(detail::scheduler_ref(std::forward<S>(scheduler)), a);
+  return detail::compute_array(detail::as_scheduler(scheduler), a);
 }
 /// Computes the chunks and keeps them (in this process, or on the workers under MPI); returns an
 /// Array over the persisted chunks (same keys). An optional scheduler may follow.
@@ -350,7 +345,7 @@ Array persist(A&& a) {
 template <detail::ArrayArg A, class S>
   requires detail::is_scheduler_arg<std::decay_t<S>>::value
 Array persist(A&& a, S&& scheduler) {
-  return detail::persist_array(detail::scheduler_ref(std::forward<S>(scheduler)), a);
+  return detail::persist_array(detail::as_scheduler(scheduler), a);
 }
 
 // ---- factories -----------------------------------------------------------------------------------------
