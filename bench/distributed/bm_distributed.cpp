@@ -13,7 +13,9 @@
 // Output: tables on stdout (rank 0), then one JSON object per measurement (lines with '{').
 // Run: mpirun -n 4 --oversubscribe bm_distributed [--mode all|throughput|transfer]
 //        [--sizes 10000,100000,1000000] [--max-mib 256] [--threads 1] [--reps 3]
+//        [--payload array|bytes|both]
 #include "bench_common.hpp"
+#include <tessera/collections/array/ndarray.hpp>
 #include <tessera/scheduling/mpi.hpp>
 #include <tessera/tessera.hpp>
 
@@ -39,6 +41,7 @@ double seconds_since(Clock::time_point t0) {
 
 struct Args {
   std::string mode = "all";
+  std::string payload = "both";  // bytes (std::vector<std::byte>), array (NDArray chunks) or both
   std::vector<std::size_t> sizes = {10'000, 100'000, 1'000'000};
   std::size_t max_bytes = std::size_t{256} << 20;
   unsigned threads = 1;
@@ -117,6 +120,18 @@ std::uint64_t consume2(const std::vector<std::byte>& a, const std::vector<std::b
   return a.size() + b.size() + (a.empty() ? 0 : static_cast<std::uint64_t>(a.back()));
 }
 
+// The same for array chunks (float64 NDArrays), the data that moves in array workloads.
+tessera::NDArray produce_chunk(std::int64_t seed, std::uint64_t size) {
+  return tessera::NDArray::full({static_cast<std::int64_t>(size / sizeof(double))}, tessera::DType::float64,
+                                static_cast<double>(seed & 0xff));
+}
+std::uint64_t consume1_chunk(const tessera::NDArray& a) {
+  return a.nbytes() + (a.size() ? static_cast<std::uint64_t>(a.data<double>().front()) : 0);
+}
+std::uint64_t consume2_chunk(const tessera::NDArray& a, const tessera::NDArray& b) {
+  return a.nbytes() + b.nbytes() + (a.size() ? static_cast<std::uint64_t>(a.data<double>().back()) : 0);
+}
+
 std::uint64_t total_fetched(tessera::Runtime& rt) {
   std::uint64_t s = 0;
   for (const auto& w : rt.stats()) s += w.bytes_fetched;
@@ -183,17 +198,20 @@ std::vector<ThroughputRow> throughput(const Args& args) {
 }
 
 struct TransferRow {
+  std::string payload;
   std::size_t bytes = 0;
   double local_s = 0, pair_s = 0;  // medians
   std::uint64_t fetched = 0;       // bytes_fetched delta of the pair run
 };
 
-std::vector<TransferRow> transfers(tessera::Runtime& rt, const Args& args) {
+template <class Produce, class C1, class C2>
+std::vector<TransferRow> transfers(tessera::Runtime& rt, const Args& args, const char* payload, Produce produce_fn,
+                                   C1 consume1_fn, C2 consume2_fn) {
   std::vector<TransferRow> rows;
-  const auto d_produce = tessera::delayed(produce, {.name = "produce"});
-  const auto d_c1 = tessera::delayed(consume1, {.name = "consume1"});
-  const auto d_c2 = tessera::delayed(consume2, {.name = "consume2"});
-  std::int64_t seed = 0;
+  const auto d_produce = tessera::delayed(produce_fn, {.name = "produce"});
+  const auto d_c1 = tessera::delayed(consume1_fn, {.name = "consume1"});
+  const auto d_c2 = tessera::delayed(consume2_fn, {.name = "consume2"});
+  static std::int64_t seed = 0;
   for (std::size_t size : transfer_sizes(args.max_bytes)) {
     const int reps = size >= (std::size_t{64} << 20) ? std::max(2, args.reps) : std::max(5, args.reps);
     std::vector<double> local, pair;
@@ -224,8 +242,8 @@ std::vector<TransferRow> transfers(tessera::Runtime& rt, const Args& args) {
     }
     std::sort(local.begin(), local.end());
     std::sort(pair.begin(), pair.end());
-    rows.push_back({size, local[local.size() / 2], pair[pair.size() / 2], fetched});
-    std::fprintf(stderr, "transfer %zu B: local %.6f s, pair %.6f s, fetched %llu B\n", size,
+    rows.push_back({payload, size, local[local.size() / 2], pair[pair.size() / 2], fetched});
+    std::fprintf(stderr, "transfer %s %zu B: local %.6f s, pair %.6f s, fetched %llu B\n", payload, size,
                  rows.back().local_s, rows.back().pair_s, static_cast<unsigned long long>(fetched));
   }
   return rows;
@@ -245,6 +263,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     if (k == "--mode") args.mode = argv[i + 1];
+    else if (k == "--payload") args.payload = argv[i + 1];
     else if (k == "--sizes") args.sizes = parse_sizes(argv[i + 1]);
     else if (k == "--max-mib") args.max_bytes = std::stoull(argv[i + 1]) << 20;
     else if (k == "--threads") args.threads = static_cast<unsigned>(std::stoul(argv[i + 1]));
@@ -285,7 +304,13 @@ int main(int argc, char** argv) {
     std::vector<TransferRow> xrows;
     if (do_throughput) trows = throughput(args);
     std::vector<tessera::WorkerStats> stats_after_throughput = rt.stats();
-    if (do_transfer) xrows = transfers(rt, args);
+    if (do_transfer && args.payload != "bytes") {
+      xrows = transfers(rt, args, "array", produce_chunk, consume1_chunk, consume2_chunk);
+    }
+    if (do_transfer && args.payload != "array") {
+      auto more = transfers(rt, args, "bytes", produce, consume1, consume2);
+      xrows.insert(xrows.end(), more.begin(), more.end());
+    }
 
     std::printf("\nMPI scheduler: %d ranks (1 scheduler + %d workers x %u threads)\n", rt.size(),
                 rt.size() - 1, args.threads);
@@ -308,14 +333,14 @@ int main(int argc, char** argv) {
     }
     if (!xrows.empty()) {
       std::printf("\nworker-to-worker transfer vs raw MPI ping-pong between ranks 1 and 2 (medians)\n");
-      std::printf("%9s %11s %11s %11s %12s %12s %8s %10s\n", "size", "local[ms]", "pair[ms]",
+      std::printf("%-7s %9s %11s %11s %11s %12s %12s %8s %10s\n", "payload", "size", "local[ms]", "pair[ms]",
                   "xfer[ms]", "tessera MB/s", "raw MB/s", "ratio", "fetched");
       for (std::size_t i = 0; i < xrows.size(); ++i) {
         const auto& x = xrows[i];
         const double xfer = x.pair_s - x.local_s;
         const double bw = xfer > 0 ? static_cast<double>(x.bytes) / xfer / 1e6 : 0.0;
-        const double raw_bw = static_cast<double>(x.bytes) / raw[i] / 1e6;
-        std::printf("%9s %11.3f %11.3f %11.3f %12.1f %12.1f %7.0f%% %10llu\n", human(x.bytes).c_str(),
+        const double raw_bw = static_cast<double>(x.bytes) / raw[i % raw.size()] / 1e6;
+        std::printf("%-7s %9s %11.3f %11.3f %11.3f %12.1f %12.1f %7.0f%% %10llu\n", x.payload.c_str(), human(x.bytes).c_str(),
                     x.local_s * 1e3, x.pair_s * 1e3, xfer * 1e3, bw, raw_bw, 100.0 * bw / raw_bw,
                     static_cast<unsigned long long>(x.fetched));
       }
@@ -331,12 +356,12 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < xrows.size(); ++i) {
       const auto& x = xrows[i];
       const double xfer = x.pair_s - x.local_s;
-      std::printf("{\"bench\":\"distributed-transfer\",\"ranks\":%d,\"bytes\":%zu,\"local_s\":%.6f,"
+      std::printf("{\"bench\":\"distributed-transfer\",\"payload\":\"%s\",\"ranks\":%d,\"bytes\":%zu,\"local_s\":%.6f,"
                   "\"pair_s\":%.6f,\"transfer_s\":%.6f,\"fetched\":%llu,\"tessera_MBps\":%.1f,"
                   "\"raw_mpi_MBps\":%.1f}\n",
-                  rt.size(), x.bytes, x.local_s, x.pair_s, xfer, static_cast<unsigned long long>(x.fetched),
+                  x.payload.c_str(), rt.size(), x.bytes, x.local_s, x.pair_s, xfer, static_cast<unsigned long long>(x.fetched),
                   xfer > 0 ? static_cast<double>(x.bytes) / xfer / 1e6 : 0.0,
-                  static_cast<double>(x.bytes) / raw[i] / 1e6);
+                  static_cast<double>(x.bytes) / raw[i % raw.size()] / 1e6);
     }
     std::fflush(stdout);
     return 0;

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -42,16 +43,50 @@ namespace tessera {
 /// A serialized value: plain contiguous bytes.
 using Bytes = std::vector<std::byte>;
 
+/// A large contiguous block a scatter-mode ByteWriter referenced instead of copying: it belongs
+/// at `offset` of the written head buffer (before the head byte at that offset).
+struct BulkRef {
+  std::size_t offset = 0;
+  const std::byte* data = nullptr;
+  std::size_t size = 0;
+};
+
 /// Appends to a Bytes buffer.
+///
+/// Scatter mode (the constructor with `refs`): bulk() blocks of at least `min_bulk` bytes are
+/// not copied but recorded in `refs`; the serialized form is then the head buffer with each
+/// referenced block inserted at its offset (Value::wire() sends it so, straight from the
+/// object's memory). Codecs must write large contiguous payloads with bulk(), and may not patch
+/// bytes of the head written before a bulk() call except through buffer() offsets taken after it.
 class ByteWriter {
 public:
   explicit ByteWriter(Bytes& out) noexcept : m_out(&out) {}
+  ByteWriter(Bytes& out, std::vector<BulkRef>& refs, std::size_t min_bulk) noexcept
+      : m_out(&out), m_refs(&refs), m_min_bulk(min_bulk) {}
   void write(const void* data, std::size_t n) {
     if (n == 0) return;
     const std::size_t at = m_out->size();
     m_out->resize(at + n);
     std::memcpy(m_out->data() + at, data, n);
   }
+  /// Writes a large contiguous block: referenced in scatter mode, else copied. The block must
+  /// stay unchanged while the serialized form is in use.
+  void bulk(const void* data, std::size_t n) {
+    if (m_refs != nullptr && n >= m_min_bulk) {
+      m_refs->push_back(BulkRef{m_out->size(), static_cast<const std::byte*>(data), n});
+      m_referenced += n;
+    } else {
+      write(data, n);
+    }
+  }
+  /// Pads with zero bytes until the serialized position is a multiple of `alignment`, so that a
+  /// reader can hand out the next bytes in place (ByteReader::align + take).
+  void align(std::size_t alignment) {
+    const std::size_t pad = (alignment - position() % alignment) % alignment;
+    if (pad) m_out->resize(m_out->size() + pad, std::byte{0});
+  }
+  /// Bytes of the serialized form written so far (head plus referenced blocks).
+  [[nodiscard]] std::size_t position() const noexcept { return m_out->size() + m_referenced; }
   template <class T>
   void pod(const T& v) {
     write(&v, sizeof(T));
@@ -60,12 +95,27 @@ public:
 
 private:
   Bytes* m_out;
+  std::vector<BulkRef>* m_refs = nullptr;
+  std::size_t m_min_bulk = 0;
+  std::size_t m_referenced = 0;
 };
 
 /// Reads from a byte span. Throws: SerializationError when the bytes run out.
+///
+/// With an `owner` (the shared buffer the span lies in), codecs may keep views into the bytes
+/// instead of copying them (NDArray does for its elements), holding `owner()` to keep them alive.
 class ByteReader {
 public:
   explicit ByteReader(std::span<const std::byte> in) noexcept : m_in(in) {}
+  ByteReader(std::span<const std::byte> in, std::shared_ptr<const void> owner) noexcept
+      : m_in(in), m_owner(std::move(owner)) {}
+  /// The shared owner of the bytes, or null if the bytes may not outlive this read.
+  [[nodiscard]] const std::shared_ptr<const void>& owner() const noexcept { return m_owner; }
+  /// Skips the padding ByteWriter::align(alignment) wrote at this position.
+  void align(std::size_t alignment) {
+    const std::size_t pad = (alignment - m_pos % alignment) % alignment;
+    (void)take(pad);
+  }
   void read(void* data, std::size_t n) {
     if (n > m_in.size() - m_pos) {
       TESSERA_THROW(SerializationError, "serialized value is truncated: need ", n,
@@ -95,6 +145,7 @@ public:
 private:
   std::span<const std::byte> m_in;
   std::size_t m_pos = 0;
+  std::shared_ptr<const void> m_owner;
 };
 
 /// Customization point: specialize with `static void write(ByteWriter&, const T&)` and
@@ -179,7 +230,7 @@ template <>
 struct Codec<std::string> {
   static void write(ByteWriter& w, const std::string& s) {
     w.pod<std::uint64_t>(s.size());
-    w.write(s.data(), s.size());
+    w.bulk(s.data(), s.size());
   }
   static std::string read(ByteReader& r) {
     const auto n = r.pod<std::uint64_t>();
@@ -195,7 +246,7 @@ struct Codec<std::vector<T, A>, std::enable_if_t<Serializable<T> || std::is_same
     if constexpr (std::is_same_v<T, bool>) {
       for (bool b : v) w.pod<std::uint8_t>(b ? 1 : 0);
     } else if constexpr (Bitwise<T>) {
-      w.write(v.data(), v.size() * sizeof(T));
+      w.bulk(v.data(), v.size() * sizeof(T));
     } else {
       for (const auto& e : v) Codec<T>::write(w, e);
     }

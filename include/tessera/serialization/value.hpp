@@ -9,8 +9,10 @@
 #include <tessera/serialization/codec.hpp>
 
 #include <memory>
+#include <span>
 #include <string>
 #include <typeinfo>
+#include <vector>
 #include <utility>
 
 namespace tessera {
@@ -87,7 +89,8 @@ public:
     }
     if constexpr (Serializable<T>) {
       if (!m_bytes) TESSERA_THROW(SerializationError, "cannot decode an empty value");
-      return Value::of<T>(tessera::decode<T>(std::span<const std::byte>(*m_bytes)));
+      ByteReader r(std::span<const std::byte>(*m_bytes), m_bytes);
+      return Value::of<T>(Codec<T>::read(r));
     } else {
       TESSERA_THROW(SerializationError, "a ", detail::demangle(typeid(T).name()),
                     " arrived serialized but the type is not serializable");
@@ -96,6 +99,18 @@ public:
 
   /// The serialized form. Throws: SerializationError naming the type if it is not serializable.
   [[nodiscard]] std::shared_ptr<const Bytes> bytes() const;
+
+  /// The serialized form as pieces to be sent one after another (their concatenation is what
+  /// bytes() returns). Large contiguous blocks of a live object (Bitwise vectors, strings,
+  /// NDArray elements: whatever its codec writes with ByteWriter::bulk, from `min_bulk` bytes
+  /// up) are referenced in place, not copied; `keep` keeps them and the head alive.
+  /// Throws: as bytes().
+  struct Wire {
+    std::vector<std::span<const std::byte>> pieces;
+    std::shared_ptr<const void> keep;
+    std::size_t size = 0;
+  };
+  [[nodiscard]] Wire wire(std::size_t min_bulk = std::size_t{64} << 10) const;
 
   /// Bytes this value holds in memory (object and heap, or the serialized buffer).
   [[nodiscard]] std::size_t nbytes() const noexcept;

@@ -89,6 +89,64 @@ NDArray::NDArray(Shape shape, DType dtype)
 
 NDArray NDArray::empty(const Shape& shape, DType dtype) { return NDArray(shape, dtype); }
 
+NDArray NDArray::view_of(std::shared_ptr<const void> owner, const std::byte* data, const Shape& shape,
+                         DType dtype) {
+  NDArray out;
+  out.m_shape = shape;
+  out.m_size = shape_size(shape);
+  out.m_dtype = dtype;
+  if (reinterpret_cast<std::uintptr_t>(data) % item_size(dtype) != 0) {
+    TESSERA_THROW(Error, "NDArray::view_of: data at ", static_cast<const void*>(data),
+                  " is not aligned for ", dtype_name(dtype));
+  }
+  out.m_buffer = std::shared_ptr<std::byte>(std::const_pointer_cast<void>(std::move(owner)),
+                                            const_cast<std::byte*>(data));
+  return out;
+}
+
+namespace {
+constexpr std::size_t wire_alignment = 64;
+constexpr std::size_t min_view_bytes = std::size_t{64} << 10;
+constexpr std::uint32_t max_wire_ndim = 64;
+}  // namespace
+
+void Codec<NDArray>::write(ByteWriter& w, const NDArray& a) {
+  w.pod<std::uint8_t>(static_cast<std::uint8_t>(a.dtype()));
+  w.pod<std::uint32_t>(static_cast<std::uint32_t>(a.ndim()));
+  for (auto e : a.shape()) w.pod<std::int64_t>(e);
+  w.align(wire_alignment);
+  w.bulk(a.bytes(), a.nbytes());
+}
+
+NDArray Codec<NDArray>::read(ByteReader& r) {
+  const auto code = r.pod<std::uint8_t>();
+  if (code >= num_dtypes) TESSERA_THROW(SerializationError, "NDArray: bad dtype code ", int(code), " in serialized bytes");
+  const auto nd = r.pod<std::uint32_t>();
+  if (nd > max_wire_ndim) TESSERA_THROW(SerializationError, "NDArray: ", nd, " dimensions in serialized bytes");
+  Shape shape(nd);
+  for (auto& e : shape) e = r.pod<std::int64_t>();
+  const auto dtype = static_cast<DType>(code);
+  std::int64_t n = 0;
+  try {
+    n = shape_size(shape);
+  } catch (const ShapeError& e) {
+    TESSERA_THROW(SerializationError, "NDArray: bad shape in serialized bytes: ", e.what());
+  }
+  const auto nbytes = static_cast<std::size_t>(n) * item_size(dtype);
+  if (n < 0 || nbytes / item_size(dtype) != static_cast<std::size_t>(n)) {
+    TESSERA_THROW(SerializationError, "NDArray: shape ", to_string(shape), " overflows");
+  }
+  r.align(wire_alignment);
+  const auto bytes = r.take(nbytes);
+  if (r.owner() && nbytes >= min_view_bytes &&
+      reinterpret_cast<std::uintptr_t>(bytes.data()) % item_size(dtype) == 0) {
+    return NDArray::view_of(r.owner(), bytes.data(), shape, dtype);
+  }
+  NDArray out = NDArray::empty(shape, dtype);
+  if (nbytes) std::memcpy(out.mutable_bytes(), bytes.data(), nbytes);
+  return out;
+}
+
 NDArray NDArray::zeros(const Shape& shape, DType dtype) {
   NDArray a(shape, dtype);
   std::memset(a.m_buffer.get(), 0, a.nbytes());

@@ -180,7 +180,7 @@ void DataPlane::request(int holder, const std::vector<DataId>& ids) {
 void DataPlane::serve(int dest, const std::vector<DataId>& ids) {
   for (auto id : ids) {
     Value v = get(id);
-    std::shared_ptr<const Bytes> body;
+    Value::Wire body;
     std::uint8_t status = 0;
     std::string error;
     if (v.empty()) {
@@ -188,7 +188,8 @@ void DataPlane::serve(int dest, const std::vector<DataId>& ids) {
       error = "result " + std::to_string(id) + " is not held by rank " + std::to_string(m_messenger.rank());
     } else {
       try {
-        body = v.bytes();
+        // Large blocks (array chunks, vectors) are sent from the object itself: no copy.
+        body = v.wire();
       } catch (const std::exception& e) {
         status = 2;
         error = e.what();
@@ -201,8 +202,8 @@ void DataPlane::serve(int dest, const std::vector<DataId>& ids) {
     put_string(w, error);
     m_messenger.send(dest, tag_data, std::move(header));
     if (status == 0) {
-      m_served += body->size();
-      m_messenger.send(dest, tag_data_body, std::shared_ptr<const std::vector<std::byte>>(body));
+      m_served += body.size;
+      m_messenger.send(dest, tag_data_body, std::move(body.pieces), std::move(body.keep), body.size);
     }
   }
 }
@@ -235,7 +236,12 @@ void DataPlane::on_data_body(int source, std::vector<std::byte>&& bytes) {
     id = it->second;
     m_header_from.erase(it);
     m_fetched += bytes.size();
-    Value v = Value::serialized(std::make_shared<const Bytes>(std::move(bytes)));
+    // The buffer goes back to the receive pool when the value (and any array viewing it) is
+    // dropped.
+    Value v = Value::serialized(std::shared_ptr<const Bytes>(new Bytes(std::move(bytes)), [](const Bytes* b) {
+      recycle_byte_buffer(std::move(*const_cast<Bytes*>(b)));
+      delete b;
+    }));
     m_ledger.add(ledger_key(id), v.nbytes());
     m_store[id] = std::move(v);
     m_requested.erase(id);

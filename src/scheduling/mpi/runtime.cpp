@@ -173,8 +173,12 @@ private:
   void release_all(Outcome& oc, const ExecGraph& g) {
     std::unordered_map<int, std::vector<DataId>> batches;
     for (std::uint32_t i = 0; i < g.size(); ++i) {
-      if (oc.borrowed[i] || oc.released[i]) continue;
-      for (int r : oc.holders[i]) batches[r].push_back(oc.ids[i]);
+      if (oc.released[i]) continue;
+      // A borrowed (earlier persisted) result stays with its owner, holders[0]; the copies
+      // workers fetched during this run go.
+      const std::size_t first = oc.borrowed[i] ? 1 : 0;
+      for (std::size_t h = first; h < oc.holders[i].size(); ++h) batches[oc.holders[i][h]].push_back(oc.ids[i]);
+      oc.holders[i].resize(std::min(first, oc.holders[i].size()));
       oc.released[i] = true;
     }
     for (auto& [r, ids] : batches) {
@@ -216,8 +220,10 @@ private:
     };
     auto consume_inputs = [&](std::uint32_t i) {
       for (auto j : g.inputs_of(i)) {
-        if (--consumers[j] == 0 && !is_output[j] && !oc.borrowed[j] && !oc.released[j]) {
-          for (int r : oc.holders[j]) releases[r].push_back(oc.ids[j]);
+        if (--consumers[j] == 0 && !is_output[j] && !oc.released[j]) {
+          const std::size_t first = oc.borrowed[j] ? 1 : 0;  // see release_all
+          for (std::size_t h = first; h < oc.holders[j].size(); ++h) releases[oc.holders[j][h]].push_back(oc.ids[j]);
+          oc.holders[j].resize(std::min(first, oc.holders[j].size()));
           oc.released[j] = true;
         }
       }

@@ -97,6 +97,50 @@ TEST_CASE("a persisted result stays on its worker and is reused by later computa
   CHECK(tessera::compute(p) == 40);
 }
 
+TEST_CASE("copies of persisted results that other workers fetched are released after the run") {
+  auto& rt = *tessera::Runtime::current();
+  if (rt.size() < 3) return;  // needs two workers
+  auto make = tessera::delayed([](int i) { return std::vector<double>(250'000, 1.0 * i); }, {.name = "kept"});
+  auto dot = tessera::delayed([](const std::vector<double>& a, const std::vector<double>& b) {
+    double s = 0;
+    for (std::size_t k = 0; k < a.size(); ++k) s += a[k] * b[k];
+    return s;
+  }, {.name = "dot-kept"});
+  const auto held_total = [&] {
+    std::uint64_t held = 0;
+    for (const auto& s : rt.stats()) held += s.held_bytes;
+    return held;
+  };
+  const auto fetched_total = [&] {
+    std::uint64_t f = 0;
+    for (const auto& s : rt.stats()) f += s.bytes_fetched;
+    return f;
+  };
+  const std::uint64_t one = tessera::nbytes_of(std::vector<double>(250'000));
+  {
+    std::vector<tessera::Delayed<std::vector<double>>> kept;
+    for (int i = 0; i < 4; ++i) kept.push_back(make(i));
+    kept = tessera::persist(kept);
+    const std::uint64_t before = held_total();
+    CHECK(before >= 4 * one);
+    const std::uint64_t f0 = fetched_total();
+    std::vector<tessera::Delayed<double>> dots;
+    for (int i = 0; i < 4; ++i) dots.push_back(dot(kept[static_cast<std::size_t>(i)], kept[static_cast<std::size_t>((i + 1) % 4)]));
+    const auto got = tessera::compute(dots);
+    for (int i = 0; i < 4; ++i) CHECK(got[static_cast<std::size_t>(i)] == doctest::Approx(250'000.0 * i * ((i + 1) % 4)));
+    CHECK(fetched_total() > f0);  // the four are spread over the workers: some were fetched
+    // Release messages precede the stats request on the same ordered channel: no waiting needed.
+    CHECK(held_total() == before);
+  }
+  // The handles are gone: the persisted results go too.
+  std::uint64_t held = 1;
+  for (int attempt = 0; attempt < 50 && held > 0; ++attempt) {
+    held = held_total();
+    if (held > 0) usleep(20'000);
+  }
+  CHECK(held == 0);
+}
+
 TEST_CASE("retries run a flaky task again") {
   // Not configured: the default is 0 retries, so a failure reaches compute at once.
   auto bad = tessera::delayed([](int) -> int { throw std::runtime_error("always"); }, {.name = "always_fails"})(1);

@@ -7,6 +7,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -256,6 +258,73 @@ TEST_CASE("messages above the split threshold are sent in pieces and keep their 
   const auto c = m.counters();
   CHECK(c[static_cast<std::size_t>(prev)].messages_received == 4);
   CHECK(c[static_cast<std::size_t>(next)].bytes_sent == big + 8 + opt.split_threshold + 1);
+}
+
+TEST_CASE("a message sent as pieces arrives as their concatenation, pieces split as needed") {
+  tessera::Messenger::Options opt;
+  opt.split_threshold = (std::size_t{1} << 20) + 5;  // the big piece goes in several parts
+  tessera::Messenger m(world(), opt);
+  const int n = m.size();
+  const int r = m.rank();
+  const int next = (r + 1) % n;
+  const int prev = (r + n - 1) % n;
+  // A small head, an empty piece, a 3 MiB block, a small tail: like an array chunk's wire form.
+  auto head = std::make_shared<std::vector<std::byte>>(pattern(10 + static_cast<std::uint64_t>(r), 77));
+  auto block = std::make_shared<std::vector<std::byte>>(pattern(20 + static_cast<std::uint64_t>(r), (std::size_t{3} << 20) + 11));
+  auto tail = std::make_shared<std::vector<std::byte>>(pattern(30 + static_cast<std::uint64_t>(r), 5));
+  std::weak_ptr<std::vector<std::byte>> watch = block;
+  struct Keep {
+    std::shared_ptr<std::vector<std::byte>> a, b, c;
+  };
+  const std::size_t total = head->size() + block->size() + tail->size();
+  std::vector<std::span<const std::byte>> pieces{std::span<const std::byte>(*head), {}, std::span<const std::byte>(*block),
+                                                 std::span<const std::byte>(*tail)};
+  auto keep = std::make_shared<Keep>(Keep{head, block, tail});
+  head.reset();
+  block.reset();
+  tail.reset();
+  m.send(next, 6, pieces, std::move(keep), total);
+  // One piece only, and a message with no bytes at all, keep their order behind it.
+  auto one = std::make_shared<std::vector<std::byte>>(encode_u64s({7}));
+  m.send(next, 6, {std::span<const std::byte>(*one)}, one, one->size());
+  m.send(next, 6, {}, nullptr, 0);
+  std::vector<std::byte> expect = pattern(10 + static_cast<std::uint64_t>(prev), 77);
+  const auto mid = pattern(20 + static_cast<std::uint64_t>(prev), (std::size_t{3} << 20) + 11);
+  const auto end = pattern(30 + static_cast<std::uint64_t>(prev), 5);
+  expect.insert(expect.end(), mid.begin(), mid.end());
+  expect.insert(expect.end(), end.begin(), end.end());
+  auto a = m.receive_for(6, 30s);
+  auto b = m.receive_for(6, 30s);
+  auto c = m.receive_for(6, 30s);
+  bool ok = a && b && c && a->source == prev && a->bytes == expect;
+  ok = ok && b->bytes.size() == 8 && u64_at(b->bytes, 0) == 7 && c->bytes.empty();
+  CHECK(ok);
+  REQUIRE(all_ranks(ok));
+  // Pieces that do not add up to the stated size are refused, naming the numbers.
+  CHECK_THROWS_WITH_AS(m.send(next, 6, {std::span<const std::byte>(expect)}, nullptr, 3),
+                       doctest::Contains("not the 3 stated"), tessera::TransportError);
+  m.shutdown();
+  CHECK(watch.expired());  // released once sent
+}
+
+TEST_CASE("large receive buffers are recycled instead of faulting in fresh memory") {
+  const auto s0 = tessera::recv_buffer_stats();
+  auto a = tessera::make_byte_buffer(std::size_t{3} << 20);
+  CHECK(a.size() == (std::size_t{3} << 20));
+  a[0] = std::byte{9};
+  const std::byte* where = a.data();
+  tessera::recycle_byte_buffer(std::move(a));
+  CHECK(tessera::recv_buffer_stats().retained_bytes >= s0.retained_bytes + (std::size_t{3} << 20));
+  auto b = tessera::make_byte_buffer((std::size_t{2} << 20) + 1);  // fits the recycled one
+  CHECK(b.data() == where);
+  CHECK(b.size() == (std::size_t{2} << 20) + 1);
+  CHECK(tessera::recv_buffer_stats().hits == s0.hits + 1);
+  auto c = tessera::make_byte_buffer(std::size_t{16} << 20);  // bigger than anything kept: fresh
+  CHECK(c.size() == (std::size_t{16} << 20));
+  CHECK(std::all_of(c.begin(), c.end(), [](std::byte x) { return x == std::byte{0}; }));
+  auto small = tessera::make_byte_buffer(100);  // small: never pooled
+  tessera::recycle_byte_buffer(std::move(small));
+  CHECK(tessera::recv_buffer_stats().retained_bytes == s0.retained_bytes);
 }
 
 TEST_CASE("a handler registered late receives the messages that arrived before it") {

@@ -174,6 +174,54 @@ TEST_CASE("serialization writes the payload as one binary block") {
   CHECK(ss.str().size() < 8000 + 64);
 }
 
+TEST_CASE("the tessera codec round trips arrays; received chunks become views of the buffer") {
+  for (int t = 0; t < tessera::num_dtypes; ++t) {
+    for (const Shape& s : {Shape{}, Shape{1}, Shape{7, 3}, Shape{2, 0, 5}, Shape{300, 101}}) {
+      const NDArray a = NDArray::arange(0, static_cast<double>(tessera::shape_size(s)), 1, DType(t)).reshape(s);
+      const auto bytes = std::make_shared<const tessera::Bytes>(tessera::encode(a));
+      tessera::ByteReader plain(*bytes);
+      const NDArray copy = tessera::decode<NDArray>(plain);
+      CHECK(tessera::array_equal(a, copy));
+      CHECK(copy.dtype() == a.dtype());
+      CHECK(copy.shape() == a.shape());
+      tessera::ByteReader owned(*bytes, bytes);
+      const NDArray view = tessera::Codec<NDArray>::read(owned);
+      CHECK(tessera::array_equal(a, view));
+      const bool inside = view.bytes() >= bytes->data() && view.bytes() < bytes->data() + bytes->size();
+      // Arrays of 64 KiB and more are viewed in place (and keep the buffer alive); small ones copied.
+      CHECK(inside == (a.nbytes() >= (std::size_t{64} << 10)));
+      if (inside) {
+        CHECK(reinterpret_cast<std::uintptr_t>(view.bytes()) % a.item_bytes() == 0);
+        CHECK_FALSE(view.unique());  // shares the received buffer: immutable
+      }
+    }
+  }
+  // The elements travel as one block, after a 64-byte aligned header.
+  const NDArray big = NDArray::zeros({1000}, DType::float64);
+  CHECK(tessera::encode(big).size() == 64 + 8000);
+  // Bad bytes are reported.
+  auto bad = tessera::encode(big);
+  bad[0] = std::byte{200};
+  CHECK_THROWS_WITH_AS((void)tessera::decode<NDArray>(bad), doctest::Contains("bad dtype code"),
+                       tessera::SerializationError);
+  auto cut = tessera::encode(big);
+  cut.resize(cut.size() - 1);
+  CHECK_THROWS_AS((void)tessera::decode<NDArray>(cut), tessera::SerializationError);
+}
+
+TEST_CASE("a view keeps its owner alive and refuses misaligned data") {
+  auto owner = std::make_shared<std::vector<double>>(std::vector<double>{1, 2, 3, 4});
+  std::weak_ptr<std::vector<double>> watch = owner;
+  NDArray v = NDArray::view_of(owner, reinterpret_cast<const std::byte*>(owner->data()), {2, 2}, DType::float64);
+  owner.reset();
+  CHECK_FALSE(watch.expired());
+  CHECK(v.at<double>(1, 1) == 4.0);
+  v = NDArray();
+  CHECK(watch.expired());
+  auto raw = std::make_shared<std::vector<std::byte>>(64);
+  CHECK_THROWS_AS((void)NDArray::view_of(raw, raw->data() + 1, {2}, DType::float64), tessera::Error);
+}
+
 TEST_CASE("allclose and array_equal") {
   auto a = NDArray::from_vector<double>({1.0, 2.0, std::nan("")});
   auto b = NDArray::from_vector<double>({1.0 + 1e-9, 2.0, std::nan("")});

@@ -145,6 +145,73 @@ TEST_CASE("values survive a serialization round trip, and bad bytes are reported
                        tessera::SerializationError);
 }
 
+namespace {
+std::vector<std::byte> concat(const tessera::Value::Wire& w) {
+  std::vector<std::byte> out;
+  for (auto p : w.pieces) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+}  // namespace
+
+TEST_CASE("the wire form references large blocks in place and concatenates to the bytes") {
+  std::vector<double> big(100'000);
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<double>(i) * 0.5;
+  using Obj = std::tuple<int, std::vector<double>, std::string, std::vector<double>>;
+  const Obj obj{
+      7, big, std::string(70'000, 'x'), std::vector<double>{1.0, 2.0}};
+  const auto v = tessera::Value::of(obj);
+  const auto wire = v.wire();
+  const auto& live = v.get<Obj>();
+  // The vector's and the string's elements are sent from the object itself.
+  bool refs_vector = false, refs_string = false;
+  for (auto p : wire.pieces) {
+    refs_vector = refs_vector || p.data() == reinterpret_cast<const std::byte*>(std::get<1>(live).data());
+    refs_string = refs_string || p.data() == reinterpret_cast<const std::byte*>(std::get<2>(live).data());
+  }
+  CHECK(refs_vector);
+  CHECK(refs_string);
+  CHECK(wire.size == v.bytes()->size());
+  CHECK(concat(wire) == *v.bytes());
+  CHECK(tessera::decode<Obj>(concat(wire)) == obj);
+  // Small values and serialized values are one piece.
+  const auto small = tessera::Value::of(std::vector<int>{1, 2, 3}).wire();
+  CHECK(small.pieces.size() == 1);
+  const auto flat = v.bytes();
+  const auto ser = tessera::Value::serialized(flat).wire();
+  REQUIRE(ser.pieces.size() == 1);
+  CHECK(ser.pieces[0].data() == flat->data());
+  // An unserializable type says so.
+  struct Opaque {
+    std::unique_ptr<int> p;
+  };
+  CHECK_THROWS_AS((void)tessera::Value::of(std::make_shared<Opaque>()).wire(), tessera::SerializationError);
+}
+
+TEST_CASE("align pads the serialized position; the reader skips the same padding") {
+  tessera::Bytes head;
+  std::vector<tessera::BulkRef> refs;
+  tessera::ByteWriter w(head, refs, 16);
+  w.pod<std::uint8_t>(1);
+  const std::vector<std::byte> block(40, std::byte{3});
+  w.bulk(block.data(), block.size());  // referenced: position counts it, the head does not
+  CHECK(head.size() == 1);
+  CHECK(w.position() == 41);
+  w.align(64);
+  CHECK(w.position() == 64);
+  w.pod<std::uint8_t>(2);
+  REQUIRE(refs.size() == 1);
+  CHECK(refs[0].offset == 1);
+  std::vector<std::byte> flat(head.begin(), head.begin() + 1);
+  flat.insert(flat.end(), block.begin(), block.end());
+  flat.insert(flat.end(), head.begin() + 1, head.end());
+  tessera::ByteReader r(flat);
+  CHECK(r.pod<std::uint8_t>() == 1);
+  CHECK(r.take(40).size() == 40);
+  r.align(64);
+  CHECK(r.pod<std::uint8_t>() == 2);
+  CHECK(r.remaining() == 0);
+}
+
 TEST_CASE("function pointers travel as module offsets") {
   int (*fp)(int) = &inc;
   auto bytes = tessera::encode(fp);

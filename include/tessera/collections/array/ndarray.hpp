@@ -18,6 +18,7 @@
 #include <tessera/collections/array/kernels/buffer_pool.hpp>
 #include <tessera/collections/array/kernels/dtype.hpp>
 #include <tessera/core/error.hpp>
+#include <tessera/serialization/codec.hpp>
 
 #include <boost/serialization/binary_object.hpp>
 #include <boost/serialization/split_member.hpp>
@@ -76,6 +77,12 @@ public:
   static NDArray scalar(T value) {
     return from_vector<T>(std::vector<T>{value}, Shape{});
   }
+  /// An array over `data` (nbytes of `shape` x `dtype`, aligned for the dtype), owned by
+  /// `owner`: nothing is copied; the bytes must not change while the array is alive. How a
+  /// chunk that arrived from another rank becomes an array in place.
+  /// Throws: ShapeError for a negative extent; Error if `data` is misaligned for `dtype`.
+  static NDArray view_of(std::shared_ptr<const void> owner, const std::byte* data, const Shape& shape,
+                         DType dtype);
   /// NumPy's arange(start, stop, step) as `dtype`: ceil((stop-start)/step) elements start+i*step.
   /// Throws: ShapeError if step is 0.
   static NDArray arange(double start, double stop, double step = 1.0, DType dtype = DType::float64);
@@ -185,6 +192,16 @@ NDArray NDArray::from_vector(const std::vector<T>& values, const Shape& shape) {
   for (std::size_t i = 0; i < values.size(); ++i) dst[i] = values[i];
   return out;
 }
+
+/// How NDArrays travel between ranks and into spill files: dtype, shape, padding to 64 bytes,
+/// then the elements as one bulk block. Sending references the elements in place
+/// (ByteWriter::bulk); a received array of at least 64 KiB becomes a view of the received
+/// buffer (no copy). Throws (read): SerializationError for a bad dtype code or truncated bytes.
+template <>
+struct Codec<NDArray> {
+  static void write(ByteWriter& w, const NDArray& a);
+  static NDArray read(ByteReader& r);
+};
 
 /// True if `a` and `b` have the same shape and equal elements (values compared after promotion,
 /// NaN != NaN unless `equal_nan`). Dtypes may differ, as in np.array_equal.
