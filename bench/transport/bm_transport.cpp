@@ -3,8 +3,8 @@
 // Figures of merit (same run, same ranks, same buffers):
 //   1. ping-pong bandwidth, 1 KiB .. 256 MiB: 2 * size * round trips / time, for raw MPI
 //      (MPI_Send/MPI_Recv) from malloc'd buffers and from huge-page buffers, and for the
-//      Messenger (send -> receive -> echo back), whose receiver allocates a fresh buffer for
-//      every message as the scheduler's data plane will;
+//      Messenger (send -> receive -> echo back), whose receivers recycle message buffers
+//      (recycle_byte_buffer) as the scheduler's data plane does;
 //   2. small-message rate: 64-byte messages/s one way, raw MPI (windows of Isend/Irecv) vs
 //      Messenger (send() from one thread, a handler counting on the other side);
 //   3. small round-trip latency (8 bytes): receive() on the main thread, and handlers that
@@ -63,10 +63,16 @@ double messenger_pingpong(tessera::Messenger& m, std::size_t size, int iters) {
   auto once = [&] {
     if (m.rank() == 0) {
       m.send(1, tag, payload);
-      (void)m.receive(tag);
+      tessera::recycle_byte_buffer(m.receive(tag).bytes);  // as the data plane does
     } else {
       auto msg = m.receive(tag);
-      m.send(0, tag, std::move(msg.bytes));  // echo without copying
+      // Echo without copying; the buffer is recycled once sent.
+      auto buf = std::shared_ptr<Bytes>(new Bytes(std::move(msg.bytes)), [](Bytes* b) {
+        tessera::recycle_byte_buffer(std::move(*b));
+        delete b;
+      });
+      const std::size_t n = buf->size();
+      m.send(0, tag, {std::span<const std::byte>(*buf)}, buf, n);
     }
   };
   once();
@@ -201,7 +207,7 @@ int main(int argc, char** argv) {
     const std::size_t s = std::size_t{64} << 20;
     const auto t0 = Clock::now();
     for (int i = 0; i < 8; ++i) {
-      auto b = tessera::make_byte_buffer(s);
+      Bytes b(s);
       if (b[s / 2] != std::byte{0}) std::abort();
     }
     alloc_gbps = 8.0 * static_cast<double>(s) / seconds_since(t0) / 1e9;
@@ -218,7 +224,7 @@ int main(int argc, char** argv) {
       std::printf("%10s %14.3f %14.3f %14.3f %18.2f\n", label.c_str(), gbps(r.size, r.plain),
                   gbps(r.size, r.huge), gbps(r.size, r.msgr), r.huge / r.msgr);
     }
-    std::printf("fresh 64 MiB receive buffer (make_byte_buffer): %.2f GB/s\n", alloc_gbps);
+    std::printf("fresh 64 MiB buffer (std::vector, allocate + fault + zero): %.2f GB/s\n", alloc_gbps);
     std::printf("\nsmall messages (64 B, one way)   raw MPI %10.0f msg/s   Messenger %10.0f msg/s   ratio %.2f\n",
                 raw_msgs, msgr_msgs, msgr_msgs / raw_msgs);
     std::printf("round trip (8 B)                 raw MPI %10.2f us      Messenger %10.2f us      ratio %.2f\n",
