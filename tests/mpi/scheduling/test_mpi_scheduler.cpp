@@ -26,6 +26,11 @@ int rank_of_task(int) {
   const char* r = std::getenv("OMPI_COMM_WORLD_RANK");
   return r ? std::atoi(r) : 0;
 }
+double dot_product(const std::vector<double>& a, const std::vector<double>& b) {
+  double s = 0;
+  for (std::size_t k = 0; k < a.size(); ++k) s += a[k] * b[k];
+  return s;
+}
 }  // namespace
 
 TEST_SUITE("scheduling.mpi") {
@@ -50,11 +55,7 @@ TEST_CASE("data that lives on one worker is fetched by another, worker to worker
   // Big-ish vectors produced in parallel, then combined pairwise: consumers need inputs that
   // other workers hold.
   auto make = tessera::delayed([](int i) { return std::vector<double>(200'000, 1.0 * i); }, {.name = "make"});
-  auto dot = tessera::delayed([](const std::vector<double>& a, const std::vector<double>& b) {
-    double s = 0;
-    for (std::size_t k = 0; k < a.size(); ++k) s += a[k] * b[k];
-    return s;
-  }, {.name = "dot"});
+  auto dot = tessera::delayed(dot_product, {.name = "dot"});
   std::vector<tessera::Delayed<std::vector<double>>> vs;
   for (int i = 0; i < 8; ++i) vs.push_back(make(i));
   std::vector<tessera::Delayed<double>> dots;
@@ -101,11 +102,7 @@ TEST_CASE("copies of persisted results that other workers fetched are released a
   auto& rt = *tessera::Runtime::current();
   if (rt.size() < 3) return;  // needs two workers
   auto make = tessera::delayed([](int i) { return std::vector<double>(250'000, 1.0 * i); }, {.name = "kept"});
-  auto dot = tessera::delayed([](const std::vector<double>& a, const std::vector<double>& b) {
-    double s = 0;
-    for (std::size_t k = 0; k < a.size(); ++k) s += a[k] * b[k];
-    return s;
-  }, {.name = "dot-kept"});
+  auto dot = tessera::delayed(dot_product, {.name = "dot-kept"});
   const auto held_total = [&] {
     std::uint64_t held = 0;
     for (const auto& s : rt.stats()) held += s.held_bytes;
