@@ -48,8 +48,9 @@ for w in $workers; do
   base=${base:-$time}
   row "mpi workers=$w (ranks $((w + 1)))" "$result" "$time" "$base"
 done
-if python3 -c 'import dask' 2>/dev/null; then
-  python3 - "$size" "$parts" <<'EOF'
+PYTHON="${PYTHON:-/usr/bin/python3}"  # Debian's, where python3-dask is installed
+if "$PYTHON" -c 'import dask' 2>/dev/null; then
+  "$PYTHON" - "$size" "$parts" <<'EOF'
 import sys, time
 import dask
 size, parts = int(sys.argv[1]), int(sys.argv[2])
