@@ -163,27 +163,55 @@ SpillFile& SpillFile::operator=(SpillFile&& other) noexcept {
 }
 
 void SpillFile::put(const std::string& key, std::span<const std::byte> bytes) {
+  const std::span<const std::byte> one[1] = {bytes};
+  put_pieces(key, std::span<const std::span<const std::byte>>(one, bytes.empty() ? 0 : 1));
+}
+
+void SpillFile::put_pieces(const std::string& key, std::span<const std::span<const std::byte>> pieces) {
   detail::Hdf5Lock lock;
   Impl& s = *m_impl;
   const auto t0 = std::chrono::steady_clock::now();
-  Entry fresh{0, bytes.size()};
-  if (!bytes.empty()) {
+  std::size_t total = 0;
+  for (const auto& p : pieces) total += p.size();
+  Entry fresh{0, total};
+  if (total != 0) {
     fresh.id = s.next_id++;
     const std::string name = dataset_name(fresh.id);
-    const hsize_t dims[1] = {static_cast<hsize_t>(bytes.size())};
+    const hsize_t dims[1] = {static_cast<hsize_t>(total)};
     Hdf5Id space(H5Screate_simple(1, dims, nullptr));
-    if (!space.valid()) s.fail("put (H5Screate_simple)", key, bytes.size(), detail::hdf5_error_text());
+    if (!space.valid()) s.fail("put (H5Screate_simple)", key, total, detail::hdf5_error_text());
     Hdf5Id dset(H5Dcreate2(s.file.get(), name.c_str(), H5T_STD_U8LE, space.get(), H5P_DEFAULT,
                            s.dcpl.get(), H5P_DEFAULT));
-    if (!dset.valid()) s.fail("put (H5Dcreate2)", key, bytes.size(), detail::hdf5_error_text());
-    if (H5Dwrite(dset.get(), H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()) < 0) {
-      std::string reason = detail::hdf5_error_text();
+    if (!dset.valid()) s.fail("put (H5Dcreate2)", key, total, detail::hdf5_error_text());
+    // One H5Dwrite per piece, into its hyperslab of the dataset.
+    std::string reason;
+    hsize_t offset = 0;
+    for (const auto& p : pieces) {
+      if (p.empty()) continue;
+      const hsize_t count[1] = {static_cast<hsize_t>(p.size())};
+      const hsize_t start[1] = {offset};
+      bool ok = true;
+      if (p.size() == total) {
+        ok = H5Dwrite(dset.get(), H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()) >= 0;
+      } else {
+        Hdf5Id mem(H5Screate_simple(1, count, nullptr));
+        ok = mem.valid() &&
+             H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) >= 0 &&
+             H5Dwrite(dset.get(), H5T_NATIVE_UINT8, mem.get(), space.get(), H5P_DEFAULT, p.data()) >= 0;
+      }
+      if (!ok) {
+        reason = detail::hdf5_error_text();
+        break;
+      }
+      offset += count[0];
+    }
+    if (!reason.empty()) {
       // Never leave a half-written dataset behind: unlink it; the key is not in the index.
       dset.reset();
       if (H5Ldelete(s.file.get(), name.c_str(), H5P_DEFAULT) < 0) H5Eclear2(H5E_DEFAULT);
-      s.fail("put (H5Dwrite)", key, bytes.size(), reason);
+      s.fail("put (H5Dwrite)", key, total, reason);
     }
-    if (!dset.reset()) s.fail("put (H5Dclose)", key, bytes.size(), detail::hdf5_error_text());
+    if (!dset.reset()) s.fail("put (H5Dclose)", key, total, detail::hdf5_error_text());
   }
   // The write succeeded: only now does the key point at the new blob.
   auto [it, inserted] = s.index.try_emplace(key, fresh);
@@ -197,7 +225,7 @@ void SpillFile::put(const std::string& key, std::span<const std::byte> bytes) {
     s.live_bytes += fresh.size;
   }
   s.stats.write_seconds += seconds_since(t0);
-  s.stats.bytes_written += bytes.size();
+  s.stats.bytes_written += total;
   ++s.stats.spills;
 }
 

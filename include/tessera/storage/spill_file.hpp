@@ -58,6 +58,9 @@ public:
   /// Throws: StorageError naming file, key and operation if HDF5 or the disk fails (disk full,
   /// file size limit); the key then keeps its previous blob, or stays absent.
   void put(const std::string& key, std::span<const std::byte> bytes);
+  /// As above for a blob given as consecutive pieces (a Value's wire form): they are written
+  /// into one dataset, piece by piece, with no gathering copy in memory.
+  void put_pieces(const std::string& key, std::span<const std::span<const std::byte>> pieces);
 
   /// Returns a copy of the blob stored under `key`.
   /// Throws: StorageError naming key and file if the key is absent or the read fails.

@@ -11,6 +11,15 @@ namespace tessera::detail::mpi {
 
 namespace {
 std::string ledger_key(DataId id) { return std::to_string(id); }
+
+/// Shares `bytes`; the buffer goes back to the receive pool when the last owner (the Value, or
+/// an array viewing it) lets go.
+std::shared_ptr<const Bytes> recycled_bytes(Bytes&& bytes) {
+  return std::shared_ptr<const Bytes>(new Bytes(std::move(bytes)), [](const Bytes* b) {
+    recycle_byte_buffer(std::move(*const_cast<Bytes*>(b)));
+    delete b;
+  });
+}
 }  // namespace
 
 /// The spill directory (private, unique per job and rank, removed at exit and on signals) and
@@ -65,12 +74,13 @@ void DataPlane::spill_down_locked() {
     auto it = m_store.find(id);
     if (it == m_store.end()) continue;
     if (!m_spill) m_spill = std::make_unique<SpillState>(m_messenger.rank());
-    // Serialized values spill as they are; live objects are serialized first.
+    // Serialized values spill as they are; live objects in their wire form, large blocks
+    // (array chunks) written straight from the object.
     const double t0 = seconds();
-    const auto bytes = it->second.bytes();
-    m_spill->file.put(key, std::span<const std::byte>(*bytes));
+    const auto wire = it->second.wire();
+    m_spill->file.put_pieces(key, wire.pieces);
     const int me = m_messenger.rank();
-    m_events.push_back(Event{id, me, me, bytes->size(), t0, seconds(), Event::spill});
+    m_events.push_back(Event{id, me, me, wire.size, t0, seconds(), Event::spill});
     m_store.erase(it);
     m_ledger.remove(key);
     m_spilled.insert(id);
@@ -80,7 +90,10 @@ void DataPlane::spill_down_locked() {
 Value DataPlane::unspill_locked(DataId id) {
   const std::string key = ledger_key(id);
   const double t0 = seconds();
-  auto bytes = std::make_shared<Bytes>(m_spill->file.get(key));
+  // Read into a recycled buffer: fresh memory would cost a page fault per 4 KiB.
+  Bytes buffer = make_byte_buffer(m_spill->file.size_of(key));
+  (void)m_spill->file.get_into(key, buffer);
+  auto bytes = recycled_bytes(std::move(buffer));
   const int me = m_messenger.rank();
   m_events.push_back(Event{id, me, me, bytes->size(), t0, seconds(), Event::unspill});
   m_spill->file.erase(key);
@@ -238,10 +251,7 @@ void DataPlane::on_data_body(int source, std::vector<std::byte>&& bytes) {
     m_fetched += bytes.size();
     // The buffer goes back to the receive pool when the value (and any array viewing it) is
     // dropped.
-    Value v = Value::serialized(std::shared_ptr<const Bytes>(new Bytes(std::move(bytes)), [](const Bytes* b) {
-      recycle_byte_buffer(std::move(*const_cast<Bytes*>(b)));
-      delete b;
-    }));
+    Value v = Value::serialized(recycled_bytes(std::move(bytes)));
     m_ledger.add(ledger_key(id), v.nbytes());
     m_store[id] = std::move(v);
     m_requested.erase(id);

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -83,6 +84,25 @@ TEST_CASE("blobs of size 0, 1, odd and 64 MiB round-trip exactly") {
   CHECK(s.bytes_read == total + 4097);
   CHECK(s.write_seconds > 0);
   CHECK(s.read_seconds > 0);
+}
+
+TEST_CASE("a blob given as pieces is stored as their concatenation") {
+  tessera::SpillDirectory dir(0);
+  SpillFile file(dir.file("spill.h5"));
+  const auto a = pattern(13, 1), b = pattern(3'000'017, 2), c = pattern(1, 3);
+  const std::vector<std::span<const std::byte>> pieces{a, {}, b, c};
+  file.put_pieces("pieces", pieces);
+  std::vector<std::byte> expect(a);
+  expect.insert(expect.end(), b.begin(), b.end());
+  expect.insert(expect.end(), c.begin(), c.end());
+  CHECK(file.size_of("pieces") == expect.size());
+  CHECK(file.get("pieces") == expect);
+  CHECK(file.stats().bytes_written == expect.size());
+  // Only empty pieces: an empty blob. One piece: the same as put(span).
+  file.put_pieces("empty", std::vector<std::span<const std::byte>>{{}, {}});
+  CHECK(file.get("empty").empty());
+  file.put_pieces("one", std::vector<std::span<const std::byte>>{b});
+  CHECK(file.get("one") == b);
 }
 
 TEST_CASE("keys with arbitrary characters are kept apart") {
