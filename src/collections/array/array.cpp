@@ -26,6 +26,11 @@ struct ArrayState {
   std::vector<Array> inputs;
   mutable std::mutex mutex;                                      // guards `materialized`
   mutable std::optional<std::vector<Delayed<NDArray>>> materialized;
+  /// Set on the result of Array::transpose: the (materialized) source and the permutation. The
+  /// blocks are still the transpose tasks, but an elementwise consumer whose chunks line up
+  /// reads the source blocks directly through EvaluateView::input_axes instead.
+  std::shared_ptr<const ArrayState> transpose_of;
+  std::vector<int> transpose_axes;
 };
 
 /// What one chunk task of a consumer evaluates: its input block itself, or (fused) an
@@ -34,9 +39,12 @@ struct BlockExpr {
   bool fused = false;
   ElementwiseProgram program;
   Shape shape;
+  /// Per input slot: the axis permutation it is read through (empty: as it is; see
+  /// EvaluateView::input_axes). Empty if no input is a transposed view.
+  std::vector<std::vector<int>> input_axes;
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& fused& program& shape;
+    ar& fused& program& shape& input_axes;
   }
 };
 
@@ -94,7 +102,48 @@ std::uint8_t code_of(DType t) { return static_cast<std::uint8_t>(t); }
 
 NDArray eval_block(const BlockExpr& e, const std::vector<NDArray>& ins) {
   if (!e.fused) return ins.at(0);
-  return evaluate(e.program, ins, e.shape);
+  return evaluate(e.program, ins, e.shape, EvaluateView{e.input_axes});
+}
+
+/// Rows of a fused block evaluated per band so that a reduction never holds the whole
+/// evaluated chunk: about this many elements per band (256 KiB of float64, in L2).
+constexpr std::int64_t band_elems = std::int64_t{1} << 15;
+
+/// Rows per band for a block of `shape` (0: evaluate the block at once).
+std::int64_t band_rows(const BlockExpr& e) {
+  if (!e.fused || e.shape.empty()) return 0;
+  std::int64_t row = 1;
+  for (std::size_t d = 1; d < e.shape.size(); ++d) row *= e.shape[d];
+  if (row == 0 || e.shape[0] * row <= band_elems) return 0;
+  const std::int64_t rows = std::max<std::int64_t>(1, band_elems / row);
+  return rows >= e.shape[0] ? 0 : rows;
+}
+
+bool reduces_axis0(const std::vector<int>& axes) {
+  return axes.empty() || std::find(axes.begin(), axes.end(), 0) != axes.end();
+}
+
+/// Reduces a fused block band by band: part(band) reduces one band of rows (keepdims) to a
+/// value of type R; bands are folded with combine(acc, part) when axis 0 is reduced, otherwise
+/// stacked along axis 0 with place(acc, part, first_row) into acc = start(rows of the block).
+/// The whole evaluated block is never held; only one band at a time.
+template <class R, class Part, class Combine, class Start, class Place>
+R reduce_bands(const BlockExpr& e, const std::vector<NDArray>& ins, const std::vector<int>& axes,
+               std::int64_t rows, Part&& part, Combine&& combine, Start&& start, Place&& place) {
+  const std::int64_t n = e.shape[0];
+  const bool folds = reduces_axis0(axes);
+  std::optional<R> acc;
+  for (std::int64_t r = 0; r < n; r += rows) {
+    const std::int64_t r1 = std::min(n, r + rows);
+    R p = part(evaluate(e.program, ins, e.shape, EvaluateView{e.input_axes, r, r1}));
+    if (folds) {
+      acc = acc ? combine(std::move(*acc), p) : std::move(p);
+    } else {
+      if (!acc) acc = start(p);
+      place(*acc, p, r);
+    }
+  }
+  return std::move(*acc);
 }
 
 NDArray full_block(const Shape& shape, std::uint8_t dtype, double value) {
@@ -219,7 +268,19 @@ NDArray fold(const std::vector<NDArray>& parts, std::uint8_t op) {
 
 NDArray partial_reduce(const BlockExpr& e, const std::vector<NDArray>& ins, std::uint8_t op,
                        const std::vector<int>& axes) {
-  return reduce(static_cast<ReduceOp>(op), eval_block(e, ins), axes, true);
+  const auto rop = static_cast<ReduceOp>(op);
+  const std::int64_t rows = band_rows(e);
+  if (rows == 0) return reduce(rop, eval_block(e, ins), axes, true);
+  const Shape out_shape = reduced_shape(e.shape, axes, true);
+  return reduce_bands<NDArray>(
+      e, ins, axes, rows, [&](const NDArray& band) { return reduce(rop, band, axes, true); },
+      [&](NDArray acc, const NDArray& p) { return apply(combine_op(rop), acc, p); },
+      [&](const NDArray& p) { return NDArray::empty(out_shape, p.dtype()); },
+      [&](NDArray& acc, const NDArray& p, std::int64_t r) {
+        std::vector<std::int64_t> off(out_shape.size(), 0);
+        off[0] = r;
+        copy_into(acc, off, p);
+      });
 }
 NDArray combine_reduce(const std::vector<NDArray>& parts, std::uint8_t op) { return fold(parts, op); }
 NDArray final_reduce(const std::vector<NDArray>& parts, std::uint8_t op, const Shape& out) {
@@ -228,12 +289,51 @@ NDArray final_reduce(const std::vector<NDArray>& parts, std::uint8_t op, const S
 
 MomentState partial_moments_block(const BlockExpr& e, const std::vector<NDArray>& ins,
                                   const std::vector<int>& axes, bool mean_only) {
-  NDArray x = eval_block(e, ins);
-  if (!mean_only) return partial_moments(x, axes, true);
+  const std::int64_t rows = band_rows(e);
+  auto as_f64 = [](const NDArray& x) { return x.dtype() == DType::float64 ? x : x.astype(DType::float64); };
+  if (!mean_only && rows > 0) {
+    // Chan's combine of per-band moments (or the bands' moments stacked along axis 0).
+    const Shape out_shape = reduced_shape(e.shape, axes, true);
+    return reduce_bands<MomentState>(
+        e, ins, axes, rows, [&](const NDArray& band) { return partial_moments(band, axes, true); },
+        [](MomentState acc, const MomentState& p) { return combine_moments(acc, p); },
+        [&](const MomentState&) {
+          return MomentState{NDArray::empty(out_shape, DType::int64), NDArray::empty(out_shape, DType::float64),
+                             NDArray::empty(out_shape, DType::float64)};
+        },
+        [&](MomentState& acc, const MomentState& p, std::int64_t r) {
+          std::vector<std::int64_t> off(out_shape.size(), 0);
+          off[0] = r;
+          copy_into(acc.count, off, p.count);
+          copy_into(acc.mean, off, p.mean);
+          copy_into(acc.m2, off, p.m2);
+        });
+  }
+  if (!mean_only) return partial_moments(eval_block(e, ins), axes, true);
   // Mean only: one pass (a pairwise sum) instead of the two of partial_moments.
   MomentState s;
-  s.count = tessera::count(x, axes, true);
-  NDArray total = tessera::sum(x.dtype() == DType::float64 ? x : x.astype(DType::float64), axes, true);
+  NDArray total;
+  if (rows > 0) {
+    const Shape out_shape = reduced_shape(e.shape, axes, true);
+    std::int64_t n = 1;
+    for (std::size_t d = 0; d < e.shape.size(); ++d) {
+      if (axes.empty() || std::find(axes.begin(), axes.end(), static_cast<int>(d)) != axes.end()) n *= e.shape[d];
+    }
+    s.count = NDArray::full(out_shape, DType::int64, static_cast<double>(n));
+    total = reduce_bands<NDArray>(
+        e, ins, axes, rows, [&](const NDArray& band) { return tessera::sum(as_f64(band), axes, true); },
+        [](NDArray acc, const NDArray& p) { return apply(BinaryOp::add, acc, p); },
+        [&](const NDArray&) { return NDArray::empty(out_shape, DType::float64); },
+        [&](NDArray& acc, const NDArray& p, std::int64_t r) {
+          std::vector<std::int64_t> off(out_shape.size(), 0);
+          off[0] = r;
+          copy_into(acc, off, p);
+        });
+  } else {
+    NDArray x = eval_block(e, ins);
+    s.count = tessera::count(x, axes, true);
+    total = tessera::sum(as_f64(x), axes, true);
+  }
   NDArray mean = NDArray::empty(total.shape(), DType::float64);
   auto m = mean.mutable_data<double>();
   auto t = total.data<double>();
@@ -411,11 +511,29 @@ std::vector<std::pair<BlockExpr, Blocks>> block_sources(const Array& a) {
     for (const auto& b : st.blocks) out.push_back({BlockExpr{}, Blocks{b}});
     return out;
   }
+  // An input that is a transposed view (Array::transpose) is read from its source's blocks
+  // through the permutation: block iidx of the view is source block sidx, sidx[axes[d]] =
+  // iidx[d]. (Inputs were aligned to this array's chunks, so a view that survived alignment has
+  // exactly the permuted chunks of its source.)
   std::vector<Blocks> in_blocks;
-  for (const auto& in : st.inputs) in_blocks.push_back(in.blocks());
+  std::vector<std::vector<int>> input_axes(st.inputs.size());
+  std::vector<Shape> source_grids(st.inputs.size());
+  bool any_view = false;
+  for (std::size_t k = 0; k < st.inputs.size(); ++k) {
+    const auto& view = st.inputs[k].state()->transpose_of;
+    if (view) {
+      in_blocks.push_back(view->blocks);
+      input_axes[k] = st.inputs[k].state()->transpose_axes;
+      source_grids[k] = grid_shape(view->chunks);
+      any_view = true;
+    } else {
+      in_blocks.push_back(st.inputs[k].blocks());
+    }
+  }
+  if (!any_view) input_axes.clear();
   for (std::int64_t i = 0; i < n; ++i) {
     const Shape idx = unravel(i, g);
-    BlockExpr e{true, st.program, block_shape(st.chunks, idx)};
+    BlockExpr e{true, st.program, block_shape(st.chunks, idx), input_axes};
     Blocks args;
     for (std::size_t k = 0; k < st.inputs.size(); ++k) {
       const auto& in = st.inputs[k];
@@ -423,7 +541,13 @@ std::vector<std::pair<BlockExpr, Blocks>> block_sources(const Array& a) {
       const std::size_t off = g.size() - ig.size();
       Shape iidx(ig.size());
       for (std::size_t j = 0; j < ig.size(); ++j) iidx[j] = ig[j] == 1 ? 0 : idx[j + off];
-      args.push_back(in_blocks[k][static_cast<std::size_t>(ravel(iidx, ig))]);
+      if (any_view && !input_axes[k].empty()) {
+        Shape sidx(iidx.size());
+        for (std::size_t d = 0; d < iidx.size(); ++d) sidx[static_cast<std::size_t>(input_axes[k][d])] = iidx[d];
+        args.push_back(in_blocks[k][static_cast<std::size_t>(ravel(sidx, source_grids[k]))]);
+      } else {
+        args.push_back(in_blocks[k][static_cast<std::size_t>(ravel(iidx, ig))]);
+      }
     }
     out.push_back({std::move(e), std::move(args)});
   }
@@ -815,7 +939,12 @@ Array Array::transpose(const std::vector<int>& axes_in) const {
     for (std::size_t d = 0; d < axes.size(); ++d) iidx[static_cast<std::size_t>(axes[d])] = oidx[d];
     out.push_back(fn(in[static_cast<std::size_t>(ravel(iidx, g))], axes));
   }
-  return Array(out_shape, dtype(), out_chunks, std::move(out));
+  auto st = new_state(std::move(out_shape), dtype(), std::move(out_chunks));
+  st->blocks = std::move(out);
+  // Remember the source so that elementwise consumers can read it without the transpose tasks.
+  st->transpose_of = is_pending() ? Array(shape(), dtype(), chunks(), in).state() : m_state;
+  st->transpose_axes = axes;
+  return Array(std::shared_ptr<const ArrayState>(std::move(st)));
 }
 
 Array Array::rechunk(const Shape& chunk_shape) const { return rechunk(regular_chunks(shape(), chunk_shape)); }

@@ -307,6 +307,14 @@ void by_item_size(std::size_t item, F&& f) {
 
 }  // namespace
 
+void detail::transpose_tile(const void* a, std::int64_t lda, void* b, std::int64_t ldb, std::int64_t ni,
+                            std::int64_t nj, std::size_t item) {
+  by_item_size(item, [&](auto u) {
+    using U = decltype(u);
+    transpose2d(static_cast<const U*>(a), lda, static_cast<U*>(b), ldb, ni, nj);
+  });
+}
+
 NDArray transpose(const NDArray& a, const std::vector<int>& axes_in) {
   const int nd = a.ndim();
   std::vector<int> perm(static_cast<std::size_t>(nd));

@@ -165,6 +165,24 @@ private:
 /// num_inputs() are given; DTypeError if an input's dtype differs from its declared dtype.
 NDArray evaluate(const ElementwiseProgram& program, std::span<const NDArray> inputs,
                  const Shape& out_shape);
+/// How evaluate() reads its inputs and which rows of the output it computes.
+struct EvaluateView {
+  /// Per input slot: an axis permutation, as transpose() takes it (empty or missing: the input as
+  /// it is). Slot k is then read as transpose(inputs[k], input_axes[k]) without a transposed
+  /// copy: a 2-d output with such an operand is evaluated in cache tiles, each tile of the
+  /// operand transposed into a small buffer by the tiled transpose kernel.
+  std::vector<std::vector<int>> input_axes;
+  /// Rows [row_begin, row_end) along axis 0 of the output (row_end < 0: to the end); the result
+  /// has row_end - row_begin rows. Ignored for a 0-d output.
+  std::int64_t row_begin = 0;
+  std::int64_t row_end = -1;
+};
+
+/// evaluate() over permuted inputs and/or a band of output rows (see EvaluateView); returns the
+/// band only. Throws: as evaluate(); ShapeError if an axes list is not a permutation of its
+/// input's axes or the rows are out of range.
+NDArray evaluate(const ElementwiseProgram& program, std::span<const NDArray> inputs,
+                 const Shape& out_shape, const EvaluateView& view);
 /// evaluate() with out_shape the broadcast of all input shapes.
 NDArray evaluate(const ElementwiseProgram& program, std::span<const NDArray> inputs);
 
