@@ -4,11 +4,13 @@
 #include <collections/array/kernel_util.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <sstream>
 #include <type_traits>
 
@@ -693,10 +695,43 @@ void gather(const InputPlan& plan, const Shape& out_shape, std::int64_t start, s
 
 constexpr std::int64_t tile_elems = 2048;
 // 2-d tiles (output rows x columns) when an input is read through a transpose: each tile of a
-// transposed input is transposed into a small buffer (L1/L2) by the tiled transpose kernel, then
-// the program runs row by row over the tile.
-constexpr std::int64_t tile2_rows = 32;
-constexpr std::int64_t tile2_cols = 256;
+// transposed input is transposed into a buffer (L2) by the tiled transpose kernel, then the
+// program runs row by row over the tile, reading the other inputs' rows in place. Tiles span
+// whole rows up to 8192 columns, so that those rows stream; 64 rows read 512-byte runs of each
+// row of a transposed float64 operand.
+constexpr std::int64_t tile2_rows = 64;
+constexpr std::int64_t tile2_cols = 8192;
+
+// Per-thread scratch memory, grown as needed and never zeroed: a reduction evaluates a chunk
+// window by window, and fresh (zeroed, page-faulted) buffers per window cost as much as the
+// evaluation. `which` names independent buffers.
+std::uint64_t* thread_scratch(int which, std::size_t words) {
+  thread_local std::array<std::pair<std::unique_ptr<std::uint64_t[]>, std::size_t>, 2> bufs;
+  auto& [p, cap] = bufs[static_cast<std::size_t>(which)];
+  if (cap < words) {
+    p = std::make_unique_for_overwrite<std::uint64_t[]>(words);
+    cap = words;
+  }
+  return p.get();
+}
+
+// Outputs up to this size are recycled per thread (the window of a reduction).
+constexpr std::size_t recycled_output_bytes = std::size_t{4} << 20;
+
+// A new output array and its writable bytes; a window-sized one reuses this thread's last
+// output buffer once nobody holds it any more.
+std::pair<NDArray, std::byte*> new_output(const Shape& shape, DType dtype, bool recycle) {
+  thread_local NDArray cached;
+  const std::size_t bytes = static_cast<std::size_t>(shape_size(shape)) * item_size(dtype);
+  if (!recycle || bytes == 0 || bytes > recycled_output_bytes) {
+    NDArray out = NDArray::empty(shape, dtype);
+    std::byte* b = out.mutable_bytes();
+    return {std::move(out), b};
+  }
+  if (!(cached.unique() && cached.shape() == shape && cached.dtype() == dtype)) cached = NDArray::empty(shape, dtype);
+  std::byte* b = cached.mutable_bytes();  // unique here
+  return {cached, b};
+}
 
 // Runs a program's instructions over n elements; input instructions are resolved by a callback.
 class Machine {
@@ -705,7 +740,7 @@ public:
       : m_code(code),
         m_constants(constants),
         m_width(width),
-        m_scratch(code.size() * static_cast<std::size_t>(width)),
+        m_scratch(thread_scratch(0, code.size() * static_cast<std::size_t>(width))),
         ptr(code.size()),
         is_scalar(code.size()) {}
 
@@ -717,7 +752,7 @@ public:
     for (std::size_t i = 0; i < m_code.size(); ++i) {
       const Ins& ins = m_code[i];
       void* dst = (i == root) ? static_cast<void*>(root_dst)
-                              : static_cast<void*>(m_scratch.data() + i * static_cast<std::size_t>(m_width));
+                              : static_cast<void*>(m_scratch + i * static_cast<std::size_t>(m_width));
       switch (ins.code) {
         case Op::input: load(i, dst); break;
         case Op::scalar_float:
@@ -781,7 +816,7 @@ private:
   const std::vector<Ins>& m_code;
   const std::vector<std::uint64_t>& m_constants;
   std::int64_t m_width;
-  std::vector<std::uint64_t> m_scratch;
+  std::uint64_t* m_scratch;
 
 public:
   std::vector<const void*> ptr;
@@ -818,13 +853,26 @@ NDArray evaluate(const ElementwiseProgram& program, std::span<const NDArray> inp
     r0 = view.row_begin;
     out_shape[0] = r1 - r0;
   }
+  std::int64_t c0 = 0;
+  bool col_window = false;
+  if (out_shape.size() >= 2 && (view.col_begin != 0 || view.col_end >= 0)) {
+    const std::int64_t c1 = view.col_end < 0 ? full_shape[1] : view.col_end;
+    if (view.col_begin < 0 || view.col_begin > c1 || c1 > full_shape[1]) {
+      TESSERA_THROW(ShapeError, "evaluate(", program.describe(), "): columns [", view.col_begin, ", ",
+                    view.col_end, ") out of range for output shape ", to_string(full_shape));
+    }
+    c0 = view.col_begin;
+    out_shape[1] = c1 - c0;
+    col_window = out_shape[1] != full_shape[1];
+  }
   const std::size_t nd = out_shape.size();
   const std::int64_t total = shape_size(out_shape);
-  NDArray out = NDArray::empty(out_shape, program.dtype());
+  auto [out, out_bytes] = new_output(out_shape, program.dtype(), view.scratch_output);
 
   // Plan every input instruction: strides (in elements) per output dimension, 0 where broadcast.
   std::vector<InputPlan> plans(code.size());
-  bool tiled = false;
+  // A window of columns reads every input row by row (2-d) or through the gather path.
+  bool tiled = nd == 2 && col_window;
   for (std::size_t i = 0; i < code.size(); ++i) {
     if (code[i].code != Op::input) continue;
     const auto slot = static_cast<std::size_t>(code[i].ivalue);
@@ -882,10 +930,14 @@ NDArray evaluate(const ElementwiseProgram& program, std::span<const NDArray> inp
       p.strides[nd - s.size() + d] = s[d] == 1 ? 0 : st[d];
     }
     p.base = in.bytes();
-    if (nd > 0 && in.size() > 1) p.base += static_cast<std::size_t>(r0 * p.strides[0]) * p.item;
+    if (nd > 0 && in.size() > 1) {
+      std::int64_t off = r0 * p.strides[0];
+      if (nd >= 2) off += c0 * p.strides[1];
+      p.base += static_cast<std::size_t>(off) * p.item;
+    }
     if (in.size() == 1) {
       p.mode = InputPlan::Mode::scalar;
-    } else if (!permuted && in.size() == shape_size(full_shape)) {
+    } else if (!permuted && !col_window && in.size() == shape_size(full_shape)) {
       p.mode = InputPlan::Mode::contiguous;
     } else {
       p.mode = InputPlan::Mode::gather;
@@ -907,7 +959,6 @@ NDArray evaluate(const ElementwiseProgram& program, std::span<const NDArray> inp
     });
   }
 
-  std::byte* out_bytes = out.mutable_bytes();
   const std::size_t out_item = out.item_bytes();
 
   if (tiled) {
@@ -915,37 +966,64 @@ NDArray evaluate(const ElementwiseProgram& program, std::span<const NDArray> inp
     const std::int64_t R = out_shape[0], C = out_shape[1];
     const std::int64_t TR = std::min(R, tile2_rows), TC = std::min(C, tile2_cols);
     Machine m(code, constants, TC);
-    std::vector<std::vector<std::uint64_t>> tbuf(code.size());
+    // One TR x TC buffer per transposed input, in this thread's scratch.
+    std::vector<std::uint64_t*> tbuf(code.size(), nullptr);
+    std::vector<std::size_t> transposed;
     for (std::size_t i = 0; i < code.size(); ++i) {
       const InputPlan& p = plans[i];
       if (code[i].code == Op::input && p.mode == InputPlan::Mode::gather && p.strides[1] != 0 && p.strides[1] != 1) {
-        tbuf[i].resize(static_cast<std::size_t>(TR * TC));
+        transposed.push_back(i);
       }
     }
+    const auto tile_words = static_cast<std::size_t>(TR * TC);
+    std::uint64_t* tmem = thread_scratch(1, transposed.size() * tile_words);
+    for (std::size_t k = 0; k < transposed.size(); ++k) tbuf[transposed[k]] = tmem + k * tile_words;
     for (std::int64_t rb = 0; rb < R; rb += TR) {
       const std::int64_t tr = std::min(TR, R - rb);
       for (std::int64_t cb = 0; cb < C; cb += TC) {
         const std::int64_t tc = std::min(TC, C - cb);
         for (std::size_t i = 0; i < code.size(); ++i) {
-          if (tbuf[i].empty()) continue;
+          if (!tbuf[i]) continue;
           const InputPlan& p = plans[i];
           const std::byte* src = p.base + static_cast<std::size_t>(rb * p.strides[0] + cb * p.strides[1]) * p.item;
-          auto* dst = reinterpret_cast<std::byte*>(tbuf[i].data());
+          auto* dst = reinterpret_cast<std::byte*>(tbuf[i]);
           if (p.strides[0] == 1) {
             detail::transpose_tile(src, p.strides[1], dst, TC, tr, tc, p.item);
           } else {
             strided_tile(src, p.strides[0], p.strides[1], dst, TC, tr, tc, p.item);
           }
         }
+        // The next block of columns (in this window or the next one a reduction evaluates):
+        // prefetched a row at a time while this tile runs, so that the loads of a row-run and
+        // of the transposed operand's short runs overlap with the work.
+        const std::int64_t next_c = cb + TC;
+        const std::int64_t next_n = std::max<std::int64_t>(0, std::min(TC, full_shape[1] - c0 - next_c));
         for (std::int64_t r = 0; r < tr; ++r) {
+          if (next_n > 0) {
+            for (std::size_t i = 0; i < code.size(); ++i) {
+              const InputPlan& p = plans[i];
+              if (code[i].code != Op::input || p.mode == InputPlan::Mode::scalar) continue;
+              if (tbuf[i]) {
+                if (p.strides[0] != 1) continue;
+                const std::int64_t j0 = r * next_n / tr, j1 = (r + 1) * next_n / tr;
+                for (std::int64_t j = j0; j < j1; ++j) {
+                  const std::byte* a = p.base + static_cast<std::size_t>(rb + (next_c + j) * p.strides[1]) * p.item;
+                  for (std::size_t b = 0; b < static_cast<std::size_t>(tr) * p.item; b += 64) __builtin_prefetch(a + b);
+                }
+              } else if (p.strides[1] == 1 && p.strides[0] != 0) {
+                const std::byte* a = p.base + static_cast<std::size_t>((rb + r) * p.strides[0] + next_c) * p.item;
+                for (std::size_t b = 0; b < static_cast<std::size_t>(next_n) * p.item; b += 64) __builtin_prefetch(a + b);
+              }
+            }
+          }
           std::byte* o = out_bytes + static_cast<std::size_t>((rb + r) * C + cb) * out_item;
           m.run(tc, o, out_item, [&](std::size_t i, void* /*scratch*/) {
             const InputPlan& p = plans[i];
             if (p.mode == InputPlan::Mode::scalar) {
               m.ptr[i] = p.base;
               m.is_scalar[i] = 1;
-            } else if (!tbuf[i].empty()) {
-              m.ptr[i] = reinterpret_cast<const std::byte*>(tbuf[i].data()) + static_cast<std::size_t>(r * TC) * p.item;
+            } else if (tbuf[i]) {
+              m.ptr[i] = reinterpret_cast<const std::byte*>(tbuf[i]) + static_cast<std::size_t>(r * TC) * p.item;
               m.is_scalar[i] = 0;
             } else if (p.strides[1] == 0) {  // one value per row (column broadcast)
               m.ptr[i] = p.base + static_cast<std::size_t>((rb + r) * p.strides[0]) * p.item;

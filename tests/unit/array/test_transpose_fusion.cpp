@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
 #include <cmath>
 #include <functional>
 #include <set>
@@ -124,6 +125,16 @@ TEST_CASE("kernel: evaluate reads permuted inputs and row bands like a transpose
         const NDArray band = tessera::evaluate(prog, ins, s, tessera::EvaluateView{{{}, {1, 0}}, r0, r1});
         CHECK(tessera::array_equal(band, tessera::slice(want, {tessera::Slice{r0, r1, 1}})));
       }
+      // Windows of rows and columns, with and without a transposed operand.
+      for (std::int64_t c0 : {std::int64_t{0}, s[1] / 2}) {
+        const std::int64_t r0 = s[0] / 4, r1 = std::min(s[0], r0 + 70), c1 = std::min(s[1], c0 + 260);
+        const std::vector<tessera::Slice> win{tessera::Slice{r0, r1, 1}, tessera::Slice{c0, c1, 1}};
+        CHECK(tessera::array_equal(tessera::evaluate(prog, ins, s, tessera::EvaluateView{{{}, {1, 0}}, r0, r1, c0, c1}),
+                                   tessera::slice(want, win)));
+        const NDArray plain[] = {x, tessera::transpose(src)};
+        CHECK(tessera::array_equal(tessera::evaluate(prog, plain, s, tessera::EvaluateView{{}, r0, r1, c0, c1}),
+                                   tessera::slice(want, win)));
+      }
       // Transposed operand broadcast against a row and a column vector, with a scalar.
       const NDArray row = NDArray::from_vector(vals(s[1], 7), Shape{1, s[1]}).astype(t);
       const NDArray col = NDArray::from_vector(vals(s[0], 9), Shape{s[0], 1}).astype(t);
@@ -147,6 +158,13 @@ TEST_CASE("kernel: evaluate reads permuted inputs and row bands like a transpose
   CHECK(tessera::array_equal(tessera::evaluate(prog, ins, {5, 6, 7}, tessera::EvaluateView{{{0, 1, 2}}}), tessera::neg(a)));
   CHECK_THROWS_AS((void)tessera::evaluate(prog, ins, {7, 5, 6}, tessera::EvaluateView{{{2, 2, 1}}}), tessera::ShapeError);
   CHECK_THROWS_AS((void)tessera::evaluate(prog, ins, {5, 6, 7}, tessera::EvaluateView{{}, 3, 9}), tessera::ShapeError);
+  CHECK_THROWS_AS((void)tessera::evaluate(prog, ins, {5, 6, 7}, tessera::EvaluateView{{}, 0, 2, 4, 7}), tessera::ShapeError);
+  // A window of columns of a 3-d output (gather path), permuted and not.
+  CHECK(tessera::array_equal(tessera::evaluate(prog, ins, {7, 5, 6}, tessera::EvaluateView{{{2, 0, 1}}, 1, 6, 2, 4}),
+                             tessera::slice(tessera::neg(tessera::transpose(a, {2, 0, 1})),
+                                            {tessera::Slice{1, 6, 1}, tessera::Slice{2, 4, 1}})));
+  CHECK(tessera::array_equal(tessera::evaluate(prog, ins, {5, 6, 7}, tessera::EvaluateView{{}, 1, 4, 3, 6}),
+                             tessera::slice(tessera::neg(a), {tessera::Slice{1, 4, 1}, tessera::Slice{3, 6, 1}})));
 }
 
 TEST_CASE_TEMPLATE("x + x.T reads x[i, j] and x[j, i] in one task per chunk, no transpose task", Tag, SyncTag, ThreadsTag) {
@@ -270,11 +288,14 @@ TEST_CASE_TEMPLATE("grids that do not line up fall back to the materializing pat
 
 TEST_CASE_TEMPLATE("reductions of big fused chunks go band by band with the same results", Tag, SyncTag, ThreadsTag) {
   auto s = sched<Tag>();
-  // Chunks of 150 x 257 (> 32 Ki elements per chunk): several bands of rows per chunk.
-  const std::int64_t r = 300, c = 257;
+  // Chunks of 600 x 257 (> 128 Ki elements): bands of 448 and 152 rows. Chunks of 20 x 8200:
+  // windows of 8 and 2 rows by 8192 and 8 columns, so every reduced axis is split.
+  for (const auto& cfg : {std::array<std::int64_t, 4>{1200, 257, 600, 257}, std::array<std::int64_t, 4>{40, 8200, 20, 8200}}) {
+  const std::int64_t r = cfg[0], c = cfg[1], cr = cfg[2], cc = cfg[3];
+  CAPTURE(r);
   const Mat xm = mat(r, c, 12), ym = mat(c, r, 13);
-  auto x = ta::from_vector(xm.v, {r, c}, {150, 257});
-  auto y = ta::from_vector(ym.v, {c, r}, {257, 150});
+  auto x = ta::from_vector(xm.v, {r, c}, {cr, cc});
+  auto y = ta::from_vector(ym.v, {c, r}, {cc, cr});
   auto e = x * 0.5 + y.T();
   const auto want = grid(r, c, [&](auto i, auto j) { return xm(i, j) * 0.5 + ym(j, i); });
   for (int axis : {-1, 0, 1}) {
@@ -322,6 +343,7 @@ TEST_CASE_TEMPLATE("reductions of big fused chunks go band by band with the same
   auto yi = (y * 8.0).astype(DType::int64);
   const auto iw = grid(r, c, [&](auto i, auto j) { return xm(i, j) * 8 - ym(j, i) * 8; });
   check_close(tessera::compute((tessera::persist(xi, s) - tessera::persist(yi, s).T()).sum(), s), {}, sums(iw, r, c, -1), 0);
+  }
 }
 
 }  // TEST_SUITE
