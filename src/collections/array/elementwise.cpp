@@ -993,29 +993,7 @@ NDArray evaluate(const ElementwiseProgram& program, std::span<const NDArray> inp
             strided_tile(src, p.strides[0], p.strides[1], dst, TC, tr, tc, p.item);
           }
         }
-        // The next block of columns (in this window or the next one a reduction evaluates):
-        // prefetched a row at a time while this tile runs, so that the loads of a row-run and
-        // of the transposed operand's short runs overlap with the work.
-        const std::int64_t next_c = cb + TC;
-        const std::int64_t next_n = std::max<std::int64_t>(0, std::min(TC, full_shape[1] - c0 - next_c));
         for (std::int64_t r = 0; r < tr; ++r) {
-          if (next_n > 0) {
-            for (std::size_t i = 0; i < code.size(); ++i) {
-              const InputPlan& p = plans[i];
-              if (code[i].code != Op::input || p.mode == InputPlan::Mode::scalar) continue;
-              if (tbuf[i]) {
-                if (p.strides[0] != 1) continue;
-                const std::int64_t j0 = r * next_n / tr, j1 = (r + 1) * next_n / tr;
-                for (std::int64_t j = j0; j < j1; ++j) {
-                  const std::byte* a = p.base + static_cast<std::size_t>(rb + (next_c + j) * p.strides[1]) * p.item;
-                  for (std::size_t b = 0; b < static_cast<std::size_t>(tr) * p.item; b += 64) __builtin_prefetch(a + b);
-                }
-              } else if (p.strides[1] == 1 && p.strides[0] != 0) {
-                const std::byte* a = p.base + static_cast<std::size_t>((rb + r) * p.strides[0] + next_c) * p.item;
-                for (std::size_t b = 0; b < static_cast<std::size_t>(next_n) * p.item; b += 64) __builtin_prefetch(a + b);
-              }
-            }
-          }
           std::byte* o = out_bytes + static_cast<std::size_t>((rb + r) * C + cb) * out_item;
           m.run(tc, o, out_item, [&](std::size_t i, void* /*scratch*/) {
             const InputPlan& p = plans[i];

@@ -313,8 +313,8 @@ void detail::transpose_tile(const void* a, std::int64_t lda, void* b, std::int64
   // In-cache destination: 512-byte runs of each source row per cache tile (the evaluator's tiles
   // are 64 float64 rows high), plain stores.
   if (cpu_has_avx2() && item == 8) {
-    tiled_avx2<1, false, 64, 32>(static_cast<const std::uint64_t*>(a), lda, static_cast<const std::uint64_t*>(nullptr), 0, static_cast<std::uint64_t*>(b), ldb,
-                                 ni, nj);
+    tiled_avx2<1, false, 64, 32>(static_cast<const std::uint64_t*>(a), lda, static_cast<const std::uint64_t*>(nullptr), 0,
+                                 static_cast<std::uint64_t*>(b), ldb, ni, nj);
     return;
   }
   if (cpu_has_avx2() && item == 4) {
