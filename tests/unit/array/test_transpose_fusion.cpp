@@ -307,29 +307,20 @@ TEST_CASE_TEMPLATE("reductions of big fused chunks go band by band with the same
     const double cnt = axis < 0 ? static_cast<double>(r * c) : static_cast<double>(axis == 0 ? r : c);
     std::vector<double> mw, vw, minw, maxw;
     for (double v : sw) mw.push_back(v / cnt);
-    // Variance, min, max by direct loops over the reduced groups.
-    auto group = [&](std::size_t k) {
-      std::vector<double> g;
-      for (std::int64_t i = 0; i < r; ++i) {
-        for (std::int64_t j = 0; j < c; ++j) {
-          const bool in = axis < 0 || (axis == 0 ? static_cast<std::size_t>(j) == k : static_cast<std::size_t>(i) == k);
-          if (in) g.push_back(want[static_cast<std::size_t>(i * c + j)]);
-        }
+    // Variance, min, max by direct loops; element (i, j) belongs to group k.
+    vw.assign(sw.size(), 0.0);
+    minw.assign(sw.size(), 1e300);
+    maxw.assign(sw.size(), -1e300);
+    for (std::int64_t i = 0; i < r; ++i) {
+      for (std::int64_t j = 0; j < c; ++j) {
+        const auto k = static_cast<std::size_t>(axis < 0 ? 0 : axis == 0 ? j : i);
+        const double v = want[static_cast<std::size_t>(i * c + j)];
+        vw[k] += (v - mw[k]) * (v - mw[k]);
+        minw[k] = std::min(minw[k], v);
+        maxw[k] = std::max(maxw[k], v);
       }
-      return g;
-    };
-    for (std::size_t k = 0; k < sw.size(); ++k) {
-      const auto g = group(k);
-      double ss = 0, lo = g[0], hi = g[0];
-      for (double v : g) {
-        ss += (v - mw[k]) * (v - mw[k]);
-        lo = std::min(lo, v);
-        hi = std::max(hi, v);
-      }
-      vw.push_back(ss / (cnt - 1));
-      minw.push_back(lo);
-      maxw.push_back(hi);
     }
+    for (auto& v : vw) v /= cnt - 1;
     check_close(tessera::compute(e.mean(axes), s), out, mw);
     check_close(tessera::compute(e.var(axes, 1.0), s), out, vw, 1e-10);
     check_close(tessera::compute(e.min(axes), s), out, minw, 0);
