@@ -4,11 +4,13 @@
 #include <collections/array/kernel_util.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <sstream>
 #include <type_traits>
 
@@ -692,118 +694,83 @@ void gather(const InputPlan& plan, const Shape& out_shape, std::int64_t start, s
 }
 
 constexpr std::int64_t tile_elems = 2048;
+// 2-d tiles (output rows x columns) when an input is read through a transpose: each tile of a
+// transposed input is transposed into a buffer (L2) by the tiled transpose kernel, then the
+// program runs row by row over the tile, reading the other inputs' rows in place. Tiles span
+// whole rows up to 8192 columns, so that those rows stream; 64 rows read 512-byte runs of each
+// row of a transposed float64 operand.
+constexpr std::int64_t tile2_rows = 64;
+constexpr std::int64_t tile2_cols = 8192;
 
-}  // namespace
-
-NDArray evaluate(const ElementwiseProgram& program, std::span<const NDArray> inputs,
-                 const Shape& out_shape) {
-  const auto& code = program.instructions();
-  if (static_cast<int>(inputs.size()) < program.num_inputs()) {
-    TESSERA_THROW(ShapeError, "evaluate(", program.describe(), "): ", inputs.size(),
-                  " inputs given, the program reads ", program.num_inputs());
+// Per-thread scratch memory, grown as needed and never zeroed: a reduction evaluates a chunk
+// window by window, and fresh (zeroed, page-faulted) buffers per window cost as much as the
+// evaluation. `which` names independent buffers.
+std::uint64_t* thread_scratch(int which, std::size_t words) {
+  thread_local std::array<std::pair<std::unique_ptr<std::uint64_t[]>, std::size_t>, 2> bufs;
+  auto& [p, cap] = bufs[static_cast<std::size_t>(which)];
+  if (cap < words) {
+    p = std::make_unique_for_overwrite<std::uint64_t[]>(words);
+    cap = words;
   }
-  const std::int64_t total = shape_size(out_shape);
-  NDArray out = NDArray::empty(out_shape, program.dtype());
+  return p.get();
+}
 
-  // Plan every input instruction.
-  std::vector<InputPlan> plans(code.size());
-  for (std::size_t i = 0; i < code.size(); ++i) {
-    if (code[i].code != Op::input) continue;
-    const NDArray& in = inputs[static_cast<std::size_t>(code[i].ivalue)];
-    if (in.dtype() != code[i].dtype) {
-      TESSERA_THROW(DTypeError, "evaluate(", program.describe(), "): input ", code[i].ivalue,
-                    " of shape ", to_string(in.shape()), ": expected dtype ",
-                    dtype_name(code[i].dtype), ", actual dtype ", dtype_name(in.dtype()));
-    }
-    const Shape& s = in.shape();
-    bool ok = s.size() <= out_shape.size();
-    for (std::size_t d = 0; ok && d < s.size(); ++d) {
-      const auto a = detail::dim_from_end(s, d);
-      ok = a == 1 || a == detail::dim_from_end(out_shape, d);
-    }
-    if (!ok) {
-      TESSERA_THROW(ShapeError, "evaluate(", program.describe(), "): input ", code[i].ivalue,
-                    " of shape ", to_string(s), " cannot be broadcast to output shape ",
-                    to_string(out_shape));
-    }
-    InputPlan& p = plans[i];
-    p.base = in.bytes();
-    p.item = in.item_bytes();
-    if (in.size() == 1) {
-      p.mode = InputPlan::Mode::scalar;
-    } else if (in.size() == total) {
-      p.mode = InputPlan::Mode::contiguous;
-    } else {
-      p.mode = InputPlan::Mode::gather;
-      const auto st = c_strides(s);
-      p.strides.assign(out_shape.size(), 0);
-      for (std::size_t d = 0; d < s.size(); ++d) {
-        const std::size_t od = out_shape.size() - s.size() + d;
-        p.strides[od] = s[d] == 1 ? 0 : st[d];
-      }
-    }
+// Outputs up to this size are recycled per thread (the window of a reduction).
+constexpr std::size_t recycled_output_bytes = std::size_t{4} << 20;
+
+// A new output array and its writable bytes; a window-sized one reuses this thread's last
+// output buffer once nobody holds it any more.
+std::pair<NDArray, std::byte*> new_output(const Shape& shape, DType dtype, bool recycle) {
+  thread_local NDArray cached;
+  const std::size_t bytes = static_cast<std::size_t>(shape_size(shape)) * item_size(dtype);
+  if (!recycle || bytes == 0 || bytes > recycled_output_bytes) {
+    NDArray out = NDArray::empty(shape, dtype);
+    std::byte* b = out.mutable_bytes();
+    return {std::move(out), b};
   }
-  if (total == 0) return out;
+  if (!(cached.unique() && cached.shape() == shape && cached.dtype() == dtype)) cached = NDArray::empty(shape, dtype);
+  std::byte* b = cached.mutable_bytes();  // unique here
+  return {cached, b};
+}
 
-  // Constants are materialized once, in their instruction dtype.
-  std::vector<std::uint64_t> constants(code.size(), 0);
-  for (std::size_t i = 0; i < code.size(); ++i) {
-    const Ins& ins = code[i];
-    if (ins.code != Op::scalar_float && ins.code != Op::scalar_int) continue;
-    visit_dtype(ins.dtype, [&](auto t) {
-      using T = decltype(t);
-      const T v = ins.code == Op::scalar_float ? detail::cast_value<T>(ins.fvalue)
-                                               : detail::cast_value<T>(ins.ivalue);
-      std::memcpy(&constants[i], &v, sizeof(T));
-    });
-  }
+// Runs a program's instructions over n elements; input instructions are resolved by a callback.
+class Machine {
+public:
+  Machine(const std::vector<Ins>& code, const std::vector<std::uint64_t>& constants, std::int64_t width)
+      : m_code(code),
+        m_constants(constants),
+        m_width(width),
+        m_scratch(thread_scratch(0, code.size() * static_cast<std::size_t>(width))),
+        ptr(code.size()),
+        is_scalar(code.size()) {}
 
-  const std::int64_t tile = std::min(total, tile_elems);
-  std::vector<std::uint64_t> scratch(code.size() * static_cast<std::size_t>(tile));
-  std::vector<const void*> ptr(code.size());
-  std::vector<char> is_scalar(code.size());
-  std::byte* out_bytes = out.mutable_bytes();
-  const std::size_t out_item = out.item_bytes();
-  const std::size_t root = code.size() - 1;
-
-  for (std::int64_t start = 0; start < total; start += tile) {
-    const std::int64_t n = std::min(tile, total - start);
-    for (std::size_t i = 0; i < code.size(); ++i) {
-      const Ins& ins = code[i];
-      void* dst = (i == root) ? static_cast<void*>(out_bytes + static_cast<std::size_t>(start) * out_item)
-                              : static_cast<void*>(scratch.data() + i * static_cast<std::size_t>(tile));
+  /// Evaluates n (<= width) elements into root_dst (out_item bytes each); load(i, dst) must set
+  /// ptr[i] and is_scalar[i] of input instruction i (dst is scratch it may fill).
+  template <class Load>
+  void run(std::int64_t n, std::byte* root_dst, std::size_t out_item, Load&& load) {
+    const std::size_t root = m_code.size() - 1;
+    for (std::size_t i = 0; i < m_code.size(); ++i) {
+      const Ins& ins = m_code[i];
+      void* dst = (i == root) ? static_cast<void*>(root_dst)
+                              : static_cast<void*>(m_scratch + i * static_cast<std::size_t>(m_width));
       switch (ins.code) {
-        case Op::input: {
-          const InputPlan& p = plans[i];
-          if (p.mode == InputPlan::Mode::scalar) {
-            ptr[i] = p.base;
-            is_scalar[i] = 1;
-          } else if (p.mode == InputPlan::Mode::contiguous) {
-            ptr[i] = p.base + static_cast<std::size_t>(start) * p.item;
-            is_scalar[i] = 0;
-          } else {
-            gather(p, out_shape, start, n, dst);
-            ptr[i] = dst;
-            is_scalar[i] = 0;
-          }
-          break;
-        }
+        case Op::input: load(i, dst); break;
         case Op::scalar_float:
         case Op::scalar_int:
-          ptr[i] = &constants[i];
+          ptr[i] = &m_constants[i];
           is_scalar[i] = 1;
           break;
         case Op::astype: {
           const auto a = static_cast<std::size_t>(ins.a);
           is_scalar[i] = is_scalar[a];
-          detail::convert(ptr[a], code[a].dtype, dst, ins.dtype, is_scalar[i] ? 1 : n);
+          detail::convert(ptr[a], m_code[a].dtype, dst, ins.dtype, is_scalar[i] ? 1 : n);
           ptr[i] = dst;
           break;
         }
         case Op::unary: {
           const auto a = static_cast<std::size_t>(ins.a);
           is_scalar[i] = is_scalar[a];
-          visit_dtype(code[a].dtype, [&](auto t) {
+          visit_dtype(m_code[a].dtype, [&](auto t) {
             run_unary<decltype(t)>(static_cast<UnaryOp>(ins.op), ptr[a], dst, is_scalar[i] ? 1 : n);
           });
           ptr[i] = dst;
@@ -813,7 +780,7 @@ NDArray evaluate(const ElementwiseProgram& program, std::span<const NDArray> inp
           const auto a = static_cast<std::size_t>(ins.a);
           const auto b = static_cast<std::size_t>(ins.b);
           is_scalar[i] = is_scalar[a] && is_scalar[b];
-          visit_dtype(code[a].dtype, [&](auto t) {
+          visit_dtype(m_code[a].dtype, [&](auto t) {
             run_binary<decltype(t)>(static_cast<BinaryOp>(ins.op), ptr[a], is_scalar[a], ptr[b],
                                     is_scalar[b], dst, n);
           });
@@ -837,15 +804,245 @@ NDArray evaluate(const ElementwiseProgram& program, std::span<const NDArray> inp
         }
       }
     }
-    // The root wrote straight into the output unless it is a load, a constant or scalar.
-    std::byte* o = out_bytes + static_cast<std::size_t>(start) * out_item;
+    // The root wrote straight into root_dst unless it is a load, a constant or scalar.
     if (is_scalar[root]) {
-      for (std::int64_t k = 0; k < n; ++k) std::memcpy(o + static_cast<std::size_t>(k) * out_item, ptr[root], out_item);
-    } else if (ptr[root] != o) {
-      std::memcpy(o, ptr[root], static_cast<std::size_t>(n) * out_item);
+      for (std::int64_t k = 0; k < n; ++k) std::memcpy(root_dst + static_cast<std::size_t>(k) * out_item, ptr[root], out_item);
+    } else if (ptr[root] != root_dst) {
+      std::memcpy(root_dst, ptr[root], static_cast<std::size_t>(n) * out_item);
     }
   }
+
+private:
+  const std::vector<Ins>& m_code;
+  const std::vector<std::uint64_t>& m_constants;
+  std::int64_t m_width;
+  std::uint64_t* m_scratch;
+
+public:
+  std::vector<const void*> ptr;
+  std::vector<char> is_scalar;
+};
+
+// b[i * ldb + j] = a[i * sa + j * sb] for a generic strided 2-d read (items of `item` bytes).
+void strided_tile(const std::byte* a, std::int64_t sa, std::int64_t sb, std::byte* b, std::int64_t ldb,
+                  std::int64_t ni, std::int64_t nj, std::size_t item) {
+  for (std::int64_t i = 0; i < ni; ++i) {
+    for (std::int64_t j = 0; j < nj; ++j) {
+      std::memcpy(b + static_cast<std::size_t>(i * ldb + j) * item, a + static_cast<std::size_t>(i * sa + j * sb) * item, item);
+    }
+  }
+}
+
+}  // namespace
+
+NDArray evaluate(const ElementwiseProgram& program, std::span<const NDArray> inputs,
+                 const Shape& full_shape, const EvaluateView& view) {
+  const auto& code = program.instructions();
+  if (static_cast<int>(inputs.size()) < program.num_inputs()) {
+    TESSERA_THROW(ShapeError, "evaluate(", program.describe(), "): ", inputs.size(),
+                  " inputs given, the program reads ", program.num_inputs());
+  }
+  Shape out_shape = full_shape;
+  std::int64_t r0 = 0;
+  if (!out_shape.empty()) {
+    const std::int64_t r1 = view.row_end < 0 ? full_shape[0] : view.row_end;
+    if (view.row_begin < 0 || view.row_begin > r1 || r1 > full_shape[0]) {
+      TESSERA_THROW(ShapeError, "evaluate(", program.describe(), "): rows [", view.row_begin, ", ",
+                    view.row_end, ") out of range for output shape ", to_string(full_shape));
+    }
+    r0 = view.row_begin;
+    out_shape[0] = r1 - r0;
+  }
+  std::int64_t c0 = 0;
+  bool col_window = false;
+  if (out_shape.size() >= 2 && (view.col_begin != 0 || view.col_end >= 0)) {
+    const std::int64_t c1 = view.col_end < 0 ? full_shape[1] : view.col_end;
+    if (view.col_begin < 0 || view.col_begin > c1 || c1 > full_shape[1]) {
+      TESSERA_THROW(ShapeError, "evaluate(", program.describe(), "): columns [", view.col_begin, ", ",
+                    view.col_end, ") out of range for output shape ", to_string(full_shape));
+    }
+    c0 = view.col_begin;
+    out_shape[1] = c1 - c0;
+    col_window = out_shape[1] != full_shape[1];
+  }
+  const std::size_t nd = out_shape.size();
+  const std::int64_t total = shape_size(out_shape);
+  auto [out, out_bytes] = new_output(out_shape, program.dtype(), view.scratch_output);
+
+  // Plan every input instruction: strides (in elements) per output dimension, 0 where broadcast.
+  std::vector<InputPlan> plans(code.size());
+  // A window of columns reads every input row by row (2-d) or through the gather path.
+  bool tiled = nd == 2 && col_window;
+  for (std::size_t i = 0; i < code.size(); ++i) {
+    if (code[i].code != Op::input) continue;
+    const auto slot = static_cast<std::size_t>(code[i].ivalue);
+    const NDArray& in = inputs[slot];
+    if (in.dtype() != code[i].dtype) {
+      TESSERA_THROW(DTypeError, "evaluate(", program.describe(), "): input ", code[i].ivalue,
+                    " of shape ", to_string(in.shape()), ": expected dtype ",
+                    dtype_name(code[i].dtype), ", actual dtype ", dtype_name(in.dtype()));
+    }
+    Shape s = in.shape();
+    std::vector<std::int64_t> st = c_strides(s);
+    bool permuted = slot < view.input_axes.size() && !view.input_axes[slot].empty();
+    if (permuted) {  // the identity permutation reads the input as it is
+      const auto& axes = view.input_axes[slot];
+      bool identity = axes.size() == s.size();
+      for (std::size_t d = 0; identity && d < axes.size(); ++d) identity = axes[d] == static_cast<int>(d);
+      permuted = !identity;
+    }
+    if (permuted) {
+      const auto& axes = view.input_axes[slot];
+      std::vector<bool> seen(s.size(), false);
+      bool ok = axes.size() == s.size();
+      for (std::size_t d = 0; ok && d < axes.size(); ++d) {
+        const int ax = axes[d];
+        ok = ax >= 0 && static_cast<std::size_t>(ax) < s.size() && !seen[static_cast<std::size_t>(ax)];
+        if (ok) seen[static_cast<std::size_t>(ax)] = true;
+      }
+      if (!ok) {
+        TESSERA_THROW(ShapeError, "evaluate(", program.describe(), "): input ", code[i].ivalue, " of shape ",
+                      to_string(in.shape()), ": axes are not a permutation of its axes");
+      }
+      Shape ps(s.size());
+      std::vector<std::int64_t> pst(s.size());
+      for (std::size_t d = 0; d < axes.size(); ++d) {
+        ps[d] = s[static_cast<std::size_t>(axes[d])];
+        pst[d] = st[static_cast<std::size_t>(axes[d])];
+      }
+      s = std::move(ps);
+      st = std::move(pst);
+    }
+    bool ok = s.size() <= nd;
+    for (std::size_t d = 0; ok && d < s.size(); ++d) {
+      const auto a = detail::dim_from_end(s, d);
+      ok = a == 1 || a == detail::dim_from_end(full_shape, d);
+    }
+    if (!ok) {
+      TESSERA_THROW(ShapeError, "evaluate(", program.describe(), "): input ", code[i].ivalue,
+                    " of shape ", to_string(s), permuted ? " (transposed)" : "",
+                    " cannot be broadcast to output shape ", to_string(full_shape));
+    }
+    InputPlan& p = plans[i];
+    p.item = in.item_bytes();
+    p.strides.assign(nd, 0);
+    for (std::size_t d = 0; d < s.size(); ++d) {
+      p.strides[nd - s.size() + d] = s[d] == 1 ? 0 : st[d];
+    }
+    p.base = in.bytes();
+    if (nd > 0 && in.size() > 1) {
+      std::int64_t off = r0 * p.strides[0];
+      if (nd >= 2) off += c0 * p.strides[1];
+      p.base += static_cast<std::size_t>(off) * p.item;
+    }
+    if (in.size() == 1) {
+      p.mode = InputPlan::Mode::scalar;
+    } else if (!permuted && !col_window && in.size() == shape_size(full_shape)) {
+      p.mode = InputPlan::Mode::contiguous;
+    } else {
+      p.mode = InputPlan::Mode::gather;
+      if (nd == 2 && p.strides[1] != 0 && p.strides[1] != 1) tiled = true;
+    }
+  }
+  if (total == 0) return out;
+
+  // Constants are materialized once, in their instruction dtype.
+  std::vector<std::uint64_t> constants(code.size(), 0);
+  for (std::size_t i = 0; i < code.size(); ++i) {
+    const Ins& ins = code[i];
+    if (ins.code != Op::scalar_float && ins.code != Op::scalar_int) continue;
+    visit_dtype(ins.dtype, [&](auto t) {
+      using T = decltype(t);
+      const T v = ins.code == Op::scalar_float ? detail::cast_value<T>(ins.fvalue)
+                                               : detail::cast_value<T>(ins.ivalue);
+      std::memcpy(&constants[i], &v, sizeof(T));
+    });
+  }
+
+  const std::size_t out_item = out.item_bytes();
+
+  if (tiled) {
+    // 2-d output with an input read across its rows (a transposed operand): tile by tile.
+    const std::int64_t R = out_shape[0], C = out_shape[1];
+    const std::int64_t TR = std::min(R, tile2_rows), TC = std::min(C, tile2_cols);
+    Machine m(code, constants, TC);
+    // One TR x TC buffer per transposed input, in this thread's scratch.
+    std::vector<std::uint64_t*> tbuf(code.size(), nullptr);
+    std::vector<std::size_t> transposed;
+    for (std::size_t i = 0; i < code.size(); ++i) {
+      const InputPlan& p = plans[i];
+      if (code[i].code == Op::input && p.mode == InputPlan::Mode::gather && p.strides[1] != 0 && p.strides[1] != 1) {
+        transposed.push_back(i);
+      }
+    }
+    const auto tile_words = static_cast<std::size_t>(TR * TC);
+    std::uint64_t* tmem = thread_scratch(1, transposed.size() * tile_words);
+    for (std::size_t k = 0; k < transposed.size(); ++k) tbuf[transposed[k]] = tmem + k * tile_words;
+    for (std::int64_t rb = 0; rb < R; rb += TR) {
+      const std::int64_t tr = std::min(TR, R - rb);
+      for (std::int64_t cb = 0; cb < C; cb += TC) {
+        const std::int64_t tc = std::min(TC, C - cb);
+        for (std::size_t i = 0; i < code.size(); ++i) {
+          if (!tbuf[i]) continue;
+          const InputPlan& p = plans[i];
+          const std::byte* src = p.base + static_cast<std::size_t>(rb * p.strides[0] + cb * p.strides[1]) * p.item;
+          auto* dst = reinterpret_cast<std::byte*>(tbuf[i]);
+          if (p.strides[0] == 1) {
+            detail::transpose_tile(src, p.strides[1], dst, TC, tr, tc, p.item);
+          } else {
+            strided_tile(src, p.strides[0], p.strides[1], dst, TC, tr, tc, p.item);
+          }
+        }
+        for (std::int64_t r = 0; r < tr; ++r) {
+          std::byte* o = out_bytes + static_cast<std::size_t>((rb + r) * C + cb) * out_item;
+          m.run(tc, o, out_item, [&](std::size_t i, void* /*scratch*/) {
+            const InputPlan& p = plans[i];
+            if (p.mode == InputPlan::Mode::scalar) {
+              m.ptr[i] = p.base;
+              m.is_scalar[i] = 1;
+            } else if (tbuf[i]) {
+              m.ptr[i] = reinterpret_cast<const std::byte*>(tbuf[i]) + static_cast<std::size_t>(r * TC) * p.item;
+              m.is_scalar[i] = 0;
+            } else if (p.strides[1] == 0) {  // one value per row (column broadcast)
+              m.ptr[i] = p.base + static_cast<std::size_t>((rb + r) * p.strides[0]) * p.item;
+              m.is_scalar[i] = 1;
+            } else {  // a row of a C-ordered (or row-broadcast) input, read in place
+              m.ptr[i] = p.base + static_cast<std::size_t>((rb + r) * p.strides[0] + cb) * p.item;
+              m.is_scalar[i] = 0;
+            }
+          });
+        }
+      }
+    }
+    return out;
+  }
+
+  const std::int64_t tile = std::min(total, tile_elems);
+  Machine m(code, constants, tile);
+  for (std::int64_t start = 0; start < total; start += tile) {
+    const std::int64_t n = std::min(tile, total - start);
+    std::byte* o = out_bytes + static_cast<std::size_t>(start) * out_item;
+    m.run(n, o, out_item, [&](std::size_t i, void* dst) {
+      const InputPlan& p = plans[i];
+      if (p.mode == InputPlan::Mode::scalar) {
+        m.ptr[i] = p.base;
+        m.is_scalar[i] = 1;
+      } else if (p.mode == InputPlan::Mode::contiguous) {
+        m.ptr[i] = p.base + static_cast<std::size_t>(start) * p.item;
+        m.is_scalar[i] = 0;
+      } else {
+        gather(p, out_shape, start, n, dst);
+        m.ptr[i] = dst;
+        m.is_scalar[i] = 0;
+      }
+    });
+  }
   return out;
+}
+
+NDArray evaluate(const ElementwiseProgram& program, std::span<const NDArray> inputs,
+                 const Shape& out_shape) {
+  return evaluate(program, inputs, out_shape, EvaluateView{});
 }
 
 NDArray evaluate(const ElementwiseProgram& program, std::span<const NDArray> inputs) {

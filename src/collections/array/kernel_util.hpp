@@ -45,4 +45,10 @@ inline std::int64_t dim_from_end(const Shape& s, std::size_t i) {
 /// Normalizes an axis (negative counts from the end). Throws ShapeError naming op and shape.
 int normalize_axis(int axis, int ndim, const char* op, const Shape& shape);
 
+/// B[i*ldb + j] = A[j*lda + i] for i < ni, j < nj (B = A^T of a strided A) for items of `item`
+/// bytes (1, 4 or 8): the cache-tiled transpose kernel (AVX2 register micro-tiles where the CPU
+/// has them). Defined in structure.cpp.
+void transpose_tile(const void* a, std::int64_t lda, void* b, std::int64_t ldb, std::int64_t ni,
+                    std::int64_t nj, std::size_t item);
+
 }  // namespace tessera::detail

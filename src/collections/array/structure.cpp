@@ -307,6 +307,28 @@ void by_item_size(std::size_t item, F&& f) {
 
 }  // namespace
 
+void detail::transpose_tile(const void* a, std::int64_t lda, void* b, std::int64_t ldb, std::int64_t ni,
+                            std::int64_t nj, std::size_t item) {
+#if defined(__x86_64__)
+  // In-cache destination: 512-byte runs of each source row per cache tile (the evaluator's tiles
+  // are 64 float64 rows high), plain stores.
+  if (cpu_has_avx2() && item == 8) {
+    tiled_avx2<1, false, 64, 32>(static_cast<const std::uint64_t*>(a), lda, static_cast<const std::uint64_t*>(nullptr), 0,
+                                 static_cast<std::uint64_t*>(b), ldb, ni, nj);
+    return;
+  }
+  if (cpu_has_avx2() && item == 4) {
+    tiled_avx2<3, false, 128, 64>(static_cast<const std::uint32_t*>(a), lda, static_cast<const std::uint32_t*>(nullptr), 0, static_cast<std::uint32_t*>(b), ldb,
+                                  ni, nj);
+    return;
+  }
+#endif
+  by_item_size(item, [&](auto u) {
+    using U = decltype(u);
+    transpose2d(static_cast<const U*>(a), lda, static_cast<U*>(b), ldb, ni, nj);
+  });
+}
+
 NDArray transpose(const NDArray& a, const std::vector<int>& axes_in) {
   const int nd = a.ndim();
   std::vector<int> perm(static_cast<std::size_t>(nd));

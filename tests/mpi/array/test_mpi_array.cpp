@@ -69,6 +69,13 @@ TEST_CASE("reductions including var and argmin") {
 TEST_CASE("transpose plus add, then sum; slicing; rechunk; concatenate") {
   auto a = ta::random::uniform(11, {13, 13}, Shape{4, 5});
   same((a + a.T()).sum({0}));
+  // Transposed operands read straight from the source chunks, and reductions of big fused chunks
+  // window by window (chunks of 400 x 400 > 128 Ki elements; an uneven last chunk).
+  auto z = ta::random::normal(11, 0.0, 1.0, {700, 700}, Shape{400, 400});
+  same(z + z.T());
+  same((z + z.T()).sum());
+  same((z * z.T() - 1.0).mean({1}));
+  same((z - z.T()).var({0}));
   same(a.slice({Slice{-2, 1, -3}, Slice{1, std::nullopt, 2}}));
   same(a.rechunk(Shape{13, 2}));
   same(tessera::concatenate({a, a * 2.0}, 1));

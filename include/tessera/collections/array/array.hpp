@@ -24,7 +24,9 @@
 /// elementwise operations becomes ONE task per output chunk when something consumes it
 /// (reductions evaluate the program inside their per-chunk partial task; other consumers
 /// materialize it first). Inputs with different chunkings are rechunked to the common
-/// refinement of their chunk boundaries, as dask's unify_chunks.
+/// refinement of their chunk boundaries, as dask's unify_chunks. A reduction evaluates a big
+/// fused chunk in windows of rows (about 1 MiB each) and reduces each window, so the fused
+/// expression is never held as a whole chunk.
 ///
 /// Reductions are tree reductions: one partial task per chunk, then combine tasks of at most
 /// `split_every` (default 4, as `dask.config` "split_every") inputs until at most
@@ -151,7 +153,10 @@ public:
   [[nodiscard]] Array argmax(std::optional<int> axis = std::nullopt, ReduceOptions o = {}) const;
 
   // ---- structure ----------------------------------------------------------------------------
-  /// Permuted axes (empty reverses them); one transpose task per chunk.
+  /// Permuted axes (empty reverses them); one transpose task per chunk. An elementwise
+  /// expression over the result whose chunks line up with it (x + x.T on a square chunk grid,
+  /// x.T * y with y chunked like x.T) does not use those tasks: its chunk (i, j) reads the source
+  /// chunk (j, i) directly, transposed tile by tile inside the fused task.
   /// Throws: ShapeError if axes is not a permutation.
   [[nodiscard]] Array transpose(const std::vector<int>& axes = {}) const;
   /// Transposed (reversed axes).

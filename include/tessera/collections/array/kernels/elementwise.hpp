@@ -165,6 +165,32 @@ private:
 /// num_inputs() are given; DTypeError if an input's dtype differs from its declared dtype.
 NDArray evaluate(const ElementwiseProgram& program, std::span<const NDArray> inputs,
                  const Shape& out_shape);
+/// How evaluate() reads its inputs and which rows of the output it computes.
+struct EvaluateView {
+  /// Per input slot: an axis permutation, as transpose() takes it (empty or missing: the input as
+  /// it is). Slot k is then read as transpose(inputs[k], input_axes[k]) without a transposed
+  /// copy: a 2-d output with such an operand is evaluated in cache tiles, each tile of the
+  /// operand transposed into a small buffer by the tiled transpose kernel.
+  std::vector<std::vector<int>> input_axes;
+  /// Rows [row_begin, row_end) along axis 0 of the output (row_end < 0: to the end); the result
+  /// has row_end - row_begin rows. Ignored for a 0-d output. A reduction evaluates a big chunk
+  /// window by window this way and never holds the whole evaluated chunk.
+  std::int64_t row_begin = 0;
+  std::int64_t row_end = -1;
+  /// Columns [col_begin, col_end) along axis 1 (col_end < 0: to the end); ignored below 2-d.
+  std::int64_t col_begin = 0;
+  std::int64_t col_end = -1;
+  /// The result (up to 4 MiB) may live in a buffer this thread reuses for the next such call
+  /// once no handle to it is left: for short-lived, read-only results (a reduction's windows).
+  /// Such a result cannot be written (mutable_bytes() throws: the buffer is shared).
+  bool scratch_output = false;
+};
+
+/// evaluate() over permuted inputs and/or a window of output rows and columns (see
+/// EvaluateView); returns the window only. Throws: as evaluate(); ShapeError if an axes list is
+/// not a permutation of its input's axes or the window is out of range.
+NDArray evaluate(const ElementwiseProgram& program, std::span<const NDArray> inputs,
+                 const Shape& out_shape, const EvaluateView& view);
 /// evaluate() with out_shape the broadcast of all input shapes.
 NDArray evaluate(const ElementwiseProgram& program, std::span<const NDArray> inputs);
 
