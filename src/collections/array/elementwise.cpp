@@ -843,26 +843,22 @@ NDArray evaluate(const ElementwiseProgram& program, std::span<const NDArray> inp
                   " inputs given, the program reads ", program.num_inputs());
   }
   Shape out_shape = full_shape;
-  std::int64_t r0 = 0;
-  if (!out_shape.empty()) {
-    const std::int64_t r1 = view.row_end < 0 ? full_shape[0] : view.row_end;
-    if (view.row_begin < 0 || view.row_begin > r1 || r1 > full_shape[0]) {
-      TESSERA_THROW(ShapeError, "evaluate(", program.describe(), "): rows [", view.row_begin, ", ",
-                    view.row_end, ") out of range for output shape ", to_string(full_shape));
+  // Narrows axis `axis` of out_shape to [begin, end) (end < 0: to the extent); returns begin.
+  const auto window = [&](std::size_t axis, std::int64_t begin, std::int64_t end, const char* what) {
+    const std::int64_t stop = end < 0 ? full_shape[axis] : end;
+    if (begin < 0 || begin > stop || stop > full_shape[axis]) {
+      TESSERA_THROW(ShapeError, "evaluate(", program.describe(), "): ", what, " [", begin, ", ", end,
+                    ") out of range for output shape ", to_string(full_shape));
     }
-    r0 = view.row_begin;
-    out_shape[0] = r1 - r0;
-  }
+    out_shape[axis] = stop - begin;
+    return begin;
+  };
+  std::int64_t r0 = 0;
+  if (!out_shape.empty()) r0 = window(0, view.row_begin, view.row_end, "rows");
   std::int64_t c0 = 0;
   bool col_window = false;
   if (out_shape.size() >= 2 && (view.col_begin != 0 || view.col_end >= 0)) {
-    const std::int64_t c1 = view.col_end < 0 ? full_shape[1] : view.col_end;
-    if (view.col_begin < 0 || view.col_begin > c1 || c1 > full_shape[1]) {
-      TESSERA_THROW(ShapeError, "evaluate(", program.describe(), "): columns [", view.col_begin, ", ",
-                    view.col_end, ") out of range for output shape ", to_string(full_shape));
-    }
-    c0 = view.col_begin;
-    out_shape[1] = c1 - c0;
+    c0 = window(1, view.col_begin, view.col_end, "columns");
     col_window = out_shape[1] != full_shape[1];
   }
   const std::size_t nd = out_shape.size();

@@ -12,21 +12,12 @@
 #include <string>
 #include <unistd.h>
 
-#include "support/local_schedulers.hpp"
+#include "support/array_testing.hpp"
 
 namespace {
 
-template <class Tag>
-std::shared_ptr<tessera::Scheduler> sched() {
-  return tessera::testing::local_scheduler<Tag>(3);
-}
+using namespace array_testing;
 
-using tessera::Array;
-using tessera::Chunks;
-using tessera::DType;
-using tessera::NDArray;
-using tessera::Shape;
-namespace ta = tessera::array;
 
 /// A fresh directory removed at the end of the test.
 struct TempDir {

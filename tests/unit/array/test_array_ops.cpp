@@ -12,22 +12,13 @@
 #include <string>
 #include <vector>
 
-#include "support/local_schedulers.hpp"
+#include "support/array_testing.hpp"
 
 namespace {
 
-template <class Tag>
-std::shared_ptr<tessera::Scheduler> sched() {
-  return tessera::testing::local_scheduler<Tag>(3);
-}
+using namespace array_testing;
 
-using tessera::Array;
-using tessera::Chunks;
-using tessera::DType;
-using tessera::NDArray;
-using tessera::Shape;
 using tessera::Slice;
-namespace ta = tessera::array;
 
 /// Deterministic test values: x[i] = ((i * 37) % 23) - 11 + 0.25 * (i % 3).
 std::vector<double> values(std::int64_t n, int salt = 0) {
@@ -42,18 +33,6 @@ std::vector<double> as_doubles(const NDArray& a) {
   return v;
 }
 
-void check_close(const NDArray& got, const Shape& shape, const std::vector<double>& want, double tol = 1e-9) {
-  REQUIRE(got.shape() == shape);
-  REQUIRE(got.size() == static_cast<std::int64_t>(want.size()));
-  for (std::size_t i = 0; i < want.size(); ++i) {
-    const double g = got.value_as_double(static_cast<std::int64_t>(i));
-    if (std::isnan(want[i])) {
-      CHECK(std::isnan(g));
-    } else {
-      CHECK_MESSAGE(std::abs(g - want[i]) <= tol * (1 + std::abs(want[i])), "element ", i, ": ", g, " vs ", want[i]);
-    }
-  }
-}
 
 /// Reference reduction of a row-major (r, c) matrix over axis 0, 1 or both (-1).
 std::vector<double> ref_reduce(const std::vector<double>& x, std::int64_t r, std::int64_t c, int axis,
@@ -85,22 +64,6 @@ double vvar(const std::vector<double>& v, double ddof) {
   double s = 0;
   for (double e : v) s += (e - m) * (e - m);
   return s / (static_cast<double>(v.size()) - ddof);
-}
-
-/// All task keys reachable from an array's blocks, by name prefix.
-std::multiset<std::string> task_names(const Array& a) {
-  std::multiset<std::string> names;
-  std::set<const tessera::detail::TaskNode*> seen;
-  std::vector<const tessera::detail::TaskNode*> stack;
-  for (const auto& b : a.blocks()) stack.push_back(b.node().get());
-  while (!stack.empty()) {
-    auto* n = stack.back();
-    stack.pop_back();
-    if (!seen.insert(n).second) continue;
-    names.insert(std::string(n->name()));
-    for (const auto& in : n->inputs) stack.push_back(in.get());
-  }
-  return names;
 }
 
 }  // namespace

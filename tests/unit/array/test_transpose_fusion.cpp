@@ -13,21 +13,12 @@
 #include <string>
 #include <vector>
 
-#include "support/local_schedulers.hpp"
+#include "support/array_testing.hpp"
 
 namespace {
 
-template <class Tag>
-std::shared_ptr<tessera::Scheduler> sched() {
-  return tessera::testing::local_scheduler<Tag>(3);
-}
+using namespace array_testing;
 
-using tessera::Array;
-using tessera::Chunks;
-using tessera::DType;
-using tessera::NDArray;
-using tessera::Shape;
-namespace ta = tessera::array;
 
 /// Deterministic values with both signs and fractions.
 std::vector<double> vals(std::int64_t n, int salt = 0) {
@@ -56,17 +47,9 @@ std::vector<double> grid(std::int64_t r, std::int64_t c, const std::function<dou
   return out;
 }
 
-void check_close(const NDArray& got, const Shape& shape, const std::vector<double>& want, double tol = 1e-12) {
-  REQUIRE(got.shape() == shape);
-  REQUIRE(got.size() == static_cast<std::int64_t>(want.size()));
-  for (std::size_t i = 0; i < want.size(); ++i) {
-    const double g = got.value_as_double(static_cast<std::int64_t>(i));
-    if (std::isnan(want[i])) {
-      CHECK(std::isnan(g));
-    } else {
-      CHECK_MESSAGE(std::abs(g - want[i]) <= tol * (1 + std::abs(want[i])), "element ", i, ": ", g, " vs ", want[i]);
-    }
-  }
+/// check_close with a tighter default tolerance.
+void check_near(const NDArray& got, const Shape& shape, const std::vector<double>& want, double tol = 1e-12) {
+  check_close(got, shape, want, tol);
 }
 
 /// Sums of an (r, c) grid of values over axis 0, 1 or all (-1).
@@ -81,22 +64,6 @@ std::vector<double> sums(const std::vector<double>& g, std::int64_t r, std::int6
     for (std::int64_t j = 0; j < c; ++j) out[static_cast<std::size_t>(axis == 0 ? j : i)] += g[static_cast<std::size_t>(i * c + j)];
   }
   return out;
-}
-
-/// Task names reachable from an array's blocks.
-std::multiset<std::string> task_names(const Array& a) {
-  std::multiset<std::string> names;
-  std::set<const tessera::detail::TaskNode*> seen;
-  std::vector<const tessera::detail::TaskNode*> stack;
-  for (const auto& b : a.blocks()) stack.push_back(b.node().get());
-  while (!stack.empty()) {
-    auto* n = stack.back();
-    stack.pop_back();
-    if (!seen.insert(n).second) continue;
-    names.insert(std::string(n->name()));
-    for (const auto& in : n->inputs) stack.push_back(in.get());
-  }
-  return names;
 }
 
 }  // namespace
@@ -188,10 +155,10 @@ TEST_CASE_TEMPLATE("x + x.T reads x[i, j] and x[j, i] in one task per chunk, no 
   // x.T alone is unchanged: transpose tasks.
   CHECK(task_names(x.T()).count("transpose") == static_cast<std::size_t>(x.nblocks()));
   const auto want = grid(n, n, [&](auto i, auto j) { return m(i, j) + m(j, i); });
-  check_close(tessera::compute(e, s), {n, n}, want, 0);
-  check_close(tessera::compute(e.sum(), s), {}, sums(want, n, n, -1));
-  check_close(tessera::compute(e.sum({0}), s), {n}, sums(want, n, n, 0));
-  check_close(tessera::compute(e.sum({1}, {.keepdims = true}), s), {n, 1}, sums(want, n, n, 1));
+  check_near(tessera::compute(e, s), {n, n}, want, 0);
+  check_near(tessera::compute(e.sum(), s), {}, sums(want, n, n, -1));
+  check_near(tessera::compute(e.sum({0}), s), {n}, sums(want, n, n, 0));
+  check_near(tessera::compute(e.sum({1}, {.keepdims = true}), s), {n, 1}, sums(want, n, n, 1));
   // Same expression built twice: same keys.
   CHECK((x + x.T()).blocks()[5].key() == e.blocks()[5].key());
 }
@@ -206,19 +173,19 @@ TEST_CASE_TEMPLATE("transposed operands in longer chains, dtypes, 1xN and Nx1", 
     auto e = tessera::sqrt(tessera::abs(x.T())) * y + 1;
     CHECK(task_names(e).count("transpose") == 0);
     const auto want = grid(c, r, [&](auto i, auto j) { return std::sqrt(std::abs(xm(j, i))) * ym(i, j) + 1; });
-    check_close(tessera::compute(e, s), {c, r}, want);
-    check_close(tessera::compute(e.sum({0}), s), {r}, sums(want, c, r, 0));
-    check_close(tessera::compute(e.mean(), s), {}, {sums(want, c, r, -1)[0] / static_cast<double>(r * c)});
+    check_near(tessera::compute(e, s), {c, r}, want);
+    check_near(tessera::compute(e.sum({0}), s), {r}, sums(want, c, r, 0));
+    check_near(tessera::compute(e.mean(), s), {}, {sums(want, c, r, -1)[0] / static_cast<double>(r * c)});
   }
   SUBCASE("x.T + x.T and (x - x.T).sum(axis=0)") {
     const std::int64_t n = 31;
     const Mat xm = mat(n, n, 2);
     auto x = ta::from_vector(xm.v, {n, n}, {8, 8});
-    check_close(tessera::compute(x.T() + x.T(), s), {n, n}, grid(n, n, [&](auto i, auto j) { return 2 * xm(j, i); }), 0);
+    check_near(tessera::compute(x.T() + x.T(), s), {n, n}, grid(n, n, [&](auto i, auto j) { return 2 * xm(j, i); }), 0);
     const auto d = grid(n, n, [&](auto i, auto j) { return xm(i, j) - xm(j, i); });
-    check_close(tessera::compute((x - x.T()).sum({0}), s), {n}, sums(d, n, n, 0));
+    check_near(tessera::compute((x - x.T()).sum({0}), s), {n}, sums(d, n, n, 0));
     // x.T.T is x again, through two views.
-    check_close(tessera::compute(x.T().T() * 2.0, s), {n, n}, grid(n, n, [&](auto i, auto j) { return 2 * xm(i, j); }), 0);
+    check_near(tessera::compute(x.T().T() * 2.0, s), {n, n}, grid(n, n, [&](auto i, auto j) { return 2 * xm(i, j); }), 0);
   }
   SUBCASE("float32, int64 and bool operands") {
     const std::int64_t n = 23;
@@ -229,7 +196,7 @@ TEST_CASE_TEMPLATE("transposed operands in longer chains, dtypes, 1xN and Nx1", 
     auto xb = x > 0.0;
     auto f = xf + xf.T();
     CHECK(f.dtype() == DType::float32);
-    check_close(tessera::compute(f, s), {n, n}, grid(n, n, [&](auto i, auto j) {
+    check_near(tessera::compute(f, s), {n, n}, grid(n, n, [&](auto i, auto j) {
                   return static_cast<double>(static_cast<float>(xm(i, j)) + static_cast<float>(xm(j, i)));
                 }), 0);
     // Persisted integer x: the transposed read is of a materialized int64 chunk.
@@ -239,14 +206,14 @@ TEST_CASE_TEMPLATE("transposed operands in longer chains, dtypes, 1xN and Nx1", 
     const auto gw = grid(n, n, [&](auto i, auto j) {
       return static_cast<double>(static_cast<std::int64_t>(xm(i, j)) * static_cast<std::int64_t>(xm(j, i)) - 3);
     });
-    check_close(tessera::compute(g, s), {n, n}, gw, 0);
-    check_close(tessera::compute(g.sum(), s), {}, sums(gw, n, n, -1), 0);
+    check_near(tessera::compute(g, s), {n, n}, gw, 0);
+    check_near(tessera::compute(g.sum(), s), {}, sums(gw, n, n, -1), 0);
     auto xbp = tessera::persist(xb, s);
     auto h = xbp && !xbp.T();
     const auto hw = grid(n, n, [&](auto i, auto j) { return (xm(i, j) > 0 && !(xm(j, i) > 0)) ? 1.0 : 0.0; });
-    check_close(tessera::compute(h, s), {n, n}, hw, 0);
-    check_close(tessera::compute(h.count_nonzero(), s), {}, sums(hw, n, n, -1), 0);
-    check_close(tessera::compute(h.any({1}), s), {n}, [&] {
+    check_near(tessera::compute(h, s), {n, n}, hw, 0);
+    check_near(tessera::compute(h.count_nonzero(), s), {}, sums(hw, n, n, -1), 0);
+    check_near(tessera::compute(h.any({1}), s), {n}, [&] {
       std::vector<double> v;
       for (double e : sums(hw, n, n, 1)) v.push_back(e > 0 ? 1.0 : 0.0);
       return v;
@@ -257,12 +224,12 @@ TEST_CASE_TEMPLATE("transposed operands in longer chains, dtypes, 1xN and Nx1", 
     const Mat rm = mat(1, n, 5), cm = mat(n, 1, 6);
     auto row = ta::from_vector(rm.v, {1, n}, {1, 10});
     auto col = ta::from_vector(cm.v, {n, 1}, {10, 1});
-    check_close(tessera::compute(row.T() * col, s), {n, 1}, grid(n, 1, [&](auto i, auto) { return rm(0, i) * cm(i, 0); }), 0);
-    check_close(tessera::compute(col.T() - row, s), {1, n}, grid(1, n, [&](auto, auto j) { return cm(j, 0) - rm(0, j); }), 0);
+    check_near(tessera::compute(row.T() * col, s), {n, 1}, grid(n, 1, [&](auto i, auto) { return rm(0, i) * cm(i, 0); }), 0);
+    check_near(tessera::compute(col.T() - row, s), {1, n}, grid(1, n, [&](auto, auto j) { return cm(j, 0) - rm(0, j); }), 0);
     // Broadcast of a transposed column against a column: (1, n) with (n, 1) gives (n, n).
     const auto outer = grid(n, n, [&](auto i, auto j) { return cm(j, 0) + cm(i, 0); });
-    check_close(tessera::compute(col.T() + col, s), {n, n}, outer, 0);
-    check_close(tessera::compute((col.T() + col).sum({1}), s), {n}, sums(outer, n, n, 1));
+    check_near(tessera::compute(col.T() + col, s), {n, n}, outer, 0);
+    check_near(tessera::compute((col.T() + col).sum({1}), s), {n}, sums(outer, n, n, 1));
   }
 }
 
@@ -274,16 +241,16 @@ TEST_CASE_TEMPLATE("grids that do not line up fall back to the materializing pat
   auto e = x + x.T();
   CHECK(task_names(e).count("transpose") > 0);  // rechunked transposed blocks
   const auto want = grid(n, n, [&](auto i, auto j) { return m(i, j) + m(j, i); });
-  check_close(tessera::compute(e, s), {n, n}, want, 0);
-  check_close(tessera::compute(e.sum(), s), {}, sums(want, n, n, -1));
+  check_near(tessera::compute(e, s), {n, n}, want, 0);
+  check_near(tessera::compute(e.sum(), s), {}, sums(want, n, n, -1));
   // Non-square x against y of another chunking than x.T.
   const Mat ym = mat(13, n, 9);
   auto xr = ta::from_vector(mat(n, 13, 1).v, {n, 13}, {9, 13});
   const Mat xrm = mat(n, 13, 1);
   auto y = ta::from_vector(ym.v, {13, n}, {5, 11});
   const auto w2 = grid(13, n, [&](auto i, auto j) { return xrm(j, i) * ym(i, j); });
-  check_close(tessera::compute(xr.T() * y, s), {13, n}, w2, 0);
-  check_close(tessera::compute((xr.T() * y).sum({1}), s), {13}, sums(w2, 13, n, 1));
+  check_near(tessera::compute(xr.T() * y, s), {13, n}, w2, 0);
+  check_near(tessera::compute((xr.T() * y).sum({1}), s), {13}, sums(w2, 13, n, 1));
 }
 
 TEST_CASE_TEMPLATE("reductions of big fused chunks go band by band with the same results", Tag, SyncTag, ThreadsTag) {
@@ -303,7 +270,7 @@ TEST_CASE_TEMPLATE("reductions of big fused chunks go band by band with the same
     const std::vector<int> axes = axis < 0 ? std::vector<int>{} : std::vector<int>{axis};
     const Shape out = axis < 0 ? Shape{} : Shape{axis == 0 ? c : r};
     const auto sw = sums(want, r, c, axis);
-    check_close(tessera::compute(e.sum(axes), s), out, sw);
+    check_near(tessera::compute(e.sum(axes), s), out, sw);
     const double cnt = axis < 0 ? static_cast<double>(r * c) : static_cast<double>(axis == 0 ? r : c);
     std::vector<double> mw, vw, minw, maxw;
     for (double v : sw) mw.push_back(v / cnt);
@@ -321,19 +288,19 @@ TEST_CASE_TEMPLATE("reductions of big fused chunks go band by band with the same
       }
     }
     for (auto& v : vw) v /= cnt - 1;
-    check_close(tessera::compute(e.mean(axes), s), out, mw);
-    check_close(tessera::compute(e.var(axes, 1.0), s), out, vw, 1e-10);
-    check_close(tessera::compute(e.min(axes), s), out, minw, 0);
-    check_close(tessera::compute(e.max(axes), s), out, maxw, 0);
+    check_near(tessera::compute(e.mean(axes), s), out, mw);
+    check_near(tessera::compute(e.var(axes, 1.0), s), out, vw, 1e-10);
+    check_near(tessera::compute(e.min(axes), s), out, minw, 0);
+    check_near(tessera::compute(e.max(axes), s), out, maxw, 0);
   }
   // keepdims, and a fused expression without a transposed operand.
-  check_close(tessera::compute((x * 2.0).sum({1}, {.keepdims = true}), s), {r, 1},
+  check_near(tessera::compute((x * 2.0).sum({1}, {.keepdims = true}), s), {r, 1},
               sums(grid(r, c, [&](auto i, auto j) { return 2 * xm(i, j); }), r, c, 1));
   // Integer sums are exact.
   auto xi = (x * 8.0).astype(DType::int64);
   auto yi = (y * 8.0).astype(DType::int64);
   const auto iw = grid(r, c, [&](auto i, auto j) { return xm(i, j) * 8 - ym(j, i) * 8; });
-  check_close(tessera::compute((tessera::persist(xi, s) - tessera::persist(yi, s).T()).sum(), s), {}, sums(iw, r, c, -1), 0);
+  check_near(tessera::compute((tessera::persist(xi, s) - tessera::persist(yi, s).T()).sum(), s), {}, sums(iw, r, c, -1), 0);
   }
 }
 
