@@ -297,6 +297,7 @@ public:
   }
 
   void suspend_heartbeats(bool s) noexcept { m_hb_suspended.store(s); }
+  void set_busy(bool b) noexcept { m_busy.store(b, std::memory_order_relaxed); }
 
   void shutdown() {
     {
@@ -375,7 +376,7 @@ private:
           std::unique_lock lk(m_out_mutex);
           if (m_out_queue.empty() && !m_stop_requested) {
             m_sleeping = true;
-            m_wake_cv.wait_for(lk, m_opt.idle_sleep);
+            m_wake_cv.wait_for(lk, m_busy.load(std::memory_order_relaxed) ? m_opt.busy_sleep : m_opt.idle_sleep);
             m_sleeping = false;
           }
         }
@@ -772,6 +773,7 @@ private:
   std::vector<int> m_lost_list;
   std::shared_ptr<LostHandler> m_lost_handler;
   std::atomic<bool> m_hb_suspended{false};
+  std::atomic<bool> m_busy{false};
 
   // first failure of the comm thread or a handler
   mutable std::mutex m_err_mutex;
@@ -818,6 +820,7 @@ std::optional<Message> Messenger::try_receive(int tag) {
 void Messenger::on_rank_lost(LostHandler handler) { m_impl->on_rank_lost(std::move(handler)); }
 std::vector<int> Messenger::lost_ranks() const { return m_impl->lost_ranks(); }
 void Messenger::suspend_heartbeats(bool suspended) noexcept { m_impl->suspend_heartbeats(suspended); }
+void Messenger::set_busy(bool busy) noexcept { m_impl->set_busy(busy); }
 void Messenger::shutdown() { m_impl->shutdown(); }
 std::vector<PeerCounters> Messenger::counters() const { return m_impl->counters(); }
 Comm Messenger::comm() const noexcept { return m_impl->comm(); }

@@ -109,6 +109,11 @@ public:
     std::chrono::microseconds spin{200};
     /// Sleep between polls once idle (a send() wakes the thread at once).
     std::chrono::microseconds idle_sleep{50};
+    /// Sleep between polls while the owner says it is busy (set_busy): every poll takes the
+    /// core from the computation for a few microseconds, and at 50 us naps that slowed a worker
+    /// with one core by a third; at 500 us the cost is a few percent, and a message waits at
+    /// most that long.
+    std::chrono::microseconds busy_sleep{500};
     /// Longest shutdown() waits for pending sends and partly received messages.
     std::chrono::milliseconds shutdown_timeout{60000};
   };
@@ -166,6 +171,9 @@ public:
   void on_rank_lost(LostHandler handler);
   /// Ranks found silent so far (monitor rank only; empty elsewhere). Thread safety: any thread.
   [[nodiscard]] std::vector<int> lost_ranks() const;
+  /// Says whether this process's cores are all busy computing: the comm thread then polls every
+  /// busy_sleep instead of idle_sleep once idle. Thread safety: any thread.
+  void set_busy(bool busy) noexcept;
   /// Stops (true) or resumes (false) this rank's heartbeats: lets a test play a hung rank.
   void suspend_heartbeats(bool suspended) noexcept;
 

@@ -146,11 +146,19 @@ void Worker::thread_main(unsigned index) {
       t = std::move(m_ready.front());
       m_ready.pop_front();
     }
-    ++m_running;
+    note_running(+1);
     execute(*t, index);
-    --m_running;
+    note_running(-1);
     m_ready_cv.notify_all();
   }
+}
+
+void Worker::note_running(int delta) {
+  // With every task thread busy the comm thread polls less often, leaving the cores to the
+  // tasks; with a thread free it polls often and answers peers quickly.
+  std::lock_guard lock(m_busy_mutex);
+  const int now = m_running.fetch_add(delta) + delta;
+  m_messenger.set_busy(now >= static_cast<int>(m_num_threads));
 }
 
 void Worker::execute(const Task& t, unsigned index) {

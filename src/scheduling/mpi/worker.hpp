@@ -80,6 +80,8 @@ private:
   std::atomic<std::uint64_t> m_tasks_run{0};
   std::atomic<std::uint64_t> m_pauses{0};
   std::atomic<int> m_running{0};
+  std::mutex m_busy_mutex;  // orders the messenger's busy flag with m_running
+  void note_running(int delta);
   std::atomic<std::int64_t> m_busy_ns{0};
 };
 
