@@ -307,6 +307,25 @@ TEST_CASE("a message sent as pieces arrives as their concatenation, pieces split
   CHECK(watch.expired());  // released once sent
 }
 
+TEST_CASE("a messenger told its cores are busy still delivers, polling less often") {
+  tessera::Messenger::Options opt;
+  opt.busy_sleep = std::chrono::milliseconds(2);
+  tessera::Messenger m(world(), opt);
+  const int n = m.size();
+  const int next = (m.rank() + 1) % n;
+  m.set_busy(true);
+  for (std::uint64_t i = 0; i < 20; ++i) m.send(next, 8, encode_u64s({i}));
+  bool ok = true;
+  for (std::uint64_t i = 0; i < 20; ++i) {
+    auto got = m.receive_for(8, 30s);
+    ok = ok && got && u64_at(got->bytes, 0) == i;
+  }
+  m.set_busy(false);
+  CHECK(ok);
+  REQUIRE(all_ranks(ok));
+  m.shutdown();
+}
+
 TEST_CASE("large receive buffers are recycled instead of faulting in fresh memory") {
   const auto s0 = tessera::recv_buffer_stats();
   auto a = tessera::make_byte_buffer(std::size_t{3} << 20);
