@@ -53,6 +53,28 @@ public:
   // workers
   std::unique_ptr<proto::Worker> worker;
 
+  /// Rank 0 talks to the workers only while a computation, gather or stats call runs; between
+  /// them the driver may compute itself, so the comm thread polls slowly (Messenger::set_busy).
+  /// Active marks such a call for its lifetime.
+  class Active {
+  public:
+    explicit Active(Impl& rt) : m_rt(rt) { m_rt.note_active(+1); }
+    ~Active() { m_rt.note_active(-1); }
+    Active(const Active&) = delete;
+    Active& operator=(const Active&) = delete;
+
+  private:
+    Impl& m_rt;
+  };
+  void note_active(int delta) {
+    if (!messenger) return;
+    std::lock_guard lock(active_mutex);
+    active += delta;
+    messenger->set_busy(active == 0);
+  }
+  std::mutex active_mutex;
+  int active = 0;
+
   void send_ids(int dest, int tag, const std::vector<DataId>& ids) {
     std::vector<std::byte> msg;
     ByteWriter w(msg);
@@ -108,6 +130,7 @@ public:
   [[nodiscard]] std::string name() const override { return "mpi"; }
 
   std::vector<Value> run(const ExecGraph& g, RunContext& ctx) override {
+    const Runtime::Impl::Active active_call(*m_rt);
     auto outcome = execute(g, ctx);
     std::vector<std::pair<DataId, int>> wanted;
     for (auto o : g.outputs) {
@@ -132,6 +155,7 @@ public:
   }
 
   std::vector<detail::NodePtr> persist(const ExecGraph& g, RunContext& ctx) override {
+    const Runtime::Impl::Active active_call(*m_rt);
     auto outcome = execute(g, ctx);
     std::vector<detail::NodePtr> out;
     std::vector<bool> keep(g.size(), false);
@@ -522,6 +546,7 @@ unsigned default_threads(const RuntimeOptions& o) {
 }  // namespace
 
 std::vector<Value> Runtime::Impl::gather(const std::vector<std::pair<DataId, int>>& wanted) {
+  const Active active_call(*this);
   std::unordered_map<int, std::vector<DataId>> by_rank;
   for (auto [id, r] : wanted) {
     if (r != 0) by_rank[r].push_back(id);
@@ -572,6 +597,7 @@ Runtime::Impl::Impl(std::unique_ptr<Environment> e, RuntimeOptions o)
       arrived[id] = ok;
       arrival_cv.notify_all();
     });
+    messenger->set_busy(true);  // until the first computation: see Active
     messenger->on_rank_lost([this](int r, double silent) {
       char buf[200];
       std::snprintf(buf, sizeof buf,
@@ -667,6 +693,7 @@ void Runtime::shutdown(int exit_code) {
 std::vector<WorkerStats> Runtime::stats() {
   if (m_impl->rank != 0) TESSERA_THROW(ConfigError, "stats() is called on rank 0");
   std::vector<WorkerStats> out(static_cast<std::size_t>(m_impl->size));
+  const Impl::Active active_call(*m_impl);
   out[0].rank = 0;
   out[0].peak_rss = peak_rss();
   if (m_impl->data) out[0].held_bytes = m_impl->data->held_bytes();
