@@ -81,10 +81,6 @@ std::chrono::milliseconds default_heartbeat_timeout() {
   return std::chrono::milliseconds(env_int("TESSERA_HEARTBEAT_TIMEOUT", 10, 1) * 1000);
 }
 
-}  // namespace
-
-namespace {
-
 // Receive buffers of large messages, kept for reuse: fresh memory costs a page fault per 4 KiB
 // on first touch (0.3-1 GB/s here), far slower than the transfer itself.
 class RecvPool {
@@ -97,7 +93,10 @@ public:
     std::lock_guard lk(m_mutex);
     auto it = m_free.lower_bound(size);
     // A much bigger buffer is left for a bigger message.
-    if (it == m_free.end() || it->first > 2 * size + min_recycled_bytes) return std::nullopt;
+    if (it == m_free.end() || it->first > 2 * size + min_recycled_bytes) {
+      ++m_misses;
+      return std::nullopt;
+    }
     Bytes v = std::move(it->second);
     m_retained -= it->first;
     m_free.erase(it);
@@ -119,11 +118,6 @@ public:
     std::lock_guard lk(m_mutex);
     return {m_hits, m_misses, m_retained, limit()};
   }
-  void miss() {
-    std::lock_guard lk(m_mutex);
-    ++m_misses;
-  }
-
 private:
   static std::uint64_t limit() {
     // Under a worker's memory limit an eighth of it; else 1 GiB.
@@ -150,7 +144,6 @@ std::vector<std::byte> make_byte_buffer(std::size_t size) {
       v->resize(size);  // within capacity: at most a warm tail is zeroed
       return std::move(*v);
     }
-    RecvPool::instance().miss();
   }
   std::vector<std::byte> v;
   if (size >= huge_buffer_min) {

@@ -194,16 +194,20 @@ private:
     std::vector<std::exception_ptr> errors;  // per node, keep_going only
   };
 
+  /// Queues result i for release on every rank holding it, except its owner (holders[0]) if it
+  /// is borrowed (persisted before this run): only the copies workers fetched go.
+  static void release(Outcome& oc, std::uint32_t i, std::unordered_map<int, std::vector<DataId>>& batches) {
+    const std::size_t first = oc.borrowed[i] ? 1 : 0;
+    auto& hs = oc.holders[i];
+    for (std::size_t h = first; h < hs.size(); ++h) batches[hs[h]].push_back(oc.ids[i]);
+    hs.resize(std::min(first, hs.size()));
+    oc.released[i] = true;
+  }
+
   void release_all(Outcome& oc, const ExecGraph& g) {
     std::unordered_map<int, std::vector<DataId>> batches;
     for (std::uint32_t i = 0; i < g.size(); ++i) {
-      if (oc.released[i]) continue;
-      // A borrowed (earlier persisted) result stays with its owner, holders[0]; the copies
-      // workers fetched during this run go.
-      const std::size_t first = oc.borrowed[i] ? 1 : 0;
-      for (std::size_t h = first; h < oc.holders[i].size(); ++h) batches[oc.holders[i][h]].push_back(oc.ids[i]);
-      oc.holders[i].resize(std::min(first, oc.holders[i].size()));
-      oc.released[i] = true;
+      if (!oc.released[i]) release(oc, i, batches);
     }
     for (auto& [r, ids] : batches) {
       if (r == 0) m_rt->data->erase(ids);
@@ -244,12 +248,7 @@ private:
     };
     auto consume_inputs = [&](std::uint32_t i) {
       for (auto j : g.inputs_of(i)) {
-        if (--consumers[j] == 0 && !is_output[j] && !oc.released[j]) {
-          const std::size_t first = oc.borrowed[j] ? 1 : 0;  // see release_all
-          for (std::size_t h = first; h < oc.holders[j].size(); ++h) releases[oc.holders[j][h]].push_back(oc.ids[j]);
-          oc.holders[j].resize(std::min(first, oc.holders[j].size()));
-          oc.released[j] = true;
-        }
+        if (--consumers[j] == 0 && !is_output[j] && !oc.released[j]) release(oc, j, releases);
       }
     };
 
