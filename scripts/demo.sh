@@ -6,7 +6,8 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 bash "$TESSERA_ROOT/scripts/install_deps.sh"
 build="$TESSERA_ROOT/build-release"
-cmake -S "$TESSERA_ROOT" -B "$build" -DCMAKE_BUILD_TYPE=Release -DTESSERA_BUILD_TESTS=OFF >/dev/null
+cmake -S "$TESSERA_ROOT" -B "$build" "${TESSERA_RELEASE_ARGS[@]}" >"$build.configure.log" 2>&1 || {
+  cat "$build.configure.log"; exit 1; }
 cmake --build "$build" -j "$JOBS" --target tessera-lesson tessera-sweep tessera-bounded
 lesson="$build/apps/lesson/tessera-lesson"
 
@@ -15,9 +16,14 @@ step "delayed diamond, 2 threads (inc(1), inc(2) -> add; 1 s per task): expect r
 "$lesson" diamond --scheduler threads --threads 2
 step "delayed loop over 1..8 then sum, 2 threads: expect 44 in ~4 s"
 "$lesson" loop --scheduler threads --threads 2
-step "CPU-bound compute-parts (40M in 4 parts), 1 thread then 2 threads"
-"$lesson" compute-parts --scheduler threads --threads 1
+step "the lesson's compute-parts: 4 tasks each summing range(40,000,000), then sum: expect 3199999920000000"
 "$lesson" compute-parts --scheduler threads --threads 2
+step "CPU-bound compute-parts at 5x the lesson's size (4 parts of range(200,000,000)), 1 thread then 2"
+compute_seconds() { sed -n 's/^Compute time: \([0-9.e+-]*\)s$/\1/p'; }
+out1=$("$lesson" compute-parts --scheduler threads --threads 1 --size 200000000); echo "$out1"
+out2=$("$lesson" compute-parts --scheduler threads --threads 2 --size 200000000); echo "$out2"
+t1=$(compute_seconds <<<"$out1"); t2=$(compute_seconds <<<"$out2")
+awk -v a="$t1" -v b="$t2" -v c="$(nproc)" 'BEGIN { printf "speed-up on 2 threads: %.2fx (%.2f s -> %.2f s; %d cores; no GIL)\n", a / b, a, b, c }'
 step "the lesson's flow example distributed over MPI: 1 scheduler rank + 4 worker ranks (10 tasks of 1 s: ~3 s)"
 mpirun -n 5 "$lesson" flow --scheduler mpi --threads 1 --sleep 1
 step "the lesson's array mean: 200M normal(0, 0.1) values in 8 chunks, serial vs threads"

@@ -6,12 +6,14 @@
 #   2. asan      AddressSanitizer + UBSan build: unit tests and MPI tests at 2 ranks
 #   3. tsan      ThreadSanitizer build: the threaded scheduler's tests
 #   4. release   Release build: apps smoke-run and the install/consumer test
+#   5. demo      the README's demo command (scripts/demo.sh) on the same Release build, so the
+#                main demo can never land broken
 # TESSERA_TEST_STAGES="debug asan" runs a subset.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 bash "$TESSERA_ROOT/scripts/install_deps.sh"
 
-stages="${TESSERA_TEST_STAGES:-debug asan tsan release}"
+stages="${TESSERA_TEST_STAGES:-debug asan tsan release demo}"
 t_start=$SECONDS
 summary=()
 
@@ -65,8 +67,11 @@ for stage in $stages; do
       unset TSAN_OPTIONS
       ;;
     release)
-      configure_build "$TESSERA_ROOT/build-release" -DCMAKE_BUILD_TYPE=Release -DTESSERA_TEST_SUBSET=release
+      configure_build "$TESSERA_ROOT/build-release" "${TESSERA_RELEASE_ARGS[@]}"
       run_ctest "$TESSERA_ROOT/build-release" -L "release"
+      ;;
+    demo)
+      bash "$TESSERA_ROOT/scripts/demo.sh"
       ;;
     *) echo "unknown stage '$stage'" >&2; exit 2 ;;
   esac

@@ -1,6 +1,7 @@
 #include <tessera/storage/process_memory.hpp>
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -66,6 +67,17 @@ std::uint64_t node_physical_memory() noexcept {
   const long page = ::sysconf(_SC_PAGE_SIZE);
   if (pages <= 0 || page <= 0) return 0;
   return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page);
+}
+
+bool bound_allocator_retention(std::size_t mmap_threshold) noexcept {
+#if defined(__GLIBC__)
+  // Setting either value turns off glibc's dynamic adjustment of both.
+  const int t = static_cast<int>(mmap_threshold);
+  return mallopt(M_MMAP_THRESHOLD, t) == 1 && mallopt(M_TRIM_THRESHOLD, 2 * t) == 1;
+#else
+  (void)mmap_threshold;
+  return false;
+#endif
 }
 
 bool reset_peak_rss() noexcept {

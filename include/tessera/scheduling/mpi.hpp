@@ -57,9 +57,13 @@ struct WorkerStats {
   std::uint64_t bytes_unspilled = 0;  ///< read back from it
   double spill_seconds = 0;           ///< time spent spilling and reading back
   std::uint64_t pauses = 0;           ///< times a thread waited for memory to fall
+  /// RSS when the rank was ready, before its first task: the fixed footprint of the program,
+  /// its libraries, Open MPI and the runtime's threads (bench/README.md: where memory goes).
+  std::uint64_t ready_rss = 0;
 };
 
-/// One line per rank: peak memory, held, spilled, read back, pauses ("rank 1 peak memory: ...").
+/// One line per rank: peak memory, footprint when ready, held, spilled, read back, pauses
+/// ("rank 1 peak memory: ...").
 std::string format_worker_stats(const std::vector<WorkerStats>& stats);
 
 /// The distributed runtime of this process.

@@ -44,6 +44,7 @@ Worker::Worker(Messenger& messenger, unsigned threads, std::uint64_t memory_limi
     w.pod<std::uint64_t>(mem.bytes_unspilled);
     w.pod<double>(mem.spill_seconds + mem.unspill_seconds);
     w.pod<std::uint64_t>(m_pauses.load());
+    w.pod<std::uint64_t>(m_ready_rss);
     m_messenger.send(source, tag_stats_reply, std::move(out));
   });
   m_messenger.on(tag_shutdown, [this](int, std::vector<std::byte>&& b) {
@@ -56,6 +57,7 @@ Worker::Worker(Messenger& messenger, unsigned threads, std::uint64_t memory_limi
   });
   m_threads.reserve(m_num_threads);
   for (unsigned i = 0; i < m_num_threads; ++i) m_threads.emplace_back([this, i] { thread_main(i); });
+  m_ready_rss = current_rss();
 }
 
 Worker::~Worker() {

@@ -79,6 +79,7 @@ private:
 
   std::atomic<std::uint64_t> m_tasks_run{0};
   std::atomic<std::uint64_t> m_pauses{0};
+  std::uint64_t m_ready_rss = 0;  // set once the threads run; read by the stats handler
   std::atomic<int> m_running{0};
   std::mutex m_busy_mutex;  // orders the messenger's busy flag with m_running
   void note_running(int delta);
