@@ -120,9 +120,9 @@ public:
   }
 private:
   static std::uint64_t limit() {
-    // Under a worker's memory limit an eighth of it; else 1 GiB.
+    // Under a worker's memory limit a sixteenth of it (see BufferPool's eighth); else 1 GiB.
     const std::uint64_t budget = memory_budget();
-    return budget ? budget / 8 : std::uint64_t{1} << 30;
+    return budget ? budget / 16 : std::uint64_t{1} << 30;
   }
   mutable std::mutex m_mutex;
   std::multimap<std::size_t, Bytes> m_free;

@@ -72,7 +72,7 @@ inline constexpr std::size_t min_recycled_bytes = std::size_t{1} << 20;
 [[nodiscard]] std::vector<std::byte> make_byte_buffer(std::size_t size);
 
 /// Gives a buffer (typically a received message's, once decoded and dropped) back for reuse.
-/// At most an eighth of the memory budget (core/config.hpp), or 1 GiB without one, is kept;
+/// At most a sixteenth of the memory budget (core/config.hpp), or 1 GiB without one, is kept;
 /// smaller buffers and the excess are freed. Thread safety: any thread.
 void recycle_byte_buffer(std::vector<std::byte>&& buffer) noexcept;
 
