@@ -73,7 +73,8 @@ int sumnum(const Context& ctx);
 int array_mean(const Context& ctx);
 int numpy_mean(const Context& ctx);
 
-/// The lesson's CPU-bound kernel: sum of i for i in [begin, end), exact in 64-bit integers.
-std::int64_t compute_part(std::int64_t begin, std::int64_t end);
+/// The lesson's CPU-bound kernel computePart(size): sum(range(size)), exact in 64-bit integers
+/// (the lesson's Cython version declares a C `int` and overflows for its own default size).
+std::int64_t compute_part(std::int64_t size);
 
 }  // namespace lesson

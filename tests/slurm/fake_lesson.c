@@ -49,7 +49,9 @@ static double item_value(const char *wf, long long i, long long size, long long 
     long long x = i + 1;
     return (double)(x % 2 == 0 ? 2 * x : x + 1);
   }
-  /* compute-parts / sumnum / array-mean: part i of [0, size) */
+  /* compute-parts: every part sums all of [0, size) (the lesson's computePart(size)) */
+  if (strcmp(wf, "compute-parts") == 0) return (double)((size - 1) * size / 2);
+  /* sumnum / array-mean: part i of [0, size) */
   long long lo = size * i / parts, hi = size * (i + 1) / parts;
   return (double)((hi - 1 + lo) * (hi - lo) / 2);
 }

@@ -7,7 +7,7 @@
 #      slurm/compute_parts_scaling.sbatch, one after the other (small sizes and short sleeps via
 #      --export so each takes seconds),
 #   3. checks every job's exit code and the result= values in its output
-#      (diamond=5, loop=44, flow=90, compute-parts --size 4000000 --parts 4 = 7999998000000;
+#      (diamond=5, loop=44, flow=90, compute-parts --size 4000000 --parts 4 = 31999992000000;
 #      sumnum / array-mean must print a result=),
 #   4. always stops the daemons (EXIT trap), and prints job outputs + daemon logs on failure.
 #
@@ -152,7 +152,7 @@ for job in lesson_srun lesson_mpirun; do
   expect "$f" diamond 5
   expect "$f" loop 44
   expect "$f" flow 90
-  expect "$f" compute-parts 7999998000000
+  expect "$f" compute-parts 31999992000000
   expect "$f" sumnum "*"
   expect "$f" array-mean "*"
   grep -q '^all workflows finished$' "$f" || errors+=("$job: did not finish all workflows")
@@ -165,7 +165,7 @@ if [[ -f "$f" ]]; then
   for w in 1 2 4; do
     row="$(awk -v w="$w" 'tbl && $1 == w { print; exit } /^workers +ranks/ { tbl = 1 }' "$f")"
     read -r rw rn rres _ _ rrc <<<"$row" || true
-    if [[ "$rw" == "$w" && "$rn" == "$((w + 1))" && "$rres" == "7999998000000" && "$rrc" == "0" ]]; then
+    if [[ "$rw" == "$w" && "$rn" == "$((w + 1))" && "$rres" == "31999992000000" && "$rrc" == "0" ]]; then
       echo "ok: compute_parts_scaling workers=$w: $row"
     else
       errors+=("compute_parts_scaling: bad table row for $w workers: '$row'")

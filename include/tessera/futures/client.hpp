@@ -14,7 +14,7 @@
 namespace tessera {
 
 struct SubmitOptions {
-  std::string name;  ///< key prefix (default: the function's name)
+  std::string name = {};  ///< key prefix (default: the function's name)
   int retries = 0;   ///< extra attempts when the task throws
   bool pure = true;  ///< equal submissions share one task (Dask's default)
 };

@@ -20,9 +20,14 @@
 ///
 /// Arguments may be plain values (copied into the task), Delayed<T> (the function receives a
 /// const T&), or std::vector<Delayed<T>> (the function receives a std::vector<T>).
-/// Keys are deterministic: "name-<hash of function and arguments>", the same in every run and on
-/// every rank; equal calls give equal keys and are computed once (Dask's pure=True). Pass
-/// `{.pure = false}` for functions with side effects that must run once per call.
+/// Calls are impure by default, as in Dask (`pure=False`): every call is its own task, so four
+/// equal calls `delayed(f)(x)` are four tasks that may run in parallel. Its key is
+/// "name-<hash of function, arguments and a per-process call sequence number>": unique within
+/// the run, and still the same in every run of a program that builds its graphs in the same
+/// order (graphs are built on rank 0 only, so ranks never disagree). Pass `{.pure = true}`
+/// (Dask's `pure=True`) for side-effect-free functions whose equal calls should share one task
+/// and one key, deterministic from the function and arguments alone (as Dask's tokenize);
+/// the array collection builds all its tasks that way. Client::submit is pure by default.
 
 #include <tessera/core/hash.hpp>
 #include <tessera/graph/task.hpp>
@@ -68,9 +73,10 @@ private:
 /// Options of tessera::delayed.
 struct DelayedOptions {
   /// Key prefix; default: the function's symbol name, "lambda", or the class name.
-  std::string name;
-  /// Equal calls share one key and run once. false: every call gets a fresh key.
-  bool pure = true;
+  std::string name = {};
+  /// false (default, Dask's delayed): every call is its own task with a fresh key.
+  /// true: equal calls (same function and arguments) share one key and run once.
+  bool pure = false;
 };
 
 namespace detail {

@@ -686,9 +686,9 @@ Array simple_reduce(const Array& a, ReduceOp op, const std::vector<int>& axes, R
   }
   const auto sources = block_sources(a);
   const std::string base = name;
-  auto partial = delayed(partial_reduce, {.name = base + "-partial"});
-  auto comb = delayed(combine_reduce, {.name = base + "-combine"});
-  auto fin = delayed(final_reduce, {.name = base + "-aggregate"});
+  auto partial = delayed(partial_reduce, {.name = base + "-partial", .pure = true});
+  auto comb = delayed(combine_reduce, {.name = base + "-combine", .pure = true});
+  auto fin = delayed(final_reduce, {.name = base + "-aggregate", .pure = true});
   const auto code = static_cast<std::uint8_t>(op);
   std::vector<Blocks> groups;
   for (const auto& m : L.members) {
@@ -712,9 +712,9 @@ Array moment_reduce(const Array& a, int kind, const std::vector<int>& axes, doub
   const std::string base = names[kind];
   auto L = reduce_layout(a, axes, o.keepdims, base.c_str(), false);
   const auto sources = block_sources(a);
-  auto partial = delayed(partial_moments_block, {.name = base + "-partial"});
-  auto comb = delayed(combine_moments_block, {.name = base + "-combine"});
-  auto fin = delayed(final_moments, {.name = base + "-aggregate"});
+  auto partial = delayed(partial_moments_block, {.name = base + "-partial", .pure = true});
+  auto comb = delayed(combine_moments_block, {.name = base + "-combine", .pure = true});
+  auto fin = delayed(final_moments, {.name = base + "-aggregate", .pure = true});
   std::vector<std::vector<Delayed<MomentState>>> groups;
   for (const auto& m : L.members) {
     std::vector<Delayed<MomentState>> g;
@@ -747,10 +747,10 @@ Array arg_reduce(const Array& a, std::optional<int> axis, ReduceOptions o, bool 
   }
   const auto sources = block_sources(a);
   const Shape g = grid_shape(a.chunks());
-  auto pflat = delayed(partial_arg_flat, {.name = base + "-partial"});
-  auto paxis = delayed(partial_arg_axis, {.name = base + "-partial"});
-  auto comb = delayed(combine_arg, {.name = base + "-combine"});
-  auto fin = delayed(final_arg, {.name = base + "-aggregate"});
+  auto pflat = delayed(partial_arg_flat, {.name = base + "-partial", .pure = true});
+  auto paxis = delayed(partial_arg_axis, {.name = base + "-partial", .pure = true});
+  auto comb = delayed(combine_arg, {.name = base + "-combine", .pure = true});
+  auto fin = delayed(final_arg, {.name = base + "-aggregate", .pure = true});
   std::vector<std::vector<Delayed<ArgResult>>> groups;
   for (const auto& m : L.members) {
     std::vector<Delayed<ArgResult>> gr;
@@ -900,7 +900,7 @@ std::vector<Delayed<NDArray>> Array::blocks() const {
   if (!m_state->pending) return m_state->blocks;
   std::lock_guard lock(m_state->mutex);
   if (!m_state->materialized) {
-    auto fn = delayed(eval_block, {.name = m_state->program.name()});
+    auto fn = delayed(eval_block, {.name = m_state->program.name(), .pure = true});
     Blocks out;
     for (const auto& [e, args] : block_sources(*this)) out.push_back(fn(e, args));
     m_state->materialized = std::move(out);
@@ -970,7 +970,7 @@ Array Array::transpose(const std::vector<int>& axes_in) const {
   const Shape g = numblocks();
   const Shape og = grid_shape(out_chunks);
   const auto in = blocks();
-  auto fn = delayed(transpose_block, {.name = "transpose"});
+  auto fn = delayed(transpose_block, {.name = "transpose", .pure = true});
   Blocks out;
   for (std::int64_t i = 0; i < grid_size(og); ++i) {
     const Shape oidx = unravel(i, og);
@@ -1017,7 +1017,7 @@ Array Array::rechunk(const Chunks& target) const {
   const Shape g = numblocks();
   const Shape og = grid_shape(target);
   const auto in = blocks();
-  auto fn = delayed(assemble_block, {.name = "rechunk"});
+  auto fn = delayed(assemble_block, {.name = "rechunk", .pure = true});
   Blocks out;
   for (std::int64_t i = 0; i < grid_size(og); ++i) {
     const Shape oidx = unravel(i, og);
@@ -1114,7 +1114,7 @@ Array Array::slice(const std::vector<Slice>& slices) const {
   const Shape g = numblocks();
   const Shape og = grid_shape(out_chunks);
   const auto in = blocks();
-  auto fn = delayed(slice_block, {.name = "getitem"});
+  auto fn = delayed(slice_block, {.name = "getitem", .pure = true});
   Blocks out;
   for (std::int64_t i = 0; i < grid_size(og); ++i) {
     const Shape oidx = unravel(i, og);
@@ -1153,7 +1153,7 @@ Array Array::reshape(const Shape& new_shape_in) const {
     TESSERA_THROW(ShapeError, "reshape: cannot reshape array of shape ", to_string(shape()), " into shape ", to_string(T));
   }
   if (T == shape()) return *this;
-  auto fn = delayed(reshape_block, {.name = "reshape"});
+  auto fn = delayed(reshape_block, {.name = "reshape", .pure = true});
   if (total == 0 || nblocks() == 1) {
     const Array one = nblocks() == 1 ? *this : rechunk(Shape(shape().size(), 0));
     Chunks oc;
@@ -1318,7 +1318,7 @@ Array stack(const std::vector<Array>& arrays, int axis) {
                     to_string(a.shape()));
     }
   }
-  auto fn = delayed(reshape_block, {.name = "stack-expand"});
+  auto fn = delayed(reshape_block, {.name = "stack-expand", .pure = true});
   std::vector<Array> expanded;
   for (const auto& a : detail::unify_for_blockwise(arrays, "stack")) {
     Chunks c = a.chunks();
@@ -1350,9 +1350,9 @@ Array matmul(const Array& a, const Array& b_in, int split_every) {
   const auto ab = a.blocks();
   const auto bb = b.blocks();
   const Shape ga = a.numblocks(), gb = b.numblocks();
-  auto prod = delayed(matmul_block, {.name = "matmul"});
-  auto comb = delayed(combine_reduce, {.name = "matmul-sum"});
-  auto fin = delayed(final_reduce, {.name = "matmul-sum"});
+  auto prod = delayed(matmul_block, {.name = "matmul", .pure = true});
+  auto comb = delayed(combine_reduce, {.name = "matmul-sum", .pure = true});
+  auto fin = delayed(final_reduce, {.name = "matmul-sum", .pure = true});
   std::vector<Blocks> groups;
   Chunks oc{a.chunks()[0], b.chunks()[1]};
   for (std::int64_t i = 0; i < ga[0]; ++i) {
@@ -1414,7 +1414,7 @@ namespace array {
 namespace {
 Array filled(const Shape& shape, double value, const Chunks& chunks, DType dtype, const char* name) {
   validate_chunks(chunks, shape, name);
-  auto fn = delayed(full_block, {.name = name});
+  auto fn = delayed(full_block, {.name = name, .pure = true});
   const Shape g = grid_shape(chunks);
   Blocks out;
   for (std::int64_t i = 0; i < grid_size(g); ++i) out.push_back(fn(block_shape(chunks, unravel(i, g)), code_of(dtype), value));
@@ -1440,7 +1440,7 @@ Array arange(double start, double stop, double step, std::int64_t chunk, DType d
   const std::int64_t n = len > 0 ? static_cast<std::int64_t>(len) : 0;
   const Shape shape{n};
   const Chunks c = regular_chunks(shape, Shape{chunk});
-  auto fn = delayed(arange_block, {.name = "arange"});
+  auto fn = delayed(arange_block, {.name = "arange", .pure = true});
   Blocks out;
   std::int64_t off = 0;
   for (auto e : c[0]) {
@@ -1456,7 +1456,7 @@ Array linspace(double start, double stop, std::int64_t num, std::int64_t chunk, 
   const double step = div > 0 ? (stop - start) / static_cast<double>(div) : 0.0;
   const Shape shape{num};
   const Chunks c = regular_chunks(shape, Shape{chunk});
-  auto fn = delayed(linspace_block, {.name = "linspace"});
+  auto fn = delayed(linspace_block, {.name = "linspace", .pure = true});
   Blocks out;
   std::int64_t off = 0;
   for (auto e : c[0]) {
@@ -1502,7 +1502,7 @@ Array generate(const Shape& shape, const Chunks& chunks, DType dtype, const char
 }  // namespace
 
 Array uniform(std::uint64_t seed, const Shape& shape, const Chunks& chunks, double low, double high) {
-  auto fn = delayed(uniform_block, {.name = "uniform"});
+  auto fn = delayed(uniform_block, {.name = "uniform", .pure = true});
   return generate(shape, chunks, DType::float64, "random::uniform",
                   [&](const Shape& off, const Shape& bs) { return fn(seed, shape, off, bs, low, high); });
 }
@@ -1510,7 +1510,7 @@ Array uniform(std::uint64_t seed, const Shape& shape, const Shape& cs, double lo
   return uniform(seed, shape, regular_chunks(shape, cs), low, high);
 }
 Array normal(std::uint64_t seed, double mean, double stddev, const Shape& shape, const Chunks& chunks) {
-  auto fn = delayed(normal_block, {.name = "normal"});
+  auto fn = delayed(normal_block, {.name = "normal", .pure = true});
   return generate(shape, chunks, DType::float64, "random::normal",
                   [&](const Shape& off, const Shape& bs) { return fn(seed, mean, stddev, shape, off, bs); });
 }
@@ -1519,7 +1519,7 @@ Array normal(std::uint64_t seed, double mean, double stddev, const Shape& shape,
 }
 Array integers(std::uint64_t seed, std::int64_t low, std::int64_t high, const Shape& shape, const Chunks& chunks) {
   if (high <= low) TESSERA_THROW(ShapeError, "random::integers: high (", high, ") must be > low (", low, ")");
-  auto fn = delayed(integers_block, {.name = "integers"});
+  auto fn = delayed(integers_block, {.name = "integers", .pure = true});
   return generate(shape, chunks, DType::int64, "random::integers",
                   [&](const Shape& off, const Shape& bs) { return fn(seed, low, high, shape, off, bs); });
 }

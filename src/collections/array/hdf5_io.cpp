@@ -324,8 +324,8 @@ Array from_hdf5(const std::string& file, const std::string& dataset, const Chunk
     g.push_back(static_cast<std::int64_t>(c.size()));
     n *= g.back();
   }
-  auto fn = delayed(read_block, {.name = "from-hdf5"});
-  auto raw_fn = delayed(pread_block, {.name = "from-hdf5"});
+  auto fn = delayed(read_block, {.name = "from-hdf5", .pure = true});
+  auto raw_fn = delayed(pread_block, {.name = "from-hdf5", .pure = true});
   std::vector<Delayed<NDArray>> blocks;
   for (std::int64_t i = 0; i < n; ++i) {
     const Shape idx = unravel(i, g);

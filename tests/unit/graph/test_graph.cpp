@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <numeric>
 #include <regex>
 #include <sstream>
 
@@ -29,10 +30,12 @@ TEST_CASE("calling a delayed function runs nothing") {
 }
 
 TEST_CASE("keys are readable, deterministic and depend on function and arguments") {
-  auto a1 = tessera::delayed(inc)(1);
-  auto a2 = tessera::delayed(inc)(1);
-  auto b = tessera::delayed(inc)(2);
-  auto c = tessera::delayed(add)(1, 1);
+  auto pure_inc = tessera::delayed(inc, {.pure = true});
+  auto pure_add = tessera::delayed(add, {.pure = true});
+  auto a1 = pure_inc(1);
+  auto a2 = pure_inc(1);
+  auto b = pure_inc(2);
+  auto c = pure_add(1, 1);
   CHECK(std::regex_match(a1.key(), std::regex("inc-[0-9a-f]{16}")));
   CHECK(a1.key() == a2.key());
   CHECK(a1.key() != b.key());
@@ -42,18 +45,41 @@ TEST_CASE("keys are readable, deterministic and depend on function and arguments
   auto lam = tessera::delayed([](int v) { return v; })(1);
   CHECK(lam.key().rfind("lambda-", 0) == 0);
   // Keys of dependants change when an input changes.
-  CHECK(tessera::delayed(add)(a1, b).key() != tessera::delayed(add)(b, a1).key());
+  CHECK(pure_add(a1, b).key() != pure_add(b, a1).key());
+  // A pure key does not depend on how many calls came before it (it is the function and the
+  // arguments only), so it is the same in every run and on every rank.
+  for (int i = 0; i < 3; ++i) (void)tessera::delayed(inc)(i);
+  CHECK(pure_inc(1).key() == a1.key());
 }
 
-TEST_CASE("impure functions get a fresh key per call") {
-  auto f = tessera::delayed(inc, {.name = "draw", .pure = false});
+TEST_CASE("delayed is impure by default (Dask): every call gets a fresh key") {
+  auto f = tessera::delayed(inc, {.name = "draw"});
   CHECK(f(1).key() != f(1).key());
+  CHECK(tessera::delayed(inc)(1).key() != tessera::delayed(inc)(1).key());
+  auto g = tessera::delayed(inc, {.name = "draw", .pure = false});
+  CHECK(g(1).key() != g(1).key());
 }
 
-TEST_CASE("equal calls are one task and run once") {
+TEST_CASE("four equal impure calls are four tasks; four equal pure calls are one") {
+  const auto sum = tessera::delayed(
+      [](const std::vector<int>& v) { return std::accumulate(v.begin(), v.end(), 0); }, {.name = "sum"});
+  for (const bool pure : {false, true}) {
+    CAPTURE(pure);
+    g_calls = 0;
+    std::vector<tessera::Delayed<int>> parts;
+    for (int i = 0; i < 4; ++i) parts.push_back(tessera::delayed(counted_inc, {.pure = pure})(5));
+    auto total = sum(parts);
+    const auto counts = tessera::TaskGraph::of(total).count_by_name();
+    CHECK(counts.at("counted_inc") == (pure ? 1U : 4U));
+    CHECK(tessera::compute(total, tessera::ThreadScheduler({.num_threads = 2})) == 24);
+    CHECK(g_calls.load() == (pure ? 1 : 4));
+  }
+}
+
+TEST_CASE("equal pure calls are one task and run once") {
   g_calls = 0;
-  auto x1 = tessera::delayed(counted_inc)(5);
-  auto x2 = tessera::delayed(counted_inc)(5);
+  auto x1 = tessera::delayed(counted_inc, {.pure = true})(5);
+  auto x2 = tessera::delayed(counted_inc, {.pure = true})(5);
   auto s = tessera::delayed(add)(x1, x2);
   CHECK(tessera::TaskGraph::of(s).size() == 2);
   CHECK(tessera::compute(s, tessera::SyncScheduler{}) == 12);

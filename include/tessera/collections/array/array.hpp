@@ -290,7 +290,7 @@ Shape shape_of_chunks(const Chunks& chunks);
 /// given dtype. For MPI, `f` must be serializable (see tessera::delayed).
 template <class F>
 Array map_blocks(F&& f, const Array& a, BlockwiseOptions options = {}) {
-  auto fn = delayed(std::forward<F>(f), {.name = options.name});
+  auto fn = delayed(std::forward<F>(f), {.name = options.name, .pure = true});
   std::vector<Delayed<NDArray>> out;
   for (const auto& b : a.blocks()) out.push_back(fn(b));
   Chunks chunks = options.chunks.value_or(a.chunks());
@@ -307,7 +307,7 @@ Array blockwise(F&& f, const std::vector<Array>& arrays, BlockwiseOptions option
   auto aligned = detail::unify_for_blockwise(arrays, "blockwise");
   std::vector<std::vector<Delayed<NDArray>>> in;
   for (const auto& a : aligned) in.push_back(a.blocks());
-  auto fn = delayed(std::forward<F>(f), {.name = options.name});
+  auto fn = delayed(std::forward<F>(f), {.name = options.name, .pure = true});
   std::vector<Delayed<NDArray>> out;
   for (std::size_t i = 0; i < in[0].size(); ++i) {
     std::vector<Delayed<NDArray>> args;
