@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git ca-certificates
   libopenmpi-dev openmpi-bin                      # MPI
-  libboost-mpi-dev libboost-serialization-dev     # Boost.MPI, Boost.Serialization
+  libboost-serialization-dev                      # Boost.Serialization
   libhdf5-openmpi-dev hdf5-tools                  # parallel HDF5 + h5dump
   doctest-dev                                     # tests
   libopenblas-dev                                 # BLAS for matmul

@@ -12,6 +12,7 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 bash "$TESSERA_ROOT/scripts/install_deps.sh"
+bash "$TESSERA_ROOT/scripts/check_layers.sh"  # the layer drawing (cmake/tessera_layers.txt), in a second
 
 stages="${TESSERA_TEST_STAGES:-debug asan tsan release demo}"
 t_start=$SECONDS
