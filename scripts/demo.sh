@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command: install dependencies, build in Release, run the main demo (the lesson's
-# workflows on the sync, threads and MPI schedulers).
+# workflows on the threads and MPI schedulers). Every step checks its result: the demo exits
+# non-zero, naming the step, if one is wrong (CI runs it as the last stage of scripts/test.sh).
 #   bash scripts/demo.sh
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -11,30 +12,50 @@ cmake -S "$TESSERA_ROOT" -B "$build" "${TESSERA_RELEASE_ARGS[@]}" >"$build.confi
 cmake --build "$build" -j "$JOBS" --target tessera-lesson tessera-sweep tessera-bounded
 lesson="$build/apps/lesson/tessera-lesson"
 
-step() { printf '\n== %s\n' "$*"; }
+step() { current_step="$*"; printf '\n== %s\n' "$*"; }
+fail() { printf 'demo FAILED at step "%s": %s\n' "$current_step" "$*" >&2; exit 1; }
+# run EXPECTED_LINE command...: runs it, shows its output as it comes, fails unless it exits 0 and
+# prints the line. The output is kept in $out for the next step.
+log=$(mktemp); trap 'rm -f "$log"' EXIT
+run() {
+  local expected=$1; shift
+  local rc=0
+  "$@" 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
+  out=$(<"$log")
+  ((rc == 0)) || fail "exit status $rc from $*"
+  [[ -z $expected ]] || grep -qxF -- "$expected" <<<"$out" || fail "expected a line '$expected'"
+}
+compute_seconds() { sed -n 's/^Compute time: \([0-9.e+-]*\)s$/\1/p' <<<"$1"; }
+result_of() { sed -n 's/^result=//p' <<<"$1"; }
+
 step "delayed diamond, 2 threads (inc(1), inc(2) -> add; 1 s per task): expect result=5 in ~2 s"
-"$lesson" diamond --scheduler threads --threads 2
+run "result=5" "$lesson" diamond --scheduler threads --threads 2
 step "delayed loop over 1..8 then sum, 2 threads: expect 44 in ~4 s"
-"$lesson" loop --scheduler threads --threads 2
-step "the lesson's compute-parts: 4 tasks each summing range(40,000,000), then sum: expect 3199999920000000"
-"$lesson" compute-parts --scheduler threads --threads 2
-step "CPU-bound compute-parts at 5x the lesson's size (4 parts of range(200,000,000)), 1 thread then 2"
-compute_seconds() { sed -n 's/^Compute time: \([0-9.e+-]*\)s$/\1/p'; }
-out1=$("$lesson" compute-parts --scheduler threads --threads 1 --size 200000000); echo "$out1"
-out2=$("$lesson" compute-parts --scheduler threads --threads 2 --size 200000000); echo "$out2"
-t1=$(compute_seconds <<<"$out1"); t2=$(compute_seconds <<<"$out2")
-awk -v a="$t1" -v b="$t2" -v c="$(nproc)" 'BEGIN { printf "speed-up on 2 threads: %.2fx (%.2f s -> %.2f s; %d cores; no GIL)\n", a / b, a, b, c }'
+run "result=44" "$lesson" loop --scheduler threads --threads 2
+step "the lesson's compute-parts: 4 tasks each summing range(40,000,000), then sum"
+run "result=3199999920000000" "$lesson" compute-parts --scheduler threads --threads 2
+step "CPU-bound compute-parts at 5x the lesson's size (4 tasks each summing range(200,000,000)), 1 thread then 2"
+run "result=79999999600000000" "$lesson" compute-parts --scheduler threads --threads 1 --size 200000000
+t1=$(compute_seconds "$out")
+run "result=79999999600000000" "$lesson" compute-parts --scheduler threads --threads 2 --size 200000000
+t2=$(compute_seconds "$out")
+awk -v a="$t1" -v b="$t2" -v c="$(nproc)" 'BEGIN {
+  printf "speed-up on 2 threads: %.2fx (%.2f s -> %.2f s, %.2f s per task on one thread; %d cores; C++ has no GIL)\n", a / b, a, b, a / 4, c }'
 step "the lesson's flow example distributed over MPI: 1 scheduler rank + 4 worker ranks (10 tasks of 1 s: ~3 s)"
-mpirun -n 5 "$lesson" flow --scheduler mpi --threads 1 --sleep 1
-step "the lesson's array mean: 200M normal(0, 0.1) values in 8 chunks, serial vs threads"
-"$lesson" numpy-mean --size 200000000
-"$lesson" array-mean --scheduler threads --size 200000000 --chunks 8
+run "result=90" mpirun -n 5 "$lesson" flow --scheduler mpi --threads 1 --sleep 1
+step "the lesson's array mean: 200M normal(0, 0.1) values in 8 chunks, serial vs threads (same value)"
+run "" "$lesson" numpy-mean --size 200000000
+serial=$(result_of "$out")
+run "result=$serial" "$lesson" array-mean --scheduler threads --size 200000000 --chunks 8
 step "the same under MPI with 4 workers, each holding only its chunks (peak memory per rank)"
-mpirun -n 5 "$lesson" array-mean --scheduler mpi --size 200000000 --chunks 16
+run "result=$serial" mpirun -n 5 "$lesson" array-mean --scheduler mpi --size 200000000 --chunks 16
 step "futures: an adaptive parameter sweep on 4 MPI workers, traced to $build/sweep-trace.json"
-TESSERA_TRACE="$build/sweep-trace.json" mpirun -n 5 "$build/apps/sweep/tessera-sweep" --scheduler mpi --budget 48
-step "bounded memory: 0.5 GiB of data through 4 workers capped at 16 MiB of results each"
-mpirun -n 5 "$build/apps/bounded/tessera-bounded" --n 8000 --chunk 500 --memory-limit 16MiB
+TESSERA_TRACE="$build/sweep-trace.json" run "" mpirun -n 5 "$build/apps/sweep/tessera-sweep" --scheduler mpi --budget 48
+[[ -s "$build/sweep-trace.json" ]] || fail "no trace written"
+step "bounded memory: 0.5 GiB of data through 4 workers capped at 16 MiB of results each (peak RSS <= limit + 64 MiB)"
+run "bounded memory: ok" mpirun -n 5 "$build/apps/bounded/tessera-bounded" --n 8000 --chunk 500 --memory-limit 16MiB
 step "task graph of the loop example written to $build/loop.svg"
-"$lesson" loop --sleep 0 --graph "$build/loop.svg" >/dev/null
-echo "done"
+run "result=44" "$lesson" loop --sleep 0 --graph "$build/loop.svg"
+[[ -s "$build/loop.svg" ]] || fail "no graph drawn"
+echo
+echo "demo: every step gave the expected result"
