@@ -21,6 +21,8 @@
 #include <map>
 #include <string>
 
+#include <unistd.h>
+
 namespace {
 
 double now() {
@@ -47,7 +49,9 @@ int main(int argc, char** argv) {
   const auto n = static_cast<std::int64_t>(num("n", 4000));
   const auto chunk = static_cast<std::int64_t>(num("chunk", 500));
   const double max_overhead_mib = num("max-overhead-mib", 64);
-  const std::string file = flags.count("file") ? flags.at("file") : (std::filesystem::temp_directory_path() / "tessera-bounded.h5").string();
+  // The default file is unique to this job (rank 0's pid), so concurrent runs never share it.
+  const std::string file = flags.count("file") ? flags.at("file")
+      : (std::filesystem::temp_directory_path() / ("tessera-bounded-" + std::to_string(::getpid()) + ".h5")).string();
   tessera::RuntimeOptions opts;
   if (flags.count("memory-limit")) opts.memory_limit = flags.at("memory-limit");
   opts.threads_per_worker = static_cast<unsigned>(num("threads", 1));
