@@ -36,9 +36,6 @@ public:
   [[nodiscard]] unsigned num_threads() const noexcept;
   std::vector<Value> run(const ExecGraph& graph, RunContext& ctx) override;
 
-  /// True on a thread that belongs to any ThreadScheduler pool.
-  [[nodiscard]] static bool on_worker_thread() noexcept;
-
 private:
   class Pool;
   std::unique_ptr<Pool> m_pool;

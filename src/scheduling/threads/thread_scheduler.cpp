@@ -273,8 +273,6 @@ ThreadScheduler::~ThreadScheduler() = default;
 
 unsigned ThreadScheduler::num_threads() const noexcept { return m_pool->size(); }
 
-bool ThreadScheduler::on_worker_thread() noexcept { return t_on_worker; }
-
 std::vector<Value> ThreadScheduler::run(const ExecGraph& graph, RunContext& ctx) {
   if (t_on_worker) {
     // compute() from inside a task: running it on this pool could wait on itself.

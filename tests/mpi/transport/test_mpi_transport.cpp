@@ -7,6 +7,8 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/resource.h>
+
 #include <algorithm>
 
 #include <atomic>
@@ -309,7 +311,8 @@ TEST_CASE("a message sent as pieces arrives as their concatenation, pieces split
 
 TEST_CASE("a messenger told its cores are busy still delivers, polling less often") {
   tessera::Messenger::Options opt;
-  opt.busy_sleep = std::chrono::milliseconds(2);
+  opt.idle_sleep = std::chrono::microseconds(100);
+  opt.busy_sleep = std::chrono::milliseconds(40);
   tessera::Messenger m(world(), opt);
   const int n = m.size();
   const int next = (m.rank() + 1) % n;
@@ -320,9 +323,28 @@ TEST_CASE("a messenger told its cores are busy still delivers, polling less ofte
     auto got = m.receive_for(8, 30s);
     ok = ok && got && u64_at(got->bytes, 0) == i;
   }
-  m.set_busy(false);
   CHECK(ok);
   REQUIRE(all_ranks(ok));
+  // Each nap of the idle comm thread is one voluntary context switch of this process: count
+  // them over 300 ms idle, then over 300 ms busy. Idle naps are 100 us (thousands of wake-ups),
+  // busy naps 40 ms (about eight), so busy must wake far less often, even on a loaded machine.
+  const auto naps_over = [](std::chrono::milliseconds span) {
+    std::this_thread::sleep_for(10ms);  // let the nap begun before the switch end
+    rusage a{}, b{};
+    ::getrusage(RUSAGE_SELF, &a);
+    std::this_thread::sleep_for(span);
+    ::getrusage(RUSAGE_SELF, &b);
+    return b.ru_nvcsw - a.ru_nvcsw;
+  };
+  m.set_busy(false);
+  const long idle_naps = naps_over(300ms);
+  m.set_busy(true);
+  const long busy_naps = naps_over(300ms);
+  m.set_busy(false);
+  MESSAGE("voluntary switches in 300 ms: idle " << idle_naps << ", busy " << busy_naps);
+  const bool slower = busy_naps * 5 < idle_naps;
+  CHECK(slower);
+  REQUIRE(all_ranks(slower));
   m.shutdown();
 }
 

@@ -25,10 +25,16 @@ TEST_CASE("hashing is deterministic and sensitive to every byte and to boundarie
   big[977] = 'y';
   h2.str(big);
   CHECK(h1.digest() != h2.digest());
-  // Pinned value: keys must be stable across runs, processes and builds.
+  // Pinned values: keys must be stable across runs, processes and builds, so a change of the
+  // hash function (which would invalidate every stored key) shows here.
   tessera::Hasher pinned;
   pinned.str("tessera");
-  CHECK(tessera::to_hex(pinned.digest()) == tessera::to_hex(pinned.digest()));
+  CHECK(tessera::to_hex(pinned.digest()) == "2e653d7692bee2f6");
+  CHECK(tessera::to_hex(tessera::Hasher{}.digest()) == "a340db7fabf46cd3");
+  tessera::Hasher lanes;  // 100 bytes: the four-lane block path, the word path and the tail
+  lanes.str(std::string(100, 'x'));
+  lanes.u64(42);
+  CHECK(tessera::to_hex(lanes.digest()) == "eb21fdb75af9b061");
   CHECK(tessera::to_hex(0x5f1cULL) == "0000000000005f1c");
 }
 
