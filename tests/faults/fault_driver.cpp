@@ -12,6 +12,7 @@
 //   hdf5 <path>     reads an HDF5 dataset "x" of doubles with from_hdf5 and sums it
 //   library-single  library mode: the host initializes MPI with MPI_THREAD_SINGLE and catches
 //   make-mpi        make_scheduler("mpi") on a worker rank reports a clear error
+//   make-h5 <path>  no MPI: writes a dataset "x" of 65536 ones (for the truncated-file case)
 //   local           no MPI: one task on the default scheduler; a ConfigError gives status 2
 #include <tessera/scheduling/mpi.hpp>
 #include <tessera/tessera.hpp>
@@ -102,6 +103,11 @@ int library_single(int argc, char** argv) {
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "ok";
   if (mode == "library-single") return library_single(argc, argv);
+  if (mode == "make-h5" && argc > 2) {  // no MPI: writes dataset "x" (65536 ones) to argv[2]
+    tessera::SyncScheduler sync;
+    tessera::array::to_hdf5(argv[2], "x", tessera::array::ones(tessera::Shape{65536}, tessera::Shape{8192}), sync);
+    return 0;
+  }
   if (mode == "local") {  // no MPI: the default scheduler (TESSERA_SCHEDULER) in this process
     try {
       const int got = tessera::compute(tessera::delayed(plus_one)(41));

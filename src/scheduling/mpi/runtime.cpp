@@ -648,9 +648,8 @@ Runtime::Impl::Impl(std::unique_ptr<Environment> e, RuntimeOptions o)
     env->expect_agreed_failure();
     throw ConfigError(text);
   }
-  if (rank == 0) {
-    for (const auto& w : start->config.warnings) std::fprintf(stderr, "tessera: warning: %s\n", w.c_str());
-  }
+  // Misspelt variable names are warned about once, by the first rank (runtime_config()).
+  if (rank == 0) (void)detail::runtime_config();
   // 3. The same binary everywhere (every rank throws the same error when not).
   try {
     check_same_binary(world);
