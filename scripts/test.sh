@@ -6,12 +6,13 @@
 #   2. asan      AddressSanitizer + UBSan build: unit tests and MPI tests at 2 ranks
 #   3. tsan      ThreadSanitizer build: the threaded scheduler's tests
 #   4. release   Release build: apps smoke-run and the install/consumer test
+#   5. fuzz      libFuzzer targets of the wire decoders (clang), a fixed number of runs each
 # TESSERA_TEST_STAGES="debug asan" runs a subset.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 bash "$TESSERA_ROOT/scripts/install_deps.sh"
 
-stages="${TESSERA_TEST_STAGES:-debug asan tsan release}"
+stages="${TESSERA_TEST_STAGES:-debug asan tsan release fuzz}"
 t_start=$SECONDS
 summary=()
 
@@ -67,6 +68,9 @@ for stage in $stages; do
     release)
       configure_build "$TESSERA_ROOT/build-release" -DCMAKE_BUILD_TYPE=Release -DTESSERA_TEST_SUBSET=release
       run_ctest "$TESSERA_ROOT/build-release" -L "release"
+      ;;
+    fuzz)
+      bash "$TESSERA_ROOT/tests/fuzz/run_fuzz.sh" "$TESSERA_ROOT/build-fuzz" 20000
       ;;
     *) echo "unknown stage '$stage'" >&2; exit 2 ;;
   esac

