@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstdio>
 #include <iostream>
@@ -60,6 +61,7 @@ public:
   }
   // workers
   std::unique_ptr<proto::Worker> worker;
+  std::atomic<bool> served{false};  // serve() returned: rank 0 said goodbye
 
   /// Rank 0 talks to the workers only while a computation, gather or stats call runs; between
   /// them the driver may compute itself, so the comm thread polls slowly (Messenger::set_busy).
@@ -704,7 +706,9 @@ Runtime::Impl::Impl(std::unique_ptr<Environment> e, RuntimeOptions o)
     set_memory_budget(start->limit.bytes);
     worker = std::make_unique<proto::Worker>(*messenger, my_threads, start->limit.bytes,
                                              start->thresholds);
-    messenger->on_rank_lost([r = rank](int, double silent) {
+    messenger->on_rank_lost([this, r = rank](int, double silent) {
+      // After rank 0's shutdown message its heartbeats stop on purpose.
+      if (served.load()) return;
       // The scheduler is gone (killed, or its node died): nothing will ever come. Leave now,
       // without MPI (a collective or MPI_Finalize would wait for rank 0 forever).
       std::fprintf(stderr,
@@ -814,7 +818,9 @@ int Runtime::serve() {
   if (m_impl->rank == 0) TESSERA_THROW(ConfigError, "serve() is for worker ranks; rank 0 runs the driver");
   if (!m_impl->worker) return 0;
   try {
-    return m_impl->worker->serve();
+    const int code = m_impl->worker->serve();
+    m_impl->served.store(true);
+    return code;
   } catch (const std::exception& e) {
     // The worker cannot go on (its messenger failed): rank 0 would wait for it forever. End
     // the job with the reason, leaving no spill data behind.
