@@ -22,6 +22,7 @@
 #include <iostream>
 #include <optional>
 #include <queue>
+#include <sstream>
 #include <unordered_map>
 
 namespace tessera {
@@ -618,7 +619,25 @@ std::pair<int, std::string> agree_on_config_error(const Comm& world, const std::
   return {first, std::string(reinterpret_cast<const char*>(text.data()), text.size())};
 }
 
-int g_failed_start_rank = -1;  // world rank of the Runtime that failed to start last
+int g_failed_start_rank = -1;  // >= 0: the last start-up failure was agreed and printed
+
+/// Every rank has `error` (an agreed start-up failure): rank 0 prints it as one line, everyone
+/// waits for that (a rank that exited first would let mpirun kill rank 0 before it printed),
+/// then every rank throws it and MPI is finalized normally.
+template <class E>
+[[noreturn]] void fail_agreed(const Comm& world, Environment& env, const E& error, const char* prefix) {
+  if (world.rank() == 0) {
+    std::fprintf(stderr, "tessera: %s%s\n", prefix, error.what());
+    std::fflush(stderr);
+  }
+  try {
+    world.barrier();
+  } catch (...) {
+  }
+  env.expect_agreed_failure();
+  g_failed_start_rank = world.rank();  // run_distributed: already printed
+  throw error;
+}
 
 }  // namespace
 
@@ -627,16 +646,16 @@ Runtime::Impl::Impl(std::unique_ptr<Environment> e, RuntimeOptions o)
   const Comm world = env->world();
   rank = world.rank();
   size = world.size();
-  g_failed_start_rank = rank;
+  g_failed_start_rank = -1;
   // 1. Thread support: the same answer on every rank, known without talking to anyone, so a
   // library host gets our message in its catch instead of a hang or an abort.
   if (size > 1 && env->provided() != ThreadLevel::multiple) {
-    env->expect_agreed_failure();
-    TESSERA_THROW(TransportError, "tessera::Runtime on rank ", rank,
-                  " needs MPI_THREAD_MULTIPLE, but MPI was initialized with ",
-                  to_string(env->provided()),
-                  "; initialize MPI with MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, "
-                  "&provided) (or let tessera::Runtime(argc, argv) initialize it)");
+    std::ostringstream os;
+    os << "tessera::Runtime on rank " << rank << " needs MPI_THREAD_MULTIPLE, but MPI was initialized with "
+       << to_string(env->provided())
+       << "; initialize MPI with MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided) (or "
+          "let tessera::Runtime(argc, argv) initialize it)";
+    fail_agreed(world, *env, TransportError(os.str()), "");
   }
   // 2. Configuration: every rank validates; all agree; every rank throws the first error.
   std::optional<StartConfig> start;
@@ -647,17 +666,15 @@ Runtime::Impl::Impl(std::unique_ptr<Environment> e, RuntimeOptions o)
     error = ce.what();
   }
   if (auto [first, text] = agree_on_config_error(world, error); first >= 0) {
-    env->expect_agreed_failure();
-    throw ConfigError(text);
+    fail_agreed(world, *env, ConfigError(text), "configuration error: ");
   }
   // Misspelt variable names are warned about once, by the first rank (runtime_config()).
   if (rank == 0) (void)detail::runtime_config();
   // 3. The same binary everywhere (every rank throws the same error when not).
   try {
     check_same_binary(world);
-  } catch (const TransportError&) {
-    env->expect_agreed_failure();
-    throw;
+  } catch (const TransportError& te) {
+    fail_agreed(world, *env, te, "");
   }
   const auto& config = start->config;
   retries = options.retries ? *options.retries : config.task_retries;
@@ -666,7 +683,6 @@ Runtime::Impl::Impl(std::unique_ptr<Environment> e, RuntimeOptions o)
                                                           : available_cores();
   const auto all_threads = world.all_gather(my_threads);
   worker_threads.assign(all_threads.begin(), all_threads.end());
-  g_failed_start_rank = -1;
   if (size == 1) return;
   // Spill directories are named after rank 0 (host and pid, or the Slurm job), which owns the
   // job's spill root and removes what dead ranks left there.
@@ -892,12 +908,10 @@ int run_distributed(int argc, char** argv, const std::function<int(Runtime&)>& d
   std::optional<Runtime> runtime;
   try {
     runtime.emplace(argc, argv, std::move(options));
-  } catch (const ConfigError& e) {
-    // Every rank failed with this message: one rank says it, every rank exits with 2.
-    if (g_failed_start_rank <= 0) std::fprintf(stderr, "tessera: configuration error: %s\n", e.what());
-    return 2;
-  } catch (const TransportError& e) {
-    if (g_failed_start_rank <= 0) std::fprintf(stderr, "tessera: %s\n", e.what());
+  } catch (const Error& e) {
+    // A start-up failure every rank agreed on was printed once, by rank 0; anything else (the
+    // Environment could not start, a second Runtime) is printed here, by each rank.
+    if (g_failed_start_rank < 0) std::fprintf(stderr, "tessera: %s\n", e.what());
     return 2;
   }
   Runtime& rt = *runtime;
