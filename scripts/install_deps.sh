@@ -9,6 +9,7 @@ packages=(
   libboost-serialization-dev                      # Boost.Serialization
   libhdf5-openmpi-dev hdf5-tools                  # parallel HDF5 + h5dump
   doctest-dev                                     # tests
+  clang                                           # libFuzzer targets (tests/fuzz)
   libopenblas-dev                                 # BLAS for matmul
   graphviz                                        # drawing task graphs (dot)
   python3 python3-numpy python3-h5py              # HDF5 files written by h5py in tests

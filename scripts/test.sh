@@ -6,7 +6,8 @@
 #   2. asan      AddressSanitizer + UBSan build: unit tests and MPI tests at 2 ranks
 #   3. tsan      ThreadSanitizer build: the threaded scheduler's tests
 #   4. release   Release build: apps smoke-run and the install/consumer test
-#   5. demo      the README's demo command (scripts/demo.sh) on the same Release build, so the
+#   5. fuzz      libFuzzer targets of the wire decoders (clang), a fixed number of runs each
+#   6. demo      the README's demo command (scripts/demo.sh) on the same Release build, so the
 #                main demo can never land broken
 # TESSERA_TEST_STAGES="debug asan" runs a subset.
 set -euo pipefail
@@ -14,7 +15,7 @@ source "$(dirname "$0")/env.sh"
 bash "$TESSERA_ROOT/scripts/install_deps.sh"
 bash "$TESSERA_ROOT/scripts/check_layers.sh"  # the layer drawing (cmake/tessera_layers.txt), in a second
 
-stages="${TESSERA_TEST_STAGES:-debug asan tsan release demo}"
+stages="${TESSERA_TEST_STAGES:-debug asan tsan release fuzz demo}"
 t_start=$SECONDS
 summary=()
 
@@ -70,6 +71,9 @@ for stage in $stages; do
     release)
       configure_build "$TESSERA_ROOT/build-release" "${TESSERA_RELEASE_ARGS[@]}"
       run_ctest "$TESSERA_ROOT/build-release" -L "release"
+      ;;
+    fuzz)
+      bash "$TESSERA_ROOT/tests/fuzz/run_fuzz.sh" "$TESSERA_ROOT/build-fuzz" 20000
       ;;
     demo)
       bash "$TESSERA_ROOT/scripts/demo.sh"

@@ -32,6 +32,9 @@ void RunContext::run_end(bool ok) const {
 }
 
 RunContext RunContext::with_defaults() {
+  // Every computation, on every scheduler, starts from a valid configuration: a bad TESSERA_*
+  // value is a ConfigError here, not silently ignored.
+  (void)detail::runtime_config();
   RunContext ctx;
   {
     std::lock_guard lock(detail::observers_mutex());
@@ -122,9 +125,9 @@ std::shared_ptr<Scheduler> default_scheduler() {
     if (r.default_scheduler) return r.default_scheduler;
     if (r.env_scheduler) return r.env_scheduler;
   }
-  const std::string name = env_string("TESSERA_SCHEDULER").value_or("threads");
-  const auto threads = static_cast<unsigned>(env_int("TESSERA_NUM_THREADS", 0, 0));
-  auto s = make_scheduler(name, threads);
+  (void)detail::runtime_config();  // every variable valid, misspellings warned about, once
+  const auto config = detail::RuntimeConfig::from_environment();  // as set now
+  auto s = make_scheduler(config.scheduler.value_or("threads"), config.num_threads);
   std::lock_guard lock(r.mutex);
   if (!r.env_scheduler) r.env_scheduler = std::move(s);
   return r.env_scheduler;

@@ -39,6 +39,12 @@ public:
   [[nodiscard]] bool valid() const noexcept { return m_id >= 0; }
   /// Closes the identifier now; returns false if HDF5 reported a failure.
   bool reset() noexcept;
+  /// Forgets the identifier without closing it (it was closed by a type-specific call).
+  hid_t release() noexcept {
+    const hid_t id = m_id;
+    m_id = H5I_INVALID_HID;
+    return id;
+  }
 
 private:
   hid_t m_id = H5I_INVALID_HID;

@@ -7,16 +7,20 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
+#include <cstdlib>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <mutex>
 #include <string>
 #include <system_error>
+#include <vector>
 
 namespace tessera {
 
@@ -135,7 +139,133 @@ extern "C" void cleanup_handler(int sig, siginfo_t* info, void* context) {
 
 std::string errno_text(int err) { return std::system_category().message(err); }
 
+// ---- the job's spill root, owned by rank 0 (readable from a signal handler) ------------------
+
+std::mutex g_tag_mutex;
+std::string g_job_tag;  // set by the runtime: the same on every rank of a job
+
+struct JobSlot {
+  std::atomic<int> state{slot_free};
+  char root[PATH_MAX] = {};
+  char prefix[256] = {};  // "tessera-<job>-rank"
+};
+JobSlot g_job;
+
+bool starts_with(const char* s, const char* prefix) noexcept {
+  for (; *prefix != '\0'; ++s, ++prefix) {
+    if (*s != *prefix) return false;
+  }
+  return true;
+}
+
+// Removes every entry of directory `root` whose name starts with `prefix`. Signal-safe.
+int sweep_prefix(const char* root, const char* prefix) noexcept {
+  const int fd = ::open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  int removed = 0;
+  alignas(8) char buf[2048];
+  for (int pass = 0; pass < 64; ++pass) {
+    if (::lseek(fd, 0, SEEK_SET) < 0) break;
+    bool found = false;
+    for (;;) {
+      const long n = ::syscall(SYS_getdents64, fd, buf, sizeof buf);
+      if (n <= 0) break;
+      for (long off = 0; off < n;) {
+        auto* d = reinterpret_cast<LinuxDirent64*>(buf + off);
+        off += d->d_reclen;
+        if (is_dot(d->d_name) || !starts_with(d->d_name, prefix)) continue;
+        found = true;
+        remove_tree_at(fd, d->d_name, 1);
+        ++removed;
+      }
+    }
+    if (!found) break;
+  }
+  ::close(fd);
+  return removed;
+}
+
+std::string host_name() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) return "host";
+  std::string out;
+  for (const char* c = host; *c != '\0'; ++c) {
+    out += std::isalnum(static_cast<unsigned char>(*c)) ? *c : '_';
+  }
+  return out;
+}
+
 }  // namespace
+
+void set_spill_job_tag(std::string tag) {
+  std::lock_guard lock(g_tag_mutex);
+  g_job_tag = std::move(tag);
+}
+
+std::string spill_job_tag() {
+  {
+    std::lock_guard lock(g_tag_mutex);
+    if (!g_job_tag.empty()) return g_job_tag;
+  }
+  return default_spill_job_tag(static_cast<long>(::getpid()));
+}
+
+std::string default_spill_job_tag(long pid) {
+  if (auto id = env_string("SLURM_JOB_ID")) {
+    std::string job;
+    for (char c : *id) job += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    return job;
+  }
+  return host_name() + "-pid" + std::to_string(pid);
+}
+
+JobSpillRoot::JobSpillRoot(std::filesystem::path root, std::string job_tag)
+    : m_prefix("tessera-" + job_tag + "-rank") {
+  std::error_code ec;
+  m_root = std::filesystem::absolute(root, ec);
+  if (ec) m_root = root;
+  // Remember the directories created here (the missing part of the path), to remove them at the
+  // end if they are empty then.
+  std::vector<std::filesystem::path> missing;
+  for (auto p = m_root; !p.empty() && !std::filesystem::exists(p, ec); p = p.parent_path()) {
+    missing.push_back(p);
+    if (p == p.parent_path()) break;
+  }
+  std::filesystem::create_directories(m_root, ec);
+  if (!ec) m_created = std::move(missing);  // innermost first
+  // Leftovers of earlier jobs of this node whose rank 0 is dead (SIGKILL leaves no chance to
+  // clean up): "tessera-<host>-pid<P>-rank*" with no process P any more.
+  const std::string mine = "tessera-" + host_name() + "-pid";
+  if (auto* dir = ::opendir(m_root.c_str())) {
+    std::vector<std::string> stale;
+    while (auto* e = ::readdir(dir)) {
+      const std::string name = e->d_name;
+      if (name.rfind(mine, 0) != 0) continue;
+      const long pid = std::strtol(name.c_str() + mine.size(), nullptr, 10);
+      if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) stale.push_back(name);
+    }
+    ::closedir(dir);
+    for (const auto& name : stale) remove_tree_at(AT_FDCWD, (m_root / name).c_str(), 0);
+  }
+  int expected = slot_free;
+  if (m_root.string().size() < PATH_MAX && m_prefix.size() < sizeof g_job.prefix &&
+      g_job.state.compare_exchange_strong(expected, slot_claimed)) {
+    std::memcpy(g_job.root, m_root.c_str(), m_root.string().size() + 1);
+    std::memcpy(g_job.prefix, m_prefix.c_str(), m_prefix.size() + 1);
+    g_job.state.store(slot_live, std::memory_order_release);
+    m_registered = true;
+  }
+}
+
+JobSpillRoot::~JobSpillRoot() {
+  (void)sweep();
+  if (m_registered) g_job.state.store(slot_free, std::memory_order_release);
+  for (const auto& p : m_created) {
+    if (::rmdir(p.c_str()) != 0) break;  // not empty (another job uses it): keep the rest
+  }
+}
+
+int JobSpillRoot::sweep() noexcept { return sweep_prefix(m_root.c_str(), m_prefix.c_str()); }
 
 std::filesystem::path spill_root() {
   for (const char* name : {"TESSERA_SPILL_DIR", "SLURM_TMPDIR", "TMPDIR"}) {
@@ -162,12 +292,7 @@ SpillDirectory::SpillDirectory(int rank, std::optional<std::filesystem::path> ro
     TESSERA_THROW(StorageError, "spill directory root '", base.string(),
                   "' is not writable: ", errno_text(err));
   }
-  std::string job;
-  if (auto id = env_string("SLURM_JOB_ID")) {
-    for (char c : *id) job += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-  } else {
-    job = "pid" + std::to_string(::getpid());
-  }
+  const std::string job = spill_job_tag();
   std::string templ =
       (base / ("tessera-" + job + "-rank" + std::to_string(rank) + "-XXXXXX")).string();
   // mkdtemp creates the directory with mode 0700 and a random, unique suffix.
@@ -199,6 +324,9 @@ SpillDirectory::~SpillDirectory() {
 
 int remove_all_registered() noexcept {
   int removed = 0;
+  if (g_job.state.load(std::memory_order_acquire) == slot_live) {
+    removed += sweep_prefix(g_job.root, g_job.prefix);
+  }
   for (auto& slot : g_registry) {
     int expected = slot_live;
     if (slot.state.compare_exchange_strong(expected, slot_removed)) {

@@ -7,6 +7,7 @@
 #include "storage/hdf5_support.hpp"
 
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -67,6 +68,28 @@ struct SpillFile::Impl {
     return it->second;
   }
 
+  /// Why a write failed, naming a full disk plainly: HDF5's error stack often does not carry
+  /// the errno of the failed pwrite(), so errno and the free space of the file system are
+  /// checked too. Caller holds the HDF5 lock.
+  std::string write_failure(int err, std::size_t wanted) const {
+    const std::string hdf5 = detail::hdf5_error_text();
+    struct statvfs fs {};
+    const std::string dir = path.parent_path().string();
+    const bool have_fs = ::statvfs(dir.c_str(), &fs) == 0;
+    const std::uint64_t avail = have_fs ? std::uint64_t{fs.f_bavail} * fs.f_frsize : 0;
+    const bool full = err == ENOSPC || err == EDQUOT ||
+                      hdf5.find("errno = 28") != std::string::npos ||
+                      hdf5.find("No space left") != std::string::npos || (have_fs && avail < wanted);
+    if (!full) return err != 0 ? hdf5 + " (errno " + std::to_string(err) + ": " + std::strerror(err) + ")" : hdf5;
+    std::string out = err == EDQUOT ? "disk quota exceeded (EDQUOT)" : "no space left on device (ENOSPC)";
+    if (have_fs) {
+      out += ": the file system of '" + dir + "' has " + format_bytes(avail) + " free of " +
+             format_bytes(std::uint64_t{fs.f_blocks} * fs.f_frsize);
+    }
+    out += "; point TESSERA_SPILL_DIR at a larger disk or raise TESSERA_MEMORY_LIMIT";
+    return out;
+  }
+
   int fd() const {
     void* handle = nullptr;
     if (H5Fget_vfd_handle(file.get(), H5P_DEFAULT, &handle) < 0 || handle == nullptr) {
@@ -117,6 +140,9 @@ SpillFile::SpillFile(std::filesystem::path path, bool remove_on_close)
   // Plain POSIX I/O (pread/pwrite), no extra user-space buffering of raw data.
   ok = ok && H5Pset_fapl_sec2(fapl.get()) >= 0;
   ok = ok && H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) >= 0;
+  // H5Fclose closes whatever is still open in the file (e.g. a dataset whose close failed after
+  // a write error): nothing is left for HDF5's shutdown at MPI_Finalize to trip over.
+  ok = ok && H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG) >= 0;
   // Large blobs start on 4 KiB boundaries: page-aligned writes, whole pages per blob.
   ok = ok && H5Pset_alignment(fapl.get(), 64 * 1024, 4096) >= 0;
   ok = ok && H5Pset_layout(dcpl.get(), H5D_CONTIGUOUS) >= 0;
@@ -200,14 +226,17 @@ void SpillFile::put_pieces(const std::string& key, std::span<const std::span<con
              H5Dwrite(dset.get(), H5T_NATIVE_UINT8, mem.get(), space.get(), H5P_DEFAULT, p.data()) >= 0;
       }
       if (!ok) {
-        reason = detail::hdf5_error_text();
+        const int err = errno;  // from the failed pwrite() inside HDF5's sec2 driver
+        reason = s.write_failure(err, total);
         break;
       }
       offset += count[0];
     }
     if (!reason.empty()) {
-      // Never leave a half-written dataset behind: unlink it; the key is not in the index.
-      dset.reset();
+      // Never leave a half-written dataset behind: close it (H5Dclose, which also frees its
+      // id when the flush fails) and unlink it; the key is not in the index.
+      if (H5Dclose(dset.get()) < 0) H5Eclear2(H5E_DEFAULT);
+      (void)dset.release();
       if (H5Ldelete(s.file.get(), name.c_str(), H5P_DEFAULT) < 0) H5Eclear2(H5E_DEFAULT);
       s.fail("put (H5Dwrite)", key, total, reason);
     }

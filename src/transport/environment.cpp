@@ -131,7 +131,7 @@ void Environment::init_owned(int* argc, char*** argv, ThreadLevel wanted) {
 }
 
 Environment::~Environment() {
-  if (std::uncaught_exceptions() > m_uncaught_at_start) {
+  if (std::uncaught_exceptions() > m_uncaught_at_start && !m_agreed_failure) {
     // An exception is unwinding through main(): the other ranks are probably inside a
     // collective with us and would wait forever.
     std::fprintf(stderr,

@@ -78,7 +78,7 @@ struct Incoming {
 };
 
 std::chrono::milliseconds default_heartbeat_timeout() {
-  return std::chrono::milliseconds(env_int("TESSERA_HEARTBEAT_TIMEOUT", 10, 1) * 1000);
+  return detail::runtime_config().heartbeat_timeout;
 }
 
 // Receive buffers of large messages, kept for reuse: fresh memory costs a page fault per 4 KiB
@@ -185,8 +185,10 @@ public:
     m_assembling.resize(n);
     m_last_heard.assign(n, Clock::now());
     m_lost.assign(n, false);
-    m_monitoring = m_rank == 0 && m_size > 1 && m_opt.heartbeat_interval.count() > 0;
-    m_last_sent_to_monitor = Clock::now();
+    // Rank 0 watches every worker; a worker watches rank 0 (the scheduler), which sends it
+    // heartbeats too, so a worker notices when rank 0 is gone.
+    m_monitoring = m_size > 1 && m_opt.heartbeat_interval.count() > 0;
+    m_last_sent.assign(n, Clock::now());
     m_thread = std::thread([this] { run(); });
   }
 
@@ -441,7 +443,7 @@ private:
       auto& c = m_counters[static_cast<std::size_t>(out.dest)];
       c.messages_sent.fetch_add(1, std::memory_order_relaxed);
       c.bytes_sent.fetch_add(n, std::memory_order_relaxed);
-      if (out.dest == 0) m_last_sent_to_monitor = Clock::now();
+      m_last_sent[static_cast<std::size_t>(out.dest)] = Clock::now();
     }
     return any;
   }
@@ -455,11 +457,18 @@ private:
   }
 
   void heartbeat() {
-    if (m_rank == 0 || m_opt.heartbeat_interval.count() <= 0 || m_hb_suspended.load()) return;
+    if (m_opt.heartbeat_interval.count() <= 0 || m_hb_suspended.load() || m_size < 2) return;
     const auto now = Clock::now();
-    if (now - m_last_sent_to_monitor < m_opt.heartbeat_interval) return;
-    isend(nullptr, 0, 0, tag_heartbeat, nullptr);
-    m_last_sent_to_monitor = now;
+    if (now - m_last_heartbeat_check < std::chrono::milliseconds(5)) return;
+    m_last_heartbeat_check = now;
+    const int first = m_rank == 0 ? 1 : 0;
+    const int last = m_rank == 0 ? m_size - 1 : 0;
+    for (int r = first; r <= last; ++r) {
+      auto& sent = m_last_sent[static_cast<std::size_t>(r)];
+      if (now - sent < m_opt.heartbeat_interval) continue;
+      isend(nullptr, 0, r, tag_heartbeat, nullptr);
+      sent = now;
+    }
   }
 
   bool probe() {
@@ -657,11 +666,14 @@ private:
   }
 
   void monitor() {
-    if (!m_monitoring) return;
+    // Once shutdown() was called, peers stop talking one by one: nobody is lost any more.
+    if (!m_monitoring || m_stop_requested_seen) return;
     const auto now = Clock::now();
     if (now - m_last_monitor_check < std::chrono::milliseconds(5)) return;
     m_last_monitor_check = now;
-    for (int r = 1; r < m_size; ++r) {
+    const int first = m_rank == 0 ? 1 : 0;
+    const int last = m_rank == 0 ? m_size - 1 : 0;
+    for (int r = first; r <= last; ++r) {
       const auto ur = static_cast<std::size_t>(r);
       if (m_lost[ur]) continue;
       const auto silent = now - m_last_heard[ur];
@@ -746,7 +758,8 @@ private:
   std::vector<int> m_dirty_now;
   bool m_stop_requested_seen = false;
   Clock::time_point m_stop_deadline{};
-  Clock::time_point m_last_sent_to_monitor{};
+  std::vector<Clock::time_point> m_last_sent;  // per destination: for heartbeats
+  Clock::time_point m_last_heartbeat_check{};
   Clock::time_point m_last_monitor_check{};
   std::vector<Clock::time_point> m_last_heard;
   std::vector<bool> m_lost;

@@ -72,13 +72,21 @@ std::string format_worker_stats(const std::vector<WorkerStats>& stats);
 /// Thread safety: compute() on its scheduler from one driver thread at a time.
 class Runtime {
 public:
-  /// Initializes MPI (unless already initialized), checks that all ranks run the same binary,
-  /// and starts the messenger and, on workers, the task threads.
-  /// Throws: TransportError (different binaries, MPI failure, a second Runtime).
+  /// Initializes MPI (unless already initialized), checks MPI_THREAD_MULTIPLE, validates the
+  /// configuration (every TESSERA_* variable, the options) on every rank, checks that all
+  /// ranks run the same binary, and starts the messenger and, on workers, the task threads.
+  /// Collective: every rank.
+  /// Throws, on every rank alike (MPI is then finalized normally, never aborted):
+  /// ConfigError for a bad TESSERA_* value or option (the first failing rank's one-line
+  /// message: variable, value, what is accepted) and for a second Runtime in the process;
+  /// TransportError when MPI lacks MPI_THREAD_MULTIPLE or the ranks run different binaries.
+  /// Other MPI failures: TransportError, after which the job is aborted.
   Runtime(int& argc, char**& argv, RuntimeOptions options = {});
   /// Library mode: MPI is already initialized by the host code, which owns MPI_COMM_WORLD;
   /// tessera works on a duplicate of the communicator whose Fortran handle is given
-  /// (MPI_Comm_c2f) and does not finalize MPI.
+  /// (MPI_Comm_c2f) and does not finalize MPI. The host must have initialized MPI with
+  /// MPI_THREAD_MULTIPLE; otherwise every rank throws TransportError saying so, before any
+  /// communication, and the host's catch runs. Throws as above.
   explicit Runtime(std::int64_t fortran_comm, RuntimeOptions options = {});
   ~Runtime();
   Runtime(const Runtime&) = delete;
@@ -113,7 +121,11 @@ private:
 /// Runs `driver` on rank 0 while ranks 1..N-1 serve tasks, then shuts everything down; returns
 /// the driver's exit code on every rank (use it as main's return value). While the driver runs,
 /// the MPI scheduler is the default scheduler ("mpi" also works with make_scheduler).
-/// An exception escaping the driver is printed and gives exit code 1 on every rank.
+/// An exception escaping the driver is printed and gives exit code 1 on every rank. A
+/// configuration error (or missing MPI_THREAD_MULTIPLE, or different binaries) is printed once,
+/// by rank 0, as one line, and every rank returns 2.
+/// Workers exit (status 1, naming rank 0) when rank 0 stops answering for the heartbeat
+/// timeout (TESSERA_HEARTBEAT_TIMEOUT); rank 0 ends the job when a worker does.
 /// With TESSERA_SUMMARY=1 (or TESSERA_WORKER_STATS=1) every rank's memory and spill figures are
 /// printed on stderr at the end (format_worker_stats).
 int run_distributed(int argc, char** argv, const std::function<int(Runtime&)>& driver,

@@ -21,6 +21,7 @@
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstddef>
@@ -254,7 +255,13 @@ struct Codec<std::vector<T, A>, std::enable_if_t<Serializable<T> || std::is_same
   static std::vector<T, A> read(ByteReader& r) {
     const auto n = r.pod<std::uint64_t>();
     std::vector<T, A> v;
+    // n comes from the bytes: never reserve more than they can hold (a corrupt count would
+    // throw std::length_error or exhaust memory instead of a SerializationError).
     if constexpr (std::is_same_v<T, bool>) {
+      if (n > r.remaining()) {
+        TESSERA_THROW(SerializationError, "serialized vector<bool> claims ", n, " elements but only ",
+                      r.remaining(), " bytes remain");
+      }
       v.reserve(n);
       for (std::uint64_t i = 0; i < n; ++i) v.push_back(r.pod<std::uint8_t>() != 0);
     } else if constexpr (Bitwise<T>) {
@@ -265,7 +272,7 @@ struct Codec<std::vector<T, A>, std::enable_if_t<Serializable<T> || std::is_same
       v.resize(n);
       r.read(v.data(), n * sizeof(T));
     } else {
-      v.reserve(n);
+      v.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(n, r.remaining())));
       for (std::uint64_t i = 0; i < n; ++i) v.push_back(Codec<T>::read(r));
     }
     return v;

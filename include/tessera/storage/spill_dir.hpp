@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace tessera {
 
@@ -14,7 +16,7 @@ namespace tessera {
 std::filesystem::path spill_root();
 
 /// A private (mode 0700) directory `<root>/tessera-<job>-rank<r>-XXXXXX`, where `<job>` is
-/// `SLURM_JOB_ID` or `pid<pid>` and `XXXXXX` is random, so concurrent jobs and ranks sharing a
+/// spill_job_tag() and `XXXXXX` is random, so concurrent jobs and ranks sharing a
 /// node never collide. The directory and everything in it are removed by the destructor, and by
 /// remove_all_registered() (e.g. from a signal handler) while the object is alive.
 ///
@@ -44,7 +46,41 @@ private:
   int m_slot = -1;  // index in the static registry
 };
 
-/// Removes every directory registered by a live SpillDirectory, recursively, using only system
+/// The `<job>` part of spill directory names: what set_spill_job_tag() set (the runtime sets
+/// rank 0's default_spill_job_tag on every rank, so rank 0 can find the job's directories), else
+/// default_spill_job_tag(getpid()).
+std::string spill_job_tag();
+/// Sets the `<job>` part of the spill directories created from now on. Thread safety: any.
+void set_spill_job_tag(std::string tag);
+/// `SLURM_JOB_ID` (sanitized) if set, else `<hostname>-pid<pid>`.
+std::string default_spill_job_tag(long pid);
+
+/// Rank 0's hold on the job's spill root: creates `root` if missing (and removes the
+/// directories it created when they are empty at the end), removes at construction the
+/// leftovers of dead jobs of this host (`tessera-<host>-pid<P>-rank*` where no process P
+/// exists: a SIGKILL gives a job no chance to clean up), and removes `tessera-<job>-rank*`
+/// (the directories of ranks that died) in sweep(), in its destructor, and from
+/// remove_all_registered() (the signal handlers). Only directories on rank 0's host are seen.
+/// Thread safety: one object per process.
+class JobSpillRoot {
+public:
+  JobSpillRoot(std::filesystem::path root, std::string job_tag);
+  ~JobSpillRoot();
+  JobSpillRoot(const JobSpillRoot&) = delete;
+  JobSpillRoot& operator=(const JobSpillRoot&) = delete;
+  /// Removes the job's spill directories; returns how many. Signal-safe; never throws.
+  int sweep() noexcept;
+  [[nodiscard]] const std::filesystem::path& root() const noexcept { return m_root; }
+
+private:
+  std::filesystem::path m_root;
+  std::string m_prefix;
+  std::vector<std::filesystem::path> m_created;  // innermost first
+  bool m_registered = false;
+};
+
+/// Removes every directory registered by a live SpillDirectory (and the job's directories of a
+/// live JobSpillRoot), recursively, using only system
 /// calls (openat, getdents64, unlinkat, rmdir): no allocation and no locks, so it may be called
 /// from a signal handler. Each directory is removed at most once. Returns how many it removed.
 int remove_all_registered() noexcept;

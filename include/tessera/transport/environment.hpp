@@ -84,6 +84,12 @@ public:
   /// True if this Environment called MPI_Init_thread (and will call MPI_Finalize).
   [[nodiscard]] bool owns_mpi() const noexcept { return m_owns_mpi; }
 
+  /// Says that the exception about to propagate through this object's destructor is known to
+  /// every rank (each throws it: a configuration error, missing thread support), so the
+  /// destructor finalizes normally instead of calling MPI_Abort. Thread safety: as the
+  /// destructor.
+  void expect_agreed_failure() noexcept { m_agreed_failure = true; }
+
   /// Ends every process of the job now (MPI_Abort on world()). For fatal errors that other
   /// ranks cannot learn about otherwise. Prints `reason` to stderr first. Never returns.
   [[noreturn]] void abort(const std::string& reason, int exit_code = 1) const noexcept;
@@ -95,6 +101,7 @@ private:
   ThreadLevel m_provided = ThreadLevel::single;
   bool m_owns_mpi = false;
   int m_uncaught_at_start = 0;
+  bool m_agreed_failure = false;
 };
 
 /// Identity of the running executable: "build-id:<hex>" from the GNU build-id note when the

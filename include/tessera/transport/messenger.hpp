@@ -23,9 +23,11 @@
 /// thread down badly; wait on receive()/receive_for() instead where possible.
 ///
 /// Liveness: with heartbeats on, every rank other than the monitor (rank 0) sends a tiny
-/// heartbeat to the monitor whenever it sent it nothing for `heartbeat_interval`; the monitor
-/// reports a rank that stayed silent for `heartbeat_timeout` through on_rank_lost() and
-/// lost_ranks(). A rank that crashes normally takes the whole job down: Open MPI's mpirun
+/// heartbeat to the monitor whenever it sent it nothing for `heartbeat_interval`, and rank 0
+/// sends one to every rank it sent nothing for as long; rank 0 reports a rank that stayed
+/// silent for `heartbeat_timeout` through on_rank_lost() and lost_ranks(), and every other rank
+/// reports rank 0 the same way (so workers notice that the scheduler is gone). Nothing is
+/// reported once shutdown() was called. A rank that crashes normally takes the whole job down: Open MPI's mpirun
 /// notices the dead process and kills the others ("mpirun noticed that process rank 2 ...
 /// exited on signal 9"). A rank that hangs, or a launcher that does not kill the job, is what
 /// the heartbeat is for: the scheduler on rank 0 reacts to on_rank_lost (e.g. Environment::abort)
@@ -166,10 +168,10 @@ public:
   /// As receive(), without waiting.
   [[nodiscard]] std::optional<Message> try_receive(int tag);
 
-  /// Called (on the comm thread of the monitor rank) once for each rank found silent for the
-  /// heartbeat timeout. Thread safety: any thread.
+  /// Called on the comm thread once for each watched rank found silent for the heartbeat
+  /// timeout (on rank 0: any other rank; elsewhere: rank 0). Thread safety: any thread.
   void on_rank_lost(LostHandler handler);
-  /// Ranks found silent so far (monitor rank only; empty elsewhere). Thread safety: any thread.
+  /// Ranks found silent so far (on a non-zero rank: {0} or empty). Thread safety: any thread.
   [[nodiscard]] std::vector<int> lost_ranks() const;
   /// Says whether this process's cores are all busy computing: the comm thread then polls every
   /// busy_sleep instead of idle_sleep once idle. Thread safety: any thread.

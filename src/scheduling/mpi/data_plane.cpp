@@ -192,11 +192,19 @@ void DataPlane::request(int holder, const std::vector<DataId>& ids) {
 
 void DataPlane::serve(int dest, const std::vector<DataId>& ids) {
   for (auto id : ids) {
-    Value v = get(id);
+    Value v;
     Value::Wire body;
     std::uint8_t status = 0;
     std::string error;
-    if (v.empty()) {
+    try {
+      v = get(id);  // may read it back from the spill file
+    } catch (const std::exception& e) {
+      status = 2;
+      error = e.what();
+    }
+    if (status != 0) {
+      // reported to the requester below
+    } else if (v.empty()) {
       status = 1;
       error = "result " + std::to_string(id) + " is not held by rank " + std::to_string(m_messenger.rank());
     } else {
@@ -261,7 +269,19 @@ void DataPlane::on_data_body(int source, std::vector<std::byte>&& bytes) {
       m_requested_at.erase(at);
     }
     m_events.push_back(Event{id, source, m_messenger.rank(), m_store[id].nbytes(), asked, seconds(), Event::fetch});
-    if (m_spill_enabled && m_ledger.above_target()) spill_down_locked();
+    if (m_spill_enabled && m_ledger.above_target()) {
+      // On the comm thread: a failed spill (full disk) must not stop the messenger. The
+      // results stay in memory; the next task that spills reports the error with its key.
+      try {
+        spill_down_locked();
+      } catch (const std::exception& e) {
+        if (!m_spill_failure_reported) {
+          m_spill_failure_reported = true;
+          std::fprintf(stderr, "tessera: rank %d: spilling failed, results stay in memory: %s\n",
+                       m_messenger.rank(), e.what());
+        }
+      }
+    }
   }
   m_on_arrival(id, true, source);
 }

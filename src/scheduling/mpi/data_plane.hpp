@@ -86,6 +86,7 @@ private:
   Arrival m_on_arrival;
   MemoryLedger m_ledger;
   bool m_spill_enabled = false;
+  bool m_spill_failure_reported = false;  // guarded by m_mutex
   struct SpillState;
   std::unique_ptr<SpillState> m_spill;  // created on the first spill
   std::unordered_set<DataId> m_spilled;

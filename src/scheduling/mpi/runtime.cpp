@@ -13,11 +13,16 @@
 #include <tessera/transport/environment.hpp>
 #include <tessera/transport/messenger.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <cstdio>
 #include <iostream>
 #include <optional>
 #include <queue>
+#include <sstream>
 #include <unordered_map>
 
 namespace tessera {
@@ -51,8 +56,14 @@ public:
   std::shared_ptr<Scheduler> scheduler;
   bool shut_down = false;
   std::uint64_t ready_rss = 0;  // rank 0's RSS once the runtime was up
+  // rank 0: the job's spill root (removes the spill directories of ranks that died)
+  std::unique_ptr<JobSpillRoot> job_root;
+  void remove_job_spill_dirs() noexcept {
+    if (job_root) (void)job_root->sweep();
+  }
   // workers
   std::unique_ptr<proto::Worker> worker;
+  std::atomic<bool> served{false};  // serve() returned: rank 0 said goodbye
 
   /// Rank 0 talks to the workers only while a computation, gather or stats call runs; between
   /// them the driver may compute itself, so the comm thread polls slowly (Messenger::set_busy).
@@ -537,12 +548,6 @@ private:
   int m_rank;
 };
 
-unsigned default_threads(const RuntimeOptions& o) {
-  if (o.threads_per_worker) return o.threads_per_worker;
-  const auto env = static_cast<unsigned>(env_int("TESSERA_THREADS_PER_WORKER", 0, 0));
-  return env ? env : available_cores();
-}
-
 }  // namespace
 
 std::vector<Value> Runtime::Impl::gather(const std::vector<std::pair<DataId, int>>& wanted) {
@@ -579,18 +584,125 @@ std::vector<Value> Runtime::Impl::gather(const std::vector<std::pair<DataId, int
   return out;
 }
 
+namespace {
+
+/// What every rank needs from the environment before anything else, validated on every rank.
+struct StartConfig {
+  detail::RuntimeConfig config;
+  MemoryLimit limit;
+  MemoryThresholds thresholds;
+};
+
+StartConfig resolve_start_config(const RuntimeOptions& options) {
+  StartConfig s;
+  s.config = detail::RuntimeConfig::from_environment();
+  if (options.memory_limit) detail::check_memory_spec(*options.memory_limit, "RuntimeOptions::memory_limit");
+  if (options.retries && *options.retries < 0) {
+    TESSERA_THROW(ConfigError, "RuntimeOptions::retries=", *options.retries,
+                  " is not valid; accepted: an integer >= 0");
+  }
+  s.limit = resolve_memory_limit(options.memory_limit, ranks_on_this_node());
+  s.thresholds = MemoryThresholds::from_env();
+  return s;
+}
+
+/// The first rank whose configuration failed, and its message, on every rank; -1 if none.
+std::pair<int, std::string> agree_on_config_error(const Comm& world, const std::string& mine) {
+  const int size = world.size();
+  const int first = world.all_reduce_min(mine.empty() ? size : world.rank());
+  if (first == size) return {-1, {}};
+  std::vector<std::byte> text;
+  if (world.rank() == first) {
+    const auto* b = reinterpret_cast<const std::byte*>(mine.data());
+    text.assign(b, b + mine.size());
+  }
+  world.broadcast(text, first);
+  return {first, std::string(reinterpret_cast<const char*>(text.data()), text.size())};
+}
+
+int g_failed_start_rank = -1;  // >= 0: the last start-up failure was agreed and printed
+
+/// Every rank has `error` (an agreed start-up failure): rank 0 prints it as one line, everyone
+/// waits for that (a rank that exited first would let mpirun kill rank 0 before it printed),
+/// then every rank throws it and MPI is finalized normally.
+template <class E>
+[[noreturn]] void fail_agreed(const Comm& world, Environment& env, const E& error, const char* prefix) {
+  if (world.rank() == 0) {
+    std::fprintf(stderr, "tessera: %s%s\n", prefix, error.what());
+    std::fflush(stderr);
+  }
+  try {
+    world.barrier();
+  } catch (...) {
+  }
+  env.expect_agreed_failure();
+  g_failed_start_rank = world.rank();  // run_distributed: already printed
+  throw error;
+}
+
+}  // namespace
+
 Runtime::Impl::Impl(std::unique_ptr<Environment> e, RuntimeOptions o)
     : env(std::move(e)), options(std::move(o)) {
   const Comm world = env->world();
   rank = world.rank();
   size = world.size();
-  check_same_binary(world);
-  retries = options.retries ? *options.retries : static_cast<int>(env_int("TESSERA_TASK_RETRIES", 0, 0));
-  const unsigned my_threads = default_threads(options);
+  g_failed_start_rank = -1;
+  // 1. Thread support: the same answer on every rank, known without talking to anyone, so a
+  // library host gets our message in its catch instead of a hang or an abort.
+  if (size > 1 && env->provided() != ThreadLevel::multiple) {
+    std::ostringstream os;
+    os << "tessera::Runtime on rank " << rank << " needs MPI_THREAD_MULTIPLE, but MPI was initialized with "
+       << to_string(env->provided())
+       << "; initialize MPI with MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided) (or "
+          "let tessera::Runtime(argc, argv) initialize it)";
+    fail_agreed(world, *env, TransportError(os.str()), "");
+  }
+  // 2. Configuration: every rank validates; all agree; every rank throws the first error.
+  std::optional<StartConfig> start;
+  std::string error;
+  try {
+    start = resolve_start_config(options);
+  } catch (const ConfigError& ce) {
+    error = ce.what();
+  }
+  if (auto [first, text] = agree_on_config_error(world, error); first >= 0) {
+    fail_agreed(world, *env, ConfigError(text), "configuration error: ");
+  }
+  // Misspelt variable names are warned about once, by the first rank (runtime_config()).
+  if (rank == 0) (void)detail::runtime_config();
+  // 3. The same binary everywhere (every rank throws the same error when not).
+  try {
+    check_same_binary(world);
+  } catch (const TransportError& te) {
+    fail_agreed(world, *env, te, "");
+  }
+  const auto& config = start->config;
+  retries = options.retries ? *options.retries : config.task_retries;
+  const unsigned my_threads = options.threads_per_worker   ? options.threads_per_worker
+                              : config.threads_per_worker ? config.threads_per_worker
+                                                          : available_cores();
   const auto all_threads = world.all_gather(my_threads);
   worker_threads.assign(all_threads.begin(), all_threads.end());
   if (size == 1) return;
-  messenger = std::make_unique<Messenger>(world);
+  // Spill directories are named after rank 0 (host and pid, or the Slurm job), which owns the
+  // job's spill root and removes what dead ranks left there.
+  std::vector<std::byte> tag;
+  if (rank == 0) {
+    const std::string t = default_spill_job_tag(static_cast<long>(::getpid()));
+    tag.assign(reinterpret_cast<const std::byte*>(t.data()), reinterpret_cast<const std::byte*>(t.data()) + t.size());
+    try {
+      job_root = std::make_unique<JobSpillRoot>(spill_root(), t);
+    } catch (const std::exception& ex) {
+      std::fprintf(stderr, "tessera: rank 0: spill root '%s': %s\n", spill_root().c_str(), ex.what());
+    }
+  }
+  world.broadcast(tag, 0);
+  set_spill_job_tag(std::string(reinterpret_cast<const char*>(tag.data()), tag.size()));
+  install_cleanup_signal_handlers();
+  Messenger::Options mo;
+  mo.heartbeat_timeout = config.heartbeat_timeout;
+  messenger = std::make_unique<Messenger>(world, mo);
   if (rank == 0) {
     data = std::make_unique<proto::DataPlane>(*messenger, [this](DataId id, bool ok, int) {
       std::lock_guard lock(arrival_mutex);
@@ -602,21 +714,63 @@ Runtime::Impl::Impl(std::unique_ptr<Environment> e, RuntimeOptions o)
       char buf[200];
       std::snprintf(buf, sizeof buf,
                     "tessera: worker rank %d stopped answering for %.1f s; ending the job", r, silent);
+      remove_job_spill_dirs();
       env->abort(buf, 1);
     });
   } else {
     // Spill files live in a private per-rank directory that is removed at exit, also when the
-    // job is killed by SIGTERM/SIGINT (srun/scancel send those).
-    install_cleanup_signal_handlers();
-    const MemoryLimit limit = resolve_memory_limit(options.memory_limit, ranks_on_this_node());
-    set_memory_budget(limit.bytes);
+    // job is killed by SIGTERM/SIGINT (srun/scancel send those; see above).
+    set_memory_budget(start->limit.bytes);
     bound_allocator_retention();  // freed chunks leave RSS at once (bench/README.md: memory)
-    worker = std::make_unique<proto::Worker>(*messenger, my_threads, limit.bytes,
-                                             MemoryThresholds::from_env());
+    worker = std::make_unique<proto::Worker>(*messenger, my_threads, start->limit.bytes,
+                                             start->thresholds);
+    messenger->on_rank_lost([this, r = rank](int, double silent) {
+      // After rank 0's shutdown message its heartbeats stop on purpose.
+      if (served.load()) return;
+      // The scheduler is gone (killed, or its node died): nothing will ever come. Leave now,
+      // without MPI (a collective or MPI_Finalize would wait for rank 0 forever).
+      std::fprintf(stderr,
+                   "tessera: worker rank %d: the scheduler (rank 0) stopped answering for %.1f s; "
+                   "exiting\n",
+                   r, silent);
+      std::fflush(stderr);
+      (void)remove_all_registered();
+      std::_Exit(1);
+    });
   }
 }
 
 Runtime::Impl::~Impl() = default;
+
+namespace {
+/// make_scheduler("mpi") while a Runtime runs: rank 0's scheduler there; a clear error on a
+/// worker; after the Runtime ended, the error that says one is needed.
+void register_mpi_names(int rank, int size) {
+  for (const char* name : {"mpi", "distributed"}) {
+    register_scheduler(name, [rank, size](unsigned) -> std::shared_ptr<Scheduler> {
+      if (rank != 0) {
+        TESSERA_THROW(ConfigError, "make_scheduler(\"mpi\") was called on worker rank ", rank,
+                      " of ", size, ": only rank 0 runs the driver and schedules (guard driver code "
+                      "with `if (runtime.is_driver())`, or use run_distributed)");
+      }
+      Runtime* rt = Runtime::current();
+      if (rt == nullptr) {
+        TESSERA_THROW(ConfigError, "make_scheduler(\"mpi\"): the MPI scheduler needs a running "
+                      "tessera::Runtime, and there is none any more");
+      }
+      return rt->scheduler();
+    });
+  }
+}
+void unregister_mpi_names() {
+  for (const char* name : {"mpi", "distributed"}) {
+    register_scheduler(name, [](unsigned) -> std::shared_ptr<Scheduler> {
+      TESSERA_THROW(ConfigError, "unknown scheduler 'mpi': the MPI scheduler needs a running "
+                    "tessera::Runtime");
+    });
+  }
+}
+}  // namespace
 
 Runtime::Runtime(int& argc, char**& argv, RuntimeOptions options) {
   if (g_current) TESSERA_THROW(ConfigError, "a tessera::Runtime already exists in this process");
@@ -625,6 +779,7 @@ Runtime::Runtime(int& argc, char**& argv, RuntimeOptions options) {
   m_impl->ready_rss = current_rss();
   g_current = this;
   if (m_impl->rank != 0) set_default_scheduler(std::make_shared<WorkerRankScheduler>(m_impl->rank));
+  register_mpi_names(m_impl->rank, m_impl->size);
 }
 
 Runtime::Runtime(std::int64_t fortran_comm, RuntimeOptions options) {
@@ -634,6 +789,7 @@ Runtime::Runtime(std::int64_t fortran_comm, RuntimeOptions options) {
   m_impl->ready_rss = current_rss();
   g_current = this;
   if (m_impl->rank != 0) set_default_scheduler(std::make_shared<WorkerRankScheduler>(m_impl->rank));
+  register_mpi_names(m_impl->rank, m_impl->size);
 }
 
 Runtime::~Runtime() {
@@ -648,11 +804,13 @@ Runtime::~Runtime() {
       m_impl->env->world().barrier();
       m_impl->messenger.reset();
     }
+    m_impl->job_root.reset();  // after the barrier: every worker removed its own directory
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tessera: rank %d: error while shutting down the runtime: %s\n",
                  m_impl->rank, e.what());
   }
   if (m_impl->rank != 0) set_default_scheduler(nullptr);
+  unregister_mpi_names();
   g_current = nullptr;
 }
 
@@ -679,7 +837,17 @@ std::shared_ptr<Scheduler> Runtime::scheduler() {
 int Runtime::serve() {
   if (m_impl->rank == 0) TESSERA_THROW(ConfigError, "serve() is for worker ranks; rank 0 runs the driver");
   if (!m_impl->worker) return 0;
-  return m_impl->worker->serve();
+  try {
+    const int code = m_impl->worker->serve();
+    m_impl->served.store(true);
+    return code;
+  } catch (const std::exception& e) {
+    // The worker cannot go on (its messenger failed): rank 0 would wait for it forever. End
+    // the job with the reason, leaving no spill data behind.
+    (void)remove_all_registered();
+    std::string why = "worker rank " + std::to_string(m_impl->rank) + " failed: " + e.what();
+    m_impl->env->abort(why, 1);
+  }
 }
 
 void Runtime::shutdown(int exit_code) {
@@ -743,13 +911,20 @@ std::string format_worker_stats(const std::vector<WorkerStats>& stats) {
 
 int run_distributed(int argc, char** argv, const std::function<int(Runtime&)>& driver,
                     RuntimeOptions options) {
-  Runtime rt(argc, argv, std::move(options));
+  std::optional<Runtime> runtime;
+  try {
+    runtime.emplace(argc, argv, std::move(options));
+  } catch (const Error& e) {
+    // A start-up failure every rank agreed on was printed once, by rank 0; anything else (the
+    // Environment could not start, a second Runtime) is printed here, by each rank.
+    if (g_failed_start_rank < 0) std::fprintf(stderr, "tessera: %s\n", e.what());
+    return 2;
+  }
+  Runtime& rt = *runtime;
   if (rt.rank() != 0) return rt.serve();
   int code = 1;
   auto sched = rt.scheduler();
   set_default_scheduler(sched);
-  register_scheduler("mpi", [sched](unsigned) { return sched; });
-  register_scheduler("distributed", [sched](unsigned) { return sched; });
   try {
     code = driver(rt);
   } catch (const std::exception& e) {
@@ -757,7 +932,8 @@ int run_distributed(int argc, char** argv, const std::function<int(Runtime&)>& d
     code = 1;
   }
   set_default_scheduler(nullptr);
-  if (rt.size() > 1 && (env_flag("TESSERA_SUMMARY", false) || env_flag("TESSERA_WORKER_STATS", false))) {
+  const auto& config = detail::runtime_config();
+  if (rt.size() > 1 && (config.summary || config.worker_stats)) {
     try {
       std::fprintf(stderr, "%s", format_worker_stats(rt.stats()).c_str());
     } catch (const std::exception& e) {

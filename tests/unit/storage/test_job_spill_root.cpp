@@ -1,0 +1,103 @@
+// JobSpillRoot: rank 0's hold on the job's spill root (directories of dead ranks, stale
+// leftovers of killed jobs, a root the runtime created).
+#include <tessera/storage/spill_dir.hpp>
+
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+fs::path fresh_dir(const std::string& name) {
+  auto p = fs::temp_directory_path() / (name + "-" + std::to_string(::getpid()));
+  fs::remove_all(p);
+  return p;
+}
+void touch(const fs::path& p) { std::ofstream(p) << "x"; }
+}  // namespace
+
+TEST_SUITE("storage.job_spill_root") {
+
+TEST_CASE("a spill root the job created is removed at the end, with every directory it made") {
+  const auto base = fresh_dir("tessera-jsr-created");
+  fs::create_directories(base);
+  {
+    tessera::JobSpillRoot root(base / "a" / "b" / "c", "jobA");
+    CHECK(fs::is_directory(base / "a" / "b" / "c"));
+  }
+  CHECK_FALSE(fs::exists(base / "a"));
+  CHECK(fs::exists(base));  // existed before: kept
+  fs::remove_all(base);
+}
+
+TEST_CASE("a spill root that held other files is kept") {
+  const auto base = fresh_dir("tessera-jsr-kept");
+  {
+    tessera::JobSpillRoot root(base / "x", "jobB");
+    touch(base / "x" / "someone-elses-file");
+  }
+  CHECK(fs::exists(base / "x" / "someone-elses-file"));
+  fs::remove_all(base);
+}
+
+TEST_CASE("sweep removes the job's rank directories and nothing else") {
+  const auto base = fresh_dir("tessera-jsr-sweep");
+  tessera::JobSpillRoot root(base, "jobC");
+  fs::create_directories(base / "tessera-jobC-rank2-abcdef" / "sub");
+  touch(base / "tessera-jobC-rank2-abcdef" / "sub" / "spill.h5");
+  fs::create_directories(base / "tessera-jobD-rank1-abcdef");
+  touch(base / "unrelated");
+  CHECK(root.sweep() == 1);
+  CHECK_FALSE(fs::exists(base / "tessera-jobC-rank2-abcdef"));
+  CHECK(fs::exists(base / "tessera-jobD-rank1-abcdef"));
+  CHECK(fs::exists(base / "unrelated"));
+  fs::remove_all(base);
+}
+
+TEST_CASE("remove_all_registered (the signal path) sweeps the live job's directories too") {
+  const auto base = fresh_dir("tessera-jsr-signal");
+  tessera::JobSpillRoot root(base, "jobE");
+  fs::create_directories(base / "tessera-jobE-rank1-zzzzzz");
+  CHECK(tessera::remove_all_registered() >= 1);
+  CHECK_FALSE(fs::exists(base / "tessera-jobE-rank1-zzzzzz"));
+  fs::remove_all(base);
+}
+
+TEST_CASE("leftovers of a dead job of this host are removed when the next job starts") {
+  const auto base = fresh_dir("tessera-jsr-stale");
+  fs::create_directories(base);
+  // A pid that surely ended: a child that exited and was reaped.
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, nullptr, 0);
+  const std::string dead = tessera::default_spill_job_tag(static_cast<long>(child));
+  const std::string alive = tessera::default_spill_job_tag(static_cast<long>(::getpid()));
+  fs::create_directories(base / ("tessera-" + dead + "-rank1-aaaaaa"));
+  fs::create_directories(base / ("tessera-" + alive + "-rank1-bbbbbb"));
+  {
+    tessera::JobSpillRoot root(base, "jobF");
+    CHECK_FALSE(fs::exists(base / ("tessera-" + dead + "-rank1-aaaaaa")));
+    CHECK(fs::exists(base / ("tessera-" + alive + "-rank1-bbbbbb")));
+  }
+  fs::remove_all(base);
+}
+
+TEST_CASE("spill directories are named after the job tag that was set") {
+  const auto base = fresh_dir("tessera-jsr-tag");
+  tessera::set_spill_job_tag("jobG");
+  {
+    tessera::SpillDirectory dir(3, base);
+    CHECK(dir.path().filename().string().rfind("tessera-jobG-rank3-", 0) == 0);
+  }
+  tessera::set_spill_job_tag("");
+  CHECK(tessera::spill_job_tag() == tessera::default_spill_job_tag(static_cast<long>(::getpid())));
+  fs::remove_all(base);
+}
+
+}  // TEST_SUITE
