@@ -315,18 +315,19 @@ NDArray partial_reduce(const BlockExpr& e, const std::vector<NDArray>& ins, std:
                        const std::vector<int>& axes) {
   const auto rop = static_cast<ReduceOp>(op);
   const auto windows = windows_of(e);
-  if (windows.empty()) return reduce(rop, eval_block(e, ins), axes, true);
+  // Partials stay in the accumulator dtype (float64 for a float32 sum) until final_reduce.
+  if (windows.empty()) return reduce_to_accumulator(rop, eval_block(e, ins), axes, true);
   const Shape out_shape = reduced_shape(e.shape, axes, true);
   return reduce_windows<NDArray>(
-      e, ins, axes, windows, [&](const NDArray& w) { return reduce(rop, w, axes, true); },
+      e, ins, axes, windows, [&](const NDArray& w) { return reduce_to_accumulator(rop, w, axes, true); },
       [&](const NDArray& acc, const NDArray& p) { return apply(combine_op(rop), acc, p); },
-      [&] { return NDArray::empty(out_shape, result_dtype(rop, e.program.dtype())); },
+      [&] { return NDArray::empty(out_shape, accumulator_dtype(rop, e.program.dtype())); },
       [](NDArray& acc, const NDArray& p, const std::vector<std::int64_t>& off) { copy_into(acc, off, p); },
       window_of);
 }
 NDArray combine_reduce(const std::vector<NDArray>& parts, std::uint8_t op) { return fold(parts, op); }
-NDArray final_reduce(const std::vector<NDArray>& parts, std::uint8_t op, const Shape& out) {
-  return fold(parts, op).reshape(out);
+NDArray final_reduce(const std::vector<NDArray>& parts, std::uint8_t op, const Shape& out, std::uint8_t dtype) {
+  return fold(parts, op).reshape(out).astype(static_cast<DType>(dtype));
 }
 
 MomentState partial_moments_block(const BlockExpr& e, const std::vector<NDArray>& ins,
@@ -701,7 +702,9 @@ Array simple_reduce(const Array& a, ReduceOp op, const std::vector<int>& axes, R
   }
   auto out = tree_reduce<NDArray>(
       groups, o.split_every, [&](const Blocks& p) { return comb(p, code); },
-      [&](const Blocks& p, std::size_t j) { return fin(p, code, out_block_shape(L, j)); });
+      [&](const Blocks& p, std::size_t j) {
+        return fin(p, code, out_block_shape(L, j), code_of(result_dtype(op, a.dtype())));
+      });
   return Array(L.out_shape, result_dtype(op, a.dtype()), L.out_chunks, std::move(out));
 }
 
@@ -735,16 +738,20 @@ Array moment_reduce(const Array& a, int kind, const std::vector<int>& axes, doub
 Array arg_reduce(const Array& a, std::optional<int> axis, ReduceOptions o, bool is_max) {
   check_split_every(o.split_every);
   const std::string base = is_max ? "argmax" : "argmin";
-  if (a.size() == 0) {
-    TESSERA_THROW(ShapeError, base, ": attempt to get ", base, " of an empty sequence, shape ",
-                  to_string(a.shape()));
-  }
   std::vector<int> axes;
   if (axis) axes.push_back(*axis);
   auto L = reduce_layout(a, axes, o.keepdims, base.c_str(), true);
   if (axis && L.axes.size() != 1) {
     TESSERA_THROW(ShapeError, base, ": axis ", *axis, " out of range for shape ", to_string(a.shape()));
   }
+  // NumPy raises when the reduced extent is 0 (the whole array for axis None); an empty array
+  // with a non-empty reduced axis, argmax of a (0, 4) array along axis 1, is an empty result.
+  const bool empty_reduced = axis ? a.shape()[static_cast<std::size_t>(L.axes[0])] == 0 : a.size() == 0;
+  if (empty_reduced) {
+    TESSERA_THROW(ShapeError, base, ": attempt to get ", base, " of an empty sequence, shape ",
+                  to_string(a.shape()));
+  }
+  if (a.size() == 0) return array::zeros(L.out_shape, L.out_chunks, DType::int64);
   const auto sources = block_sources(a);
   const Shape g = grid_shape(a.chunks());
   auto pflat = delayed(partial_arg_flat, {.name = base + "-partial", .pure = true});
@@ -1190,14 +1197,19 @@ Array Array::reshape(const Shape& new_shape_in) const {
       rout *= T[k];
       out_chunks[k] = {T[k]};
     }
-    for (auto c : chunks()[i0]) {
-      if ((c * rin) % rout != 0) {
-        TESSERA_THROW(ShapeError, "reshape: chunks ", to_string(chunks()), " of shape ", to_string(S),
-                      " do not allow shape ", to_string(T),
-                      ": rechunk so that each chunk covers whole rows of the new axes");
-      }
-      out_chunks[j0].push_back(c * rin / rout);
+    // Each chunk of the group's leading axis must cover whole rows of the new grouping: a
+    // multiple of q = rout / gcd(rin, rout) (S[i0] is one). Where one is not, that axis is
+    // rechunked to multiples of q first, about as large as its largest chunk (as Dask does).
+    const std::int64_t q = rout / std::gcd(rin, rout);
+    const auto& c_in = chunks()[i0];
+    if (std::any_of(c_in.begin(), c_in.end(), [&](std::int64_t c) { return c % q != 0; })) {
+      const std::int64_t biggest = *std::max_element(c_in.begin(), c_in.end());
+      const std::int64_t step = std::max(q, biggest / q * q);
+      std::vector<std::int64_t> cs;
+      for (std::int64_t done = 0; done < S[i0]; done += step) cs.push_back(std::min(step, S[i0] - done));
+      in_target[i0] = cs;
     }
+    for (auto c : in_target[i0]) out_chunks[j0].push_back(c * rin / rout);
   }
   const Array src = rechunk(in_target);
   const Shape og = grid_shape(out_chunks);
@@ -1366,14 +1378,14 @@ Array matmul(const Array& a, const Array& b_in, int split_every) {
   }
   const auto code = static_cast<std::uint8_t>(ReduceOp::sum);
   const Shape og = grid_shape(oc);
+  // Result dtype as the kernel's (probe on empty operands).
+  const DType t = tessera::matmul(NDArray::zeros({1, 1}, a.dtype()), NDArray::zeros({1, 1}, b.dtype())).dtype();
   auto out = tree_reduce<NDArray>(
       groups, split_every, [&](const Blocks& p) { return comb(p, code); },
       [&](const Blocks& p, std::size_t j) {
         if (p.size() == 1) return p[0];
-        return fin(p, code, block_shape(oc, unravel(static_cast<std::int64_t>(j), og)));
+        return fin(p, code, block_shape(oc, unravel(static_cast<std::int64_t>(j), og)), code_of(t));
       });
-  // Result dtype as the kernel's (probe on empty operands).
-  const DType t = tessera::matmul(NDArray::zeros({1, 1}, a.dtype()), NDArray::zeros({1, 1}, b.dtype())).dtype();
   return Array(Shape{a.shape()[0], b.shape()[1]}, t, oc, std::move(out));
 }
 

@@ -11,6 +11,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <type_traits>
 
@@ -240,12 +241,49 @@ DType operand_common(const ElementwiseProgram& a, const ElementwiseProgram& b) {
   if (wa && !wb) return promote_with_scalar(b.dtype(), a.dtype() == DType::float64);
   return promote(a.dtype(), b.dtype());
 }
+
+// The value of a weakly typed integer scalar program.
+std::optional<std::int64_t> weak_int(const ElementwiseProgram& p) {
+  if (!p.is_weak_scalar() || p.instructions().back().code != Op::scalar_int) return std::nullopt;
+  return p.instructions().back().ivalue;
+}
+
+std::int64_t lowest_of(DType t) {
+  return t == DType::uint8 ? 0 : t == DType::int32 ? std::numeric_limits<std::int32_t>::min()
+                                                   : std::numeric_limits<std::int64_t>::min();
+}
+std::int64_t highest_of(DType t) {
+  return t == DType::uint8 ? 255 : t == DType::int32 ? std::numeric_limits<std::int32_t>::max()
+                                                     : std::numeric_limits<std::int64_t>::max();
+}
+
+// True if the integer v is a value of dtype t (every int64 is a value of the floating dtypes,
+// rounded; bool never takes an integer scalar: bool with an int promotes to int64).
+bool fits(std::int64_t v, DType t) {
+  if (!is_integer(t)) return true;
+  return v >= lowest_of(t) && v <= highest_of(t);
+}
+
+// NEP 50 (NumPy 2): a Python-style integer scalar takes the dtype the operation computes in.
+// If it is not a value of that dtype the operation is an error (NumPy's OverflowError), except
+// for comparisons, which give the mathematically right answer (they compare in int64).
+// Returns the operand dtype to use.
+DType nep50_operand(std::string_view what, const ElementwiseProgram& a, const ElementwiseProgram& b,
+                    DType operand, bool comparison) {
+  std::optional<std::int64_t> v;
+  if (!b.is_weak_scalar() || !a.is_weak_scalar()) v = a.is_weak_scalar() ? weak_int(a) : weak_int(b);
+  if (!v || fits(*v, operand)) return operand;
+  if (comparison) return DType::int64;
+  TESSERA_THROW(DTypeError, what, ": Python integer ", *v, " out of bounds for ", dtype_name(operand),
+                " (NEP 50: an integer scalar takes the array's dtype; cast the array first, e.g. "
+                "astype(int64))");
+}
 }  // namespace
 
 ElementwiseProgram ElementwiseProgram::binary(BinaryOp op, const ElementwiseProgram& p1,
                                               const ElementwiseProgram& p2) {
   const DType common = operand_common(p1, p2);
-  const DType operand = binary_operand_dtype(op, common);
+  const DType operand = nep50_operand(op_name(op), p1, p2, binary_operand_dtype(op, common), is_comparison(op));
   ElementwiseProgram out;
   out.m_code.clear();
   int a = out.merge(p1);
@@ -266,7 +304,7 @@ ElementwiseProgram ElementwiseProgram::binary(BinaryOp op, const ElementwiseProg
 ElementwiseProgram ElementwiseProgram::where(const ElementwiseProgram& cond,
                                              const ElementwiseProgram& a,
                                              const ElementwiseProgram& b) {
-  const DType common = operand_common(a, b);
+  const DType common = nep50_operand("where", a, b, operand_common(a, b), false);
   ElementwiseProgram out;
   out.m_code.clear();
   int c = out.merge(cond);
@@ -301,7 +339,14 @@ ElementwiseProgram ElementwiseProgram::astype(const ElementwiseProgram& p, DType
 ElementwiseProgram ElementwiseProgram::clip(const ElementwiseProgram& p,
                                             const ElementwiseProgram& lo,
                                             const ElementwiseProgram& hi) {
-  return binary(BinaryOp::minimum, binary(BinaryOp::maximum, p, lo), hi);
+  // An integer bound outside an integer array's dtype clips nothing on that side (NumPy >= 2.1:
+  // clip(u8, -5, 300) is u8): it is saturated to the dtype's range.
+  const auto bound = [&](const ElementwiseProgram& b) {
+    const auto v = weak_int(b);
+    if (!v || p.is_weak_scalar() || !is_integer(p.dtype()) || fits(*v, p.dtype())) return b;
+    return scalar(Scalar(std::clamp(*v, lowest_of(p.dtype()), highest_of(p.dtype()))));
+  };
+  return binary(BinaryOp::minimum, binary(BinaryOp::maximum, p, bound(lo)), bound(hi));
 }
 
 ElementwiseProgram ElementwiseProgram::remap_inputs(const std::vector<int>& new_slots) const {

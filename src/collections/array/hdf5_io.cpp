@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -348,6 +349,20 @@ Array from_hdf5(const std::string& file, const std::string& dataset, const Shape
   return from_hdf5(file, dataset, regular_chunks(info.first, chunk_shape));
 }
 
+namespace {
+void write_chunks(const std::string& file, const std::string& dataset, const Array& a, Scheduler& scheduler,
+                  bool contiguous, std::uint64_t base);
+
+/// "/group/.name.tessera-partial-<pid>-<n>": where to_hdf5 writes before renaming to `dataset`.
+std::string partial_name(const std::string& dataset) {
+  static std::atomic<std::uint64_t> counter{0};
+  const auto slash = dataset.rfind('/');
+  const std::string parent = slash == std::string::npos ? "" : dataset.substr(0, slash + 1);
+  const std::string leaf = slash == std::string::npos ? dataset : dataset.substr(slash + 1);
+  return parent + "." + leaf + ".tessera-partial-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+}
+}  // namespace
+
 void to_hdf5(const std::string& file, const std::string& dataset, const Array& a, Scheduler& scheduler,
              const Hdf5WriteOptions& options) {
   if (options.compression < 0 || options.compression > 9) {
@@ -356,6 +371,12 @@ void to_hdf5(const std::string& file, const std::string& dataset, const Array& a
   }
   bool contiguous = options.compression == 0;
   std::uint64_t base = 0;
+  // The chunks are written into a new dataset under a temporary name next to `dataset`, which
+  // takes the final name only once every chunk is written; a failed write removes it. So no
+  // reader ever finds a partial (zero-filled) dataset under `dataset`, and an existing one
+  // stays as it was until the new one replaces it.
+  const std::string tmp = partial_name(dataset);
+  bool replace = false;
   {
     Hdf5Lock lock;
     detail::hdf5_init();
@@ -377,8 +398,9 @@ void to_hdf5(const std::string& file, const std::string& dataset, const Array& a
                                            std::string(dtype_name(dtype)) + ", array " + to_string(a.shape()) +
                                            " " + std::string(dtype_name(a.dtype())));
       }
-      contiguous = false;
-    } else {
+      replace = true;
+    }
+    {
       std::vector<hsize_t> dims(a.shape().begin(), a.shape().end());
       Hdf5Id space(a.shape().empty() ? H5Screate(H5S_SCALAR)
                                      : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
@@ -404,7 +426,7 @@ void to_hdf5(const std::string& file, const std::string& dataset, const Array& a
         H5Pset_deflate(dcpl.get(), static_cast<unsigned>(options.compression));
       }
       Hdf5Id ft = mem_type(a.dtype());
-      Hdf5Id d(H5Dcreate2(f.get(), dataset.c_str(), ft.get(), space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT));
+      Hdf5Id d(H5Dcreate2(f.get(), tmp.c_str(), ft.get(), space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT));
       if (!d.valid()) fail("to_hdf5", file, dataset, "cannot create the dataset: " + detail::hdf5_error_text());
       if (contiguous) {
         const haddr_t off = H5Dget_offset(d.get());
@@ -417,6 +439,30 @@ void to_hdf5(const std::string& file, const std::string& dataset, const Array& a
     }
     f = Hdf5Id();  // closing flushes the metadata before any task writes raw data
   }
+  try {
+    write_chunks(file, tmp, a, scheduler, contiguous, base);
+  } catch (...) {
+    Hdf5Lock lock;
+    Hdf5Id f = open_file(file, dataset, H5F_ACC_RDWR, "to_hdf5");
+    H5Ldelete(f.get(), tmp.c_str(), H5P_DEFAULT);
+    H5Eclear2(H5E_DEFAULT);
+    throw;
+  }
+  Hdf5Lock lock;
+  Hdf5Id f = open_file(file, dataset, H5F_ACC_RDWR, "to_hdf5");
+  if (replace && H5Ldelete(f.get(), dataset.c_str(), H5P_DEFAULT) < 0) {
+    fail("to_hdf5", file, dataset, "removing the old dataset: " + detail::hdf5_error_text());
+  }
+  if (H5Lmove(f.get(), tmp.c_str(), H5L_SAME_LOC, dataset.c_str(), H5P_DEFAULT, H5P_DEFAULT) < 0) {
+    fail("to_hdf5", file, dataset, "renaming '" + tmp + "' to the dataset: " + detail::hdf5_error_text());
+  }
+  if (!f.reset()) fail("to_hdf5", file, dataset, "closing the file: " + detail::hdf5_error_text());
+}
+
+namespace {
+/// Runs the chunk writes of to_hdf5 into `dataset` (the temporary one, created by the caller).
+void write_chunks(const std::string& file, const std::string& dataset, const Array& a, Scheduler& scheduler,
+                  bool contiguous, std::uint64_t base) {
   if (a.size() == 0) return;
   const auto blocks = a.blocks();
   const Shape g = a.numblocks();
@@ -437,6 +483,7 @@ void to_hdf5(const std::string& file, const std::string& dataset, const Array& a
   }
   (void)tessera::detail::compute_on(scheduler, prev);
 }
+}  // namespace
 
 void to_hdf5(const std::string& file, const std::string& dataset, const Array& a,
              const std::shared_ptr<Scheduler>& scheduler, const Hdf5WriteOptions& options) {

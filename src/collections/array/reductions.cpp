@@ -156,9 +156,20 @@ inline double sum_block(const double* p, std::int64_t n) {
   return a;
 }
 
-// Reduces a contiguous run: 8 independent accumulators (vectorizable), pairwise above 1024.
+// Reduces a contiguous run. Exact reducers (integer sums and products, which wrap in uint64
+// arithmetic; counts; any/all; min/max of integers) give the same result in any order, so they
+// are one plain left-to-right loop: the vectorizer's own reduction pattern, widening each
+// element explicitly to the accumulator type. (An earlier 8-accumulator loop for these was
+// miscompiled by GCC 12 at -O3 for uint8 into int64: a run of 16 ones summed to 8. The sweep in
+// tests/unit/array/test_reduce_runs.cpp runs in the Release build to catch such a thing.)
+// Floating sums and products use 8 independent accumulators per block of at most 1024 and
+// pairwise halves above, for precision and speed; float64 sums a vector-extension block.
 template <class R, class T>
-typename R::Acc reduce_run(const T* p, std::int64_t n) {
+typename R::Acc reduce_run(const T* p, std::int64_t n);
+
+// Floating accumulators: 8 independent ones per block of at most 1024, pairwise halves above.
+template <class R, class T>
+typename R::Acc reduce_float_run(const T* p, std::int64_t n) {
   using Acc = typename R::Acc;
   if constexpr (std::is_same_v<R, SumR<double>>) {
     if (n <= 1024) return sum_block(p, n);
@@ -187,6 +198,25 @@ typename R::Acc reduce_run(const T* p, std::int64_t n) {
   const Acc lo = reduce_run<R>(p, half);
   const Acc hi = reduce_run<R>(p + half, n - half);
   return R::join(lo, hi);
+}
+
+// Reduces a contiguous run. Exact reducers (integer sums and products, which wrap in uint64
+// arithmetic; counts; any/all; min/max of integers) give the same result in any order, so they
+// are one plain left-to-right loop, each element widened explicitly to the accumulator type:
+// the vectorizer's own reduction pattern. (An 8-accumulator loop for these was miscompiled by
+// GCC 12 at -O3 for uint8 into int64: a run of 16 ones summed to 8. tests/unit/array/
+// test_reduce_runs.cpp checks every dtype and run length 1..4096 in the Release build.)
+// Floating sums and products keep several accumulators and pairwise halves, for precision.
+template <class R, class T>
+typename R::Acc reduce_run(const T* p, std::int64_t n) {
+  using Acc = typename R::Acc;
+  if constexpr (std::is_floating_point_v<Acc>) {
+    return reduce_float_run<R>(p, n);
+  } else {
+    Acc a = R::init();
+    for (std::int64_t i = 0; i < n; ++i) a = R::step(a, p[i]);
+    return a;
+  }
 }
 
 template <template <class> class RT, class T>
@@ -291,10 +321,16 @@ NDArray canonical(const NDArray& a, const std::vector<int>& axes, Shape& groups,
 
 }  // namespace
 
-NDArray reduce(ReduceOp op, const NDArray& a, const std::vector<int>& axes_in, bool keepdims) {
+DType accumulator_dtype(ReduceOp op, DType t) noexcept {
+  if ((op == ReduceOp::sum || op == ReduceOp::prod) && t == DType::float32) return DType::float64;
+  return result_dtype(op, t);
+}
+
+namespace {
+NDArray reduce_into(ReduceOp op, const NDArray& a, const std::vector<int>& axes_in, bool keepdims, DType out_dtype) {
   const auto axes = normalize_axes(axes_in, a.shape(), reduce_name(op));
   const Shape out_shape = reduced_shape(a.shape(), axes, keepdims);
-  NDArray out = NDArray::empty(out_shape, result_dtype(op, a.dtype()));
+  NDArray out = NDArray::empty(out_shape, out_dtype);
   std::int64_t reduced_n = 1;
   for (int d : axes) reduced_n *= a.shape()[static_cast<std::size_t>(d)];
   if ((op == ReduceOp::min || op == ReduceOp::max) && reduced_n == 0 && out.size() > 0) {
@@ -307,6 +343,15 @@ NDArray reduce(ReduceOp op, const NDArray& a, const std::vector<int>& axes_in, b
   const NDArray in = canonical(a, axes, groups, pattern);
   visit_dtype(a.dtype(), [&](auto t) { dispatch_reduce<decltype(t)>(op, in, groups, pattern, out); });
   return out;
+}
+}  // namespace
+
+NDArray reduce(ReduceOp op, const NDArray& a, const std::vector<int>& axes, bool keepdims) {
+  return reduce_into(op, a, axes, keepdims, result_dtype(op, a.dtype()));
+}
+
+NDArray reduce_to_accumulator(ReduceOp op, const NDArray& a, const std::vector<int>& axes, bool keepdims) {
+  return reduce_into(op, a, axes, keepdims, accumulator_dtype(op, a.dtype()));
 }
 
 NDArray count(const NDArray& a, const std::vector<int>& axes_in, bool keepdims) {
@@ -360,6 +405,14 @@ MomentState combine_moments(const MomentState& a, const MomentState& b) {
       qr[i] = na[i] == 0 ? qb[i] : qa[i];
       continue;
     }
+    if (!std::isfinite(ma[i]) || !std::isfinite(mb[i])) {
+      // An infinite (or NaN) side: Chan's update would compute inf + (-inf) * w = NaN for a mean
+      // of {inf, 1}. NumPy's mean is the sum's: inf + finite = inf, inf + -inf = NaN; the
+      // variance of data holding an infinity is NaN (x - mean = inf - inf), as NumPy's.
+      mr[i] = ma[i] + mb[i];
+      qr[i] = std::numeric_limits<double>::quiet_NaN();
+      continue;
+    }
     const double fa = static_cast<double>(na[i]), fb = static_cast<double>(nb[i]);
     const double fn = static_cast<double>(n);
     const double delta = mb[i] - ma[i];
@@ -384,8 +437,9 @@ NDArray finalize_var(const MomentState& s, double ddof) {
   auto q = s.m2.data<double>();
   auto o = out.mutable_data<double>();
   for (std::size_t i = 0; i < o.size(); ++i) {
-    const double dof = static_cast<double>(n[i]) - ddof;
-    o[i] = dof > 0 ? q[i] / dof : std::numeric_limits<double>::quiet_NaN();
+    // NumPy: max(n - ddof, 0) degrees of freedom; none left is m2 / 0 (inf, or NaN for m2 = 0).
+    const double dof = std::max(static_cast<double>(n[i]) - ddof, 0.0);
+    o[i] = q[i] / dof;
   }
   return out;
 }

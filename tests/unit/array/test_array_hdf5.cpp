@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <unistd.h>
 
@@ -140,3 +141,53 @@ TEST_CASE_TEMPLATE("to_hdf5 writes files that h5py and h5dump read back", Tag, S
 }
 
 }  // TEST_SUITE
+
+namespace {
+/// A chunk function that fails on the chunk holding element 0 of a row block starting at 8.
+NDArray fail_on_third(const NDArray& c) {
+  if (c.size() > 0 && c.value_as_double(0) >= 32.0 && c.value_as_double(0) < 48.0) {
+    throw std::runtime_error("chunk task failed on purpose");
+  }
+  return c;
+}
+}  // namespace
+
+TEST_SUITE("array.hdf5") {
+TEST_CASE_TEMPLATE("a failed to_hdf5 leaves no dataset under its name and no temporary one", Tag, SyncTag,
+                   ThreadsTag) {
+  auto s = sched<Tag>();
+  TempDir dir;
+  const std::string f = dir.file("fail.h5");
+  // 4 row blocks of (4, 4); the third one's task throws in the middle of the write.
+  const auto x = ta::arange(0, 64, 1, 64, DType::float64).reshape({16, 4}).rechunk(Shape{4, 4});
+  const auto bad = tessera::map_blocks(fail_on_third, x, {.name = "fail-on-third"});
+  for (int compression : {0, 3}) {
+    const std::string name = compression == 0 ? "/g/contiguous" : "/g/zipped";
+    CHECK_THROWS(ta::to_hdf5(f, name, bad, s, {.compression = compression}));
+  }
+  // An existing dataset survives a failed overwrite unchanged.
+  ta::to_hdf5(f, "/keep", x, s);
+  CHECK_THROWS(ta::to_hdf5(f, "/keep", bad, s));
+  CHECK_THROWS(ta::to_hdf5(f, "/keep", bad, s, {.compression = 2}));
+  const std::string listing = python(
+      "import h5py, numpy as np\n"
+      "with h5py.File('" + f + "', 'r') as h:\n"
+      "  names = []\n"
+      "  h.visit(names.append)\n"
+      "  print(sorted(names))\n"
+      "  assert 'g/contiguous' not in names and 'g/zipped' not in names, names\n"
+      "  assert not any('partial' in n for n in names), names\n"
+      "  assert (h['keep'][...] == np.arange(64).reshape(16, 4)).all()\n",
+      dir);
+  CHECK(listing.find("keep") != std::string::npos);
+  // A successful write after a failed one takes the name; its temporary is gone.
+  ta::to_hdf5(f, "/g/contiguous", x + 1.0, s);
+  python("import h5py, numpy as np\n"
+         "with h5py.File('" + f + "', 'r') as h:\n"
+         "  names = []\n"
+         "  h.visit(names.append)\n"
+         "  assert not any('partial' in n for n in names), names\n"
+         "  assert (h['g/contiguous'][...] == np.arange(64).reshape(16, 4) + 1).all()\n",
+         dir);
+}
+}

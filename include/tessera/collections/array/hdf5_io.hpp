@@ -12,7 +12,8 @@
 /// is one task that opens the file read-only and reads its hyperslab, so under MPI every worker
 /// reads its own part. Chunked and compressed datasets are decompressed by HDF5 on read.
 ///
-/// to_hdf5 creates the dataset on the calling process, then writes the chunks from their tasks.
+/// to_hdf5 creates the dataset (under a temporary name) on the calling process, then writes the
+/// chunks from their tasks, and renames it when all are written.
 /// Uncompressed (the default): a contiguous dataset allocated at creation; each chunk task
 /// pwrite()s its rows straight into the file at H5Dget_offset, in parallel (only raw data is
 /// written, so no HDF5 call runs in the tasks). Compressed: an HDF5-chunked, gzip dataset written
@@ -48,8 +49,10 @@ Array from_hdf5(const std::string& file, const std::string& dataset, const Shape
 std::pair<Shape, DType> hdf5_dataset_info(const std::string& file, const std::string& dataset);
 
 /// Writes `a` to `dataset` of `file` (created if missing; groups on the path are created) and
-/// waits for it, on `scheduler`. An existing dataset of the same shape and dtype is overwritten
-/// (through the serialized write chain).
+/// waits for it, on `scheduler`. The chunks go into a new dataset under a temporary name in the
+/// same group (".<name>.tessera-partial-<pid>-<n>"), renamed to `dataset` once every chunk is
+/// written: a failed write removes it and leaves no dataset under `dataset` (or the existing
+/// one unchanged). An existing dataset of the same shape and dtype is replaced.
 /// Blocks: yes. Collective: with the MPI scheduler, rank 0 only.
 /// Throws: StorageError naming the file and dataset (cannot create, existing dataset of another
 /// shape or dtype); TaskError if a chunk task fails.

@@ -60,10 +60,11 @@ constexpr bool is_integer(DType t) noexcept {
 /// float32 with uint8/bool stays float32, float32 with int32/int64 gives float64.
 DType promote(DType a, DType b) noexcept;
 
-/// Result type of an array of dtype `array` combined with a Python-like scalar (NumPy's
-/// value-based casting, simplified): a floating scalar with a bool/int array gives float64 and
-/// keeps a float array's dtype; an integer scalar keeps an int or float array's dtype and
-/// turns a bool array into int64.
+/// Result type of an array of dtype `array` combined with a Python-like scalar, NumPy 2's rules
+/// (NEP 50, weak scalars): a floating scalar with a bool/int array gives float64 and keeps a
+/// float array's dtype; an integer scalar keeps an int or float array's dtype and turns a bool
+/// array into int64. The value does not change the dtype: an integer scalar out of the
+/// dtype's range is an error (see Scalar in elementwise.hpp).
 DType promote_with_scalar(DType array, bool scalar_is_floating) noexcept;
 
 /// The dtype whose C++ element type is T (bool, uint8_t, int32_t, int64_t, float, double).

@@ -22,9 +22,11 @@
 
 #include <concepts>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace tessera {
@@ -55,11 +57,25 @@ DType result_dtype(BinaryOp op, DType a, DType b);
 /// Throws: ShapeError "operands could not be broadcast together: lhs shape (3, 4), rhs shape (5,)".
 Shape broadcast_shapes(const Shape& lhs, const Shape& rhs);
 
-/// A Python-like scalar operand: a double or an int64 (weakly typed, NumPy value-based casting).
+/// A Python-like scalar operand: a double or an int64, weakly typed as NumPy 2 treats Python
+/// scalars (NEP 50): an integer scalar takes the dtype of the array it meets (uint8 + 3 is
+/// uint8), a float scalar keeps a float array's dtype and makes an integer or bool one float64.
+/// An integer scalar that is not a value of the dtype the operation computes in is an error
+/// when the expression is built: `u8 + 300`, `u8 * -3` and `i32 + (1LL << 40)` throw DTypeError
+/// "add: Python integer 300 out of bounds for uint8 ..." (as NumPy 2's OverflowError);
+/// comparisons instead compare exactly (`u8 > -1` is all true, `u8 == 256` all false), and
+/// clip() saturates such bounds (`clip(u8, -5, 300)` is u8). See docs/numpy_differences.md.
+/// Throws (constructor): DTypeError for an unsigned value above the int64 range.
 struct Scalar {
   Scalar(double v) : f(v), i(0), is_float(true) {}  // NOLINT(google-explicit-constructor)
   template <std::integral T>
-  Scalar(T v) : f(static_cast<double>(v)), i(static_cast<std::int64_t>(v)), is_float(false) {}  // NOLINT
+  Scalar(T v) : f(static_cast<double>(v)), i(static_cast<std::int64_t>(v)), is_float(false) {  // NOLINT
+    if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(std::int64_t)) {
+      if (v > static_cast<T>(std::numeric_limits<std::int64_t>::max())) {
+        TESSERA_THROW(DTypeError, "Python integer ", v, " out of bounds for int64 (tessera has no uint64)");
+      }
+    }
+  }
   double f;
   std::int64_t i;
   bool is_float;

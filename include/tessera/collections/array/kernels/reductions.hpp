@@ -33,6 +33,15 @@ Shape reduced_shape(const Shape& shape, const std::vector<int>& axes, bool keepd
 NDArray reduce(ReduceOp op, const NDArray& a, const std::vector<int>& axes = {},
                bool keepdims = false);
 
+/// Dtype a reduction accumulates in: float64 for sum/prod of float32, else result_dtype.
+DType accumulator_dtype(ReduceOp op, DType t) noexcept;
+/// reduce() with the result left in accumulator_dtype (not rounded to float32): the partials
+/// of a chunked reduction, combined in that dtype and rounded once at the end, so that a
+/// float32 sum is the float64 sum rounded once whatever the chunks.
+/// Throws: as reduce().
+NDArray reduce_to_accumulator(ReduceOp op, const NDArray& a, const std::vector<int>& axes = {},
+                              bool keepdims = false);
+
 inline NDArray sum(const NDArray& a, const std::vector<int>& axes = {}, bool keepdims = false) {
   return reduce(ReduceOp::sum, a, axes, keepdims);
 }
@@ -79,7 +88,8 @@ MomentState partial_moments(const NDArray& chunk, const std::vector<int>& axes =
 MomentState combine_moments(const MomentState& a, const MomentState& b);
 /// mean (NaN where count is 0).
 NDArray finalize_mean(const MomentState& s);
-/// m2 / (count - ddof) (NaN where count - ddof <= 0).
+/// m2 / max(count - ddof, 0), as NumPy: inf where no degree of freedom is left (NaN if m2 is 0
+/// or NaN, as for an empty set).
 NDArray finalize_var(const MomentState& s, double ddof = 0.0);
 /// sqrt(finalize_var).
 NDArray finalize_std(const MomentState& s, double ddof = 0.0);
