@@ -3,6 +3,8 @@
 #include <tessera/serialization/code_ref.hpp>
 
 #include <atomic>
+#include <mutex>
+#include <unordered_map>
 
 namespace tessera::detail {
 
@@ -20,21 +22,36 @@ std::string callable_name(const std::type_info& type) {
   return s.empty() ? std::string("task") : s;
 }
 
-std::string function_pointer_name(const void* fn) {
-  std::string s = symbol_name(fn);
-  return s.empty() ? std::string("task") : s;
-}
-
-std::uint64_t function_pointer_token(const void* fn) {
-  Hasher h;
-  try {
-    const CodeRef ref = code_ref(fn);
-    h.u64(ref.module);
-    h.u64(ref.offset);
-  } catch (const SerializationError&) {
-    h.u64(reinterpret_cast<std::uintptr_t>(fn));
+namespace {
+/// dladdr and the symbol-table lookup cost microseconds: a loop of submits pays them once.
+struct FnInfo {
+  std::string name;
+  std::uint64_t token = 0;
+};
+const FnInfo& fn_info(const void* fn) {
+  static std::mutex mutex;
+  static std::unordered_map<const void*, FnInfo> cache;
+  std::lock_guard lock(mutex);
+  auto [it, fresh] = cache.try_emplace(fn);
+  if (fresh) {
+    std::string s = symbol_name(fn);
+    it->second.name = s.empty() ? std::string("task") : s;
+    Hasher h;
+    try {
+      const CodeRef ref = code_ref(fn);
+      h.u64(ref.module);
+      h.u64(ref.offset);
+    } catch (const SerializationError&) {
+      h.u64(reinterpret_cast<std::uintptr_t>(fn));
+    }
+    it->second.token = h.digest();
   }
-  return h.digest();
+  return it->second;
 }
+}  // namespace
+
+std::string function_pointer_name(const void* fn) { return fn_info(fn).name; }
+
+std::uint64_t function_pointer_token(const void* fn) { return fn_info(fn).token; }
 
 }  // namespace tessera::detail

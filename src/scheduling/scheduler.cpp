@@ -31,6 +31,23 @@ void RunContext::run_end(bool ok) const {
   for (const auto& o : observers) o->on_run_end(ok);
 }
 
+std::vector<std::vector<std::uint32_t>> RunContext::outputs_by_node(const ExecGraph& g) const {
+  std::vector<std::vector<std::uint32_t>> by_node;
+  if (!on_output) return by_node;
+  by_node.resize(g.size());
+  for (std::size_t k = 0; k < g.outputs.size(); ++k) {
+    by_node[g.outputs[k]].push_back(static_cast<std::uint32_t>(k));
+  }
+  return by_node;
+}
+
+void RunContext::output_done(const ExecGraph& g, const std::vector<std::vector<std::uint32_t>>& by_node,
+                             std::uint32_t i, const Value& value, std::exception_ptr error) const {
+  if (!on_output || by_node.empty() || by_node[i].empty()) return;
+  const detail::NodePtr node = error ? nullptr : detail::value_node(*g.nodes[i], value);
+  for (auto k : by_node[i]) on_output(k, node, error);
+}
+
 RunContext RunContext::with_defaults() {
   // Every computation, on every scheduler, starts from a valid configuration: a bad TESSERA_*
   // value is a ConfigError here, not silently ignored.
@@ -44,6 +61,17 @@ RunContext RunContext::with_defaults() {
   return ctx;
 }
 
+namespace detail {
+NodePtr value_node(const TaskNode& src, Value value) {
+  auto node = std::make_shared<TaskNode>();
+  node->key = src.key;
+  node->hash = src.hash;
+  node->name_length = src.name_length;
+  node->value = std::move(value);
+  return node;
+}
+}  // namespace detail
+
 std::vector<detail::NodePtr> Scheduler::persist(const ExecGraph& graph, RunContext& ctx) {
   auto values = run(graph, ctx);
   std::vector<detail::NodePtr> out;
@@ -53,13 +81,7 @@ std::vector<detail::NodePtr> Scheduler::persist(const ExecGraph& graph, RunConte
       out.emplace_back();
       continue;
     }
-    const auto* src = graph.nodes[graph.outputs[i]];
-    auto node = std::make_shared<detail::TaskNode>();
-    node->key = src->key;
-    node->hash = src->hash;
-    node->name_length = src->name_length;
-    node->value = std::move(values[i]);
-    out.push_back(std::move(node));
+    out.push_back(detail::value_node(*graph.nodes[graph.outputs[i]], std::move(values[i])));
   }
   return out;
 }

@@ -5,11 +5,15 @@
 //   template <class Tag> std::shared_ptr<tessera::Scheduler> make_test_scheduler();
 // Every case compares with what the sync scheduler (the oracle) gives.
 
+#include <tessera/collections/array/array.hpp>
+#include <tessera/collections/array/kernels/random.hpp>
 #include <tessera/tessera.hpp>
 
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -34,6 +38,44 @@ struct Point {
   void serialize(Ar& ar, unsigned) {
     ar& x& y& label;
   }
+};
+
+/// Counts runs and finished tasks by name while alive, on every scheduler (on MPI, rank 0
+/// observes the workers' tasks).
+class CountTasks {
+public:
+  struct Counts {
+    std::mutex mutex;
+    std::map<std::string, int, std::less<>> by_name;
+    int runs = 0;
+  };
+  struct Hook final : tessera::Observer {
+    std::shared_ptr<Counts> c = std::make_shared<Counts>();
+    void on_run_start(std::size_t, std::string_view) override {
+      std::lock_guard lock(c->mutex);
+      ++c->runs;
+    }
+    void on_task_done(const tessera::TaskEvent& e) override {
+      std::lock_guard lock(c->mutex);
+      ++c->by_name[std::string(e.name)];
+    }
+  };
+  CountTasks() : m_hook(std::make_shared<Hook>()) { tessera::add_global_observer(m_hook); }
+  ~CountTasks() { tessera::remove_global_observer(m_hook); }
+  CountTasks(const CountTasks&) = delete;
+  CountTasks& operator=(const CountTasks&) = delete;
+  int tasks(const std::string& name) const {
+    std::lock_guard lock(m_hook->c->mutex);
+    auto it = m_hook->c->by_name.find(name);
+    return it == m_hook->c->by_name.end() ? 0 : it->second;
+  }
+  int runs() const {
+    std::lock_guard lock(m_hook->c->mutex);
+    return m_hook->c->runs;
+  }
+
+private:
+  std::shared_ptr<Hook> m_hook;
 };
 
 }  // namespace behaviour
@@ -137,4 +179,59 @@ TEST_CASE_TEMPLATE("literal values and plain arguments mix with delayed ones", S
     return t;
   }, {.name = "weighted"})(v, 2.0);
   CHECK(tessera::compute(s, sched) == doctest::Approx(14.0));
+}
+
+TEST_CASE_TEMPLATE("compute and persist of several values run one graph: a shared generator runs once", S,
+                   TESSERA_TEST_SCHEDULERS) {
+  auto sched = make_test_scheduler<S>();
+  const behaviour::CountTasks counted;
+  // An impure generator (delayed's default) feeding two consumers.
+  auto gen = tessera::delayed([](int n) { return std::vector<double>(static_cast<std::size_t>(n), 2.0); },
+                              {.name = "generate"})(1000);
+  auto total = tessera::delayed([](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); },
+                                {.name = "total"})(gen);
+  auto count = tessera::delayed([](const std::vector<double>& v) { return v.size(); }, {.name = "count"})(gen);
+  std::vector<tessera::Delayed<int>> incs{tessera::delayed(behaviour::inc)(1), tessera::delayed(behaviour::inc)(2)};
+  auto [t, c, v] = tessera::compute(total, count, incs, sched);
+  CHECK(t == 2000.0);
+  CHECK(c == 1000U);
+  CHECK(v == std::vector<int>{2, 3});
+  CHECK(counted.tasks("generate") == 1);
+  CHECK(counted.runs() == 1);
+  auto [tp, cp] = tessera::persist(total, count, sched);
+  CHECK(counted.tasks("generate") == 2);  // once more for the persist, not once per output
+  CHECK(counted.runs() == 2);
+  CHECK(tessera::compute(tp, sched) == 2000.0);
+  CHECK(tessera::compute(cp, sched) == 1000U);
+  CHECK(counted.tasks("generate") == 2);  // persisted: not recomputed
+}
+
+TEST_CASE_TEMPLATE("Arrays and Delayed values computed together share their chunks", S,
+                   TESSERA_TEST_SCHEDULERS) {
+  auto sched = make_test_scheduler<S>();
+  const behaviour::CountTasks counted;
+  // x's four chunks come from an impure generator, so each is exactly one task per graph.
+  auto chunk = tessera::delayed([](std::int64_t i) {
+    return tessera::random_normal(7, 0.0, 1.0, {1000}, {250 * i}, {250});
+  }, {.name = "generate"});
+  std::vector<tessera::Delayed<tessera::NDArray>> blocks;
+  for (std::int64_t i = 0; i < 4; ++i) blocks.push_back(chunk(i));
+  const tessera::Array x({1000}, tessera::DType::float64, tessera::Chunks{{250, 250, 250, 250}}, blocks);
+  auto first = tessera::delayed([](const tessera::NDArray& a) { return a.value_as_double(0); },
+                                {.name = "first"})(blocks[0]);
+  auto [m, sd, f] = tessera::compute(x.mean(), x.std(), first, sched);
+  CHECK(counted.tasks("generate") == 4);
+  CHECK(counted.runs() == 1);
+  const tessera::NDArray all = tessera::random_normal(7, 0.0, 1.0, {1000}, {0}, {1000});
+  CHECK(f == all.value_as_double(0));
+  double mean = 0;
+  for (std::int64_t i = 0; i < 1000; ++i) mean += all.value_as_double(i);
+  mean /= 1000;
+  CHECK(m.value_as_double(0) == doctest::Approx(mean));
+  CHECK(sd.value_as_double(0) == doctest::Approx(1.0).epsilon(0.1));
+  auto [xp, fp] = tessera::persist(x, first, sched);
+  CHECK(counted.tasks("generate") == 8);
+  CHECK(tessera::compute(xp.mean(), sched).value_as_double(0) == doctest::Approx(mean));
+  CHECK(tessera::compute(fp, sched) == f);
+  CHECK(counted.tasks("generate") == 8);
 }

@@ -48,6 +48,7 @@ public:
 
 private:
   void dispatcher();
+  void run_batch(const ExecGraph& g, const std::vector<std::shared_ptr<FutureState>>& live);
   struct Impl;
   std::unique_ptr<Impl> m_impl;
 };
@@ -100,17 +101,61 @@ public:
     for (const auto& x : inputs) out.emplace_back(start(wrapped(x).node()));
     return out;
   }
-  /// Places a value once (a literal result every later task can read without copying it into
-  /// each task).
+  /// Places `value` where tasks run, once (Dask's scatter): under MPI it is sent to one worker
+  /// and kept there, so later tasks that use the returned future fetch it from that worker
+  /// (peer to peer), never again from rank 0; locally it is kept in this process. The value is
+  /// released when the last copy of the future is dropped. Blocks until it is placed.
+  /// Throws: TaskError if it cannot be placed (SerializationError's message for a type that
+  /// cannot travel).
   template <class T>
   Future<std::decay_t<T>> scatter(T&& value) {
+    using V = std::decay_t<T>;
     auto d = literal(std::forward<T>(value), "scatter");
-    return Future<std::decay_t<T>>(start(d.node()));
+    if (m_core->scheduler->name() != "mpi") return Future<V>(start(d.node()));
+    // A task copies it to a worker; the copy on rank 0 goes with the input literal.
+    auto placed = delayed([](const V& v) { return v; }, {.name = "scatter", .pure = true})(d);
+    Future<V> f(start(placed.node()));
+    if (auto e = f.exception()) std::rethrow_exception(e);
+    {
+      // The literal (and rank 0's copy of the value) can go: the key is the same.
+      std::lock_guard lock(f.state()->mutex);
+      f.state()->lazy = f.state()->result;
+    }
+    return f;
   }
   /// Computes a lazy graph eagerly; its result stays where it was computed.
   template <class T>
   Future<T> compute(const Delayed<T>& d) {
     return Future<T>(start(d.node()));
+  }
+  /// Submits the chunks of an Array now; returns one future per chunk (blocks() order).
+  template <class A>
+    requires requires(const A& a) { a.blocks().front().node(); a.chunks(); }
+  auto compute(const A& a) {
+    using D = typename decltype(a.blocks())::value_type;
+    std::vector<Future<typename D::value_type>> out;
+    for (const auto& b : a.blocks()) out.emplace_back(start(b.node()));
+    return out;
+  }
+  /// Computes a lazy graph now and keeps its result (as compute(delayed)).
+  template <class T>
+  Future<T> persist(const Delayed<T>& d) {
+    return compute(d);
+  }
+  /// Computes an Array's chunks now and keeps them where they were computed; returns the same
+  /// Array over the kept chunks (same keys). Blocks until they are all computed.
+  /// Throws: the first chunk's TaskError.
+  template <class A>
+    requires requires(const A& a) { a.blocks().front().node(); a.chunks(); }
+  A persist(const A& a) {
+    auto fs = compute(a);
+    std::vector<typename decltype(a.blocks())::value_type> blocks;
+    blocks.reserve(fs.size());
+    for (auto& f : fs) {
+      if (auto e = f.exception()) std::rethrow_exception(e);
+      blocks.push_back(f.delayed());
+    }
+    return A(a.shape(), a.dtype(), a.chunks(), std::move(blocks));
   }
 
   [[nodiscard]] const std::shared_ptr<Scheduler>& scheduler() const noexcept { return m_core->scheduler; }

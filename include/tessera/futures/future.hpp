@@ -11,12 +11,14 @@
 /// auto b = client.submit(add, a, 10);                       // depends on a, no waiting
 /// int r = b.result();                                       // blocks: 12
 /// auto many = client.map(inc, std::vector<int>{1, 2, 3});
-/// for (auto f : tessera::as_completed(many)) use(f.result());
+/// for (auto f : tessera::as_completed(many)) use(f.result());   // streams, in completion order
 /// @endcode
 ///
-/// Work is dispatched in batches: everything submitted while a batch runs goes out together
-/// in the next one, so thousands of submits cost about as much as one compute() of them. A
-/// Future resolves when its batch completes.
+/// A Future resolves as soon as its own task finishes (the scheduler reports every requested
+/// result the moment it is final), not when the other work dispatched with it is done. Work is
+/// dispatched in batches: everything submitted while a batch runs goes out together in the next
+/// one, so thousands of submits cost about as much as one compute() of them; a task submitted
+/// while a batch runs starts when that batch is done.
 ///
 /// Thread safety: a Client and its Futures may be used from several threads.
 
@@ -26,7 +28,11 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
+#include <deque>
 #include <exception>
+#include <functional>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -43,6 +49,9 @@ class Client;
 
 namespace detail {
 class ClientCore;
+struct FutureState;
+
+using DoneCallback = std::function<void(const std::shared_ptr<FutureState>&)>;
 
 /// What a Future refers to; shared by its copies and by the client.
 struct FutureState {
@@ -51,6 +60,7 @@ struct FutureState {
   std::exception_ptr error;
   FutureStatus status = FutureStatus::pending;
   std::uint64_t completion = 0;  // order in which futures finished
+  std::vector<DoneCallback> callbacks;  // run once, when the future is done
   mutable std::mutex mutex;
   std::condition_variable cv;
   std::weak_ptr<ClientCore> client;
@@ -60,10 +70,18 @@ struct FutureState {
   [[nodiscard]] FutureStatus current() const;
   /// The computed result's node. Throws: the task's error, or CancelledError.
   [[nodiscard]] NodePtr result_node() const;
+  /// The error (a CancelledError for a cancelled future), null when finished. Blocks.
+  [[nodiscard]] std::exception_ptr exception() const;
 };
 
 Value future_value(const FutureState& s);
 void cancel_future(const std::shared_ptr<FutureState>& s);
+/// Finishes `s` with `result` (or fails it with `error`) and runs its callbacks, unless it is
+/// done already. Returns whether it did.
+bool resolve_future(const std::shared_ptr<FutureState>& s, NodePtr result, std::exception_ptr error);
+/// Runs `cb(s)` when `s` is done: at once on this thread if it is, else on the thread that
+/// finishes it.
+void on_done(const std::shared_ptr<FutureState>& s, DoneCallback cb);
 }  // namespace detail
 
 /// The eventual result of a submitted task.
@@ -95,6 +113,19 @@ public:
     return v.decoded<T>().template get<T>();
   }
   [[nodiscard]] T get() const { return result(); }
+  /// The task's error without throwing it (Dask's Future.exception()): null when the task
+  /// finished, its TaskError when it failed, a CancelledError when cancelled. Blocks until done.
+  [[nodiscard]] std::exception_ptr exception() const { return m_state->exception(); }
+  /// Calls `fn(future)` once this future is done (finished, failed or cancelled): at once on
+  /// the calling thread if it is done already, else on the scheduler's thread that finishes it,
+  /// so `fn` must be quick and must not wait for other futures. Exceptions from `fn` are
+  /// swallowed.
+  template <class Fn>
+  void add_done_callback(Fn&& fn) const {
+    detail::on_done(m_state, [f = std::forward<Fn>(fn)](const std::shared_ptr<detail::FutureState>& s) {
+      f(Future<T>(s));
+    });
+  }
   /// Cancels the task if it has not run yet; a running task's result is discarded.
   void cancel() { detail::cancel_future(m_state); }
 
@@ -113,11 +144,16 @@ private:
 };
 
 namespace detail {
-// A Future passed to tessera::delayed or Client::submit is a dependency, like a Delayed.
+// A Future passed to tessera::delayed or Client::submit is a dependency, like a Delayed; a
+// std::vector of Futures is a list of dependencies, like a std::vector of Delayed values.
 template <class T>
 struct ArgTraits<Future<T>> : ArgTraits<Delayed<T>> {};
 template <class T>
 struct Holder<Future<T>> : Holder<Delayed<T>> {};
+template <class T, class Alloc>
+struct ArgTraits<std::vector<Future<T>, Alloc>> : ArgTraits<std::vector<Delayed<T>>> {};
+template <class T, class Alloc>
+struct Holder<std::vector<Future<T>, Alloc>> : Holder<std::vector<Delayed<T>>> {};
 }  // namespace detail
 
 /// Results of many futures, in order. Blocks. Throws: the first error among them.
@@ -129,7 +165,8 @@ std::vector<T> gather(const std::vector<Future<T>>& futures) {
   return out;
 }
 
-enum class ReturnWhen { all_completed, first_completed };
+/// first_exception: as soon as one future failed (or was cancelled), else when all are done.
+enum class ReturnWhen { all_completed, first_completed, first_exception };
 
 /// Waits for futures; returns (done, not_done) index lists. A zero or negative timeout waits
 /// as long as it takes. Blocks.
@@ -147,45 +184,106 @@ WaitResult wait(const std::vector<Future<T>>& futures,
   for (const auto& f : futures) states.push_back(f.state());
   return wait_states(states, std::chrono::duration_cast<std::chrono::nanoseconds>(timeout), when);
 }
+template <class T>
+WaitResult wait(const std::vector<Future<T>>& futures, ReturnWhen when) {
+  return wait(futures, std::chrono::duration<double>::zero(), when);
+}
 
-/// Hands out futures in the order they complete: `while (auto f = ac.next()) use(*f);`.
+/// Hands out futures in the order they complete (Dask's as_completed), as they complete:
+/// `for (auto f : ac) use(f.result());` or `while (auto f = ac.next()) use(*f);`. More futures
+/// may be added while iterating (also from a done callback or another thread); iteration ends
+/// when every added future was handed out.
+/// Thread safety: add() from any thread; one consumer calls next() / iterates.
 template <class T>
 class AsCompleted {
 public:
-  explicit AsCompleted(std::vector<Future<T>> futures) : m_left(std::move(futures)) {}
+  AsCompleted() : m_shared(std::make_shared<Shared>()) {}
+  explicit AsCompleted(const std::vector<Future<T>>& futures) : AsCompleted() {
+    // Those done already come first, in the order they finished.
+    std::vector<std::pair<std::uint64_t, std::size_t>> order;
+    order.reserve(futures.size());
+    for (std::size_t i = 0; i < futures.size(); ++i) {
+      const auto& st = *futures[i].state();
+      std::lock_guard lock(st.mutex);
+      order.emplace_back(st.completion == 0 ? UINT64_MAX : st.completion, i);
+    }
+    std::stable_sort(order.begin(), order.end());
+    for (const auto& [c, i] : order) add(futures[i]);
+  }
+  /// Adds a future; it is handed out once done (at once if it is done already).
+  void add(const Future<T>& f) {
+    {
+      std::lock_guard lock(m_shared->mutex);
+      ++m_shared->outstanding;
+    }
+    f.add_done_callback([s = m_shared](Future<T> done) {
+      {
+        std::lock_guard lock(s->mutex);
+        s->done.push_back(std::move(done));
+      }
+      s->cv.notify_all();
+    });
+  }
+  /// Futures added and not handed out yet (done or not).
+  [[nodiscard]] std::size_t count() const {
+    std::lock_guard lock(m_shared->mutex);
+    return m_shared->outstanding;
+  }
+  [[nodiscard]] bool empty() const { return count() == 0; }
   /// The next future to complete, or nullopt when all were handed out. Blocks.
   std::optional<Future<T>> next() {
-    if (m_left.empty()) return std::nullopt;
-    auto r = wait(m_left, std::chrono::duration<double>::zero(), ReturnWhen::first_completed);
-    std::size_t best = r.done.front();
-    for (auto i : r.done) {
-      if (m_left[i].state()->completion < m_left[best].state()->completion) best = i;
-    }
-    Future<T> f = m_left[best];
-    m_left.erase(m_left.begin() + static_cast<std::ptrdiff_t>(best));
+    std::unique_lock lock(m_shared->mutex);
+    m_shared->cv.wait(lock, [&] { return !m_shared->done.empty() || m_shared->outstanding == 0; });
+    if (m_shared->done.empty()) return std::nullopt;
+    Future<T> f = std::move(m_shared->done.front());
+    m_shared->done.pop_front();
+    --m_shared->outstanding;
     return f;
   }
 
+  /// Input iterator over next().
+  class iterator {
+  public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = Future<T>;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const Future<T>*;
+    using reference = const Future<T>&;
+    iterator() = default;
+    explicit iterator(AsCompleted* ac) : m_ac(ac) { ++*this; }
+    reference operator*() const { return *m_current; }
+    pointer operator->() const { return &*m_current; }
+    iterator& operator++() {
+      m_current = m_ac->next();
+      if (!m_current) m_ac = nullptr;
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.m_ac == b.m_ac; }
+
+  private:
+    AsCompleted* m_ac = nullptr;
+    std::optional<Future<T>> m_current;
+  };
+  iterator begin() { return iterator(this); }
+  iterator end() { return iterator(); }
+
 private:
-  std::vector<Future<T>> m_left;
+  struct Shared {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::deque<Future<T>> done;
+    std::size_t outstanding = 0;
+  };
+  std::shared_ptr<Shared> m_shared;
 };
 
-/// The futures in the order they complete. Blocks until all are done.
+/// The futures as they complete, in completion order: `for (auto f : as_completed(fs))`
+/// yields each one the moment it is done (it does not wait for all). The returned object
+/// accepts add() while iterating.
 template <class T>
-std::vector<Future<T>> as_completed(const std::vector<Future<T>>& futures) {
-  std::vector<Future<T>> out;
-  std::vector<Future<T>> left = futures;
-  while (!left.empty()) {
-    auto r = wait(left, std::chrono::duration<double>::zero(), ReturnWhen::first_completed);
-    std::sort(r.done.begin(), r.done.end(), [&](std::size_t a, std::size_t b) {
-      return left[a].state()->completion < left[b].state()->completion;
-    });
-    std::vector<Future<T>> rest;
-    for (auto i : r.done) out.push_back(left[i]);
-    for (auto i : r.not_done) rest.push_back(left[i]);
-    left.swap(rest);
-  }
-  return out;
+AsCompleted<T> as_completed(const std::vector<Future<T>>& futures) {
+  return AsCompleted<T>(futures);
 }
 
 }  // namespace tessera

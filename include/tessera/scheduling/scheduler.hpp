@@ -29,6 +29,14 @@ struct RunContext {
   /// empty Value / null node for each failed output, with its error in output_errors.
   bool keep_going = false;
   std::vector<std::exception_ptr> output_errors;
+  /// Optional: told about each requested output the moment it is final, while the run goes
+  /// on. `output` indexes graph.outputs; `result` is the node persist() returns for it (its
+  /// value, or on MPI a reference to it on the worker that keeps it); null with `error` set
+  /// when it failed (keep_going only). persist() calls it once per output on every scheduler
+  /// (an output requested twice: once per request); local schedulers also call it from run().
+  /// Called on a scheduler thread: must be quick, must not throw, must not call the scheduler.
+  std::function<void(std::size_t output, const detail::NodePtr& result, std::exception_ptr error)>
+      on_output;
 
   [[nodiscard]] bool observed() const noexcept { return !observers.empty(); }
   [[nodiscard]] double seconds_since_start() const noexcept {
@@ -40,6 +48,13 @@ struct RunContext {
   void transfer(std::string_view key, int from, int to, std::size_t bytes, double t_start,
                 double t_stop) const;
   void run_end(bool ok) const;
+
+  /// For schedulers: graph node -> the output requests it answers (empty if on_output is unset).
+  [[nodiscard]] std::vector<std::vector<std::uint32_t>> outputs_by_node(const ExecGraph& g) const;
+  /// For schedulers: reports node i of `g` final (a value, or an error) to on_output, once per
+  /// output request of i. No-op if on_output is unset or i is not an output.
+  void output_done(const ExecGraph& g, const std::vector<std::vector<std::uint32_t>>& by_node,
+                   std::uint32_t i, const Value& value, std::exception_ptr error) const;
 
   /// The process-wide observers (add_global_observer) plus default_observers_from_env().
   static RunContext with_defaults();
@@ -86,6 +101,8 @@ namespace detail {
 Value run_task(const TaskNode& node, std::span<const Value> inputs, int rank);
 /// The result of a node whose result is known (value or fetched reference).
 Value known_result(const TaskNode& node);
+/// A node with `src`'s key holding `value` (what local schedulers' persist() returns).
+NodePtr value_node(const TaskNode& src, Value value);
 }  // namespace detail
 
 }  // namespace tessera

@@ -11,8 +11,9 @@
 /// int r = tessera::compute(result, threads);
 /// @endcode
 ///
-/// Thread safety: one compute() at a time per scheduler object (others wait); a compute()
-/// called from inside a task of this pool runs inline on the calling worker.
+/// Thread safety: several compute() calls (from different threads) may run at once on one
+/// scheduler object; they share its threads. A compute() called from inside a task of this
+/// pool runs inline on the calling worker.
 
 #include <tessera/scheduling/scheduler.hpp>
 

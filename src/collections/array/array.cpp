@@ -861,7 +861,17 @@ std::vector<Array> unify_for_blockwise(const std::vector<Array>& arrays, const c
 
 NDArray compute_array(Scheduler& s, const Array& a) {
   const auto blocks = a.blocks();
-  auto values = compute_on(s, blocks);
+  std::vector<NodePtr> roots;
+  roots.reserve(blocks.size());
+  for (const auto& b : blocks) roots.push_back(b.node());
+  const auto chunks = compute_values(s, std::move(roots));
+  return assemble_array(a, chunks);
+}
+
+NDArray assemble_array(const Array& a, std::span<const Value> chunks) {
+  std::vector<NDArray> values;
+  values.reserve(chunks.size());
+  for (const auto& c : chunks) values.push_back(extract<NDArray>(c));
   if (values.size() == 1) return values[0];
   NDArray out = NDArray::empty(a.shape(), a.dtype());
   if (a.size() == 0) return out;

@@ -143,7 +143,7 @@ public:
 
   std::vector<Value> run(const ExecGraph& g, RunContext& ctx) override {
     const Runtime::Impl::Active active_call(*m_rt);
-    auto outcome = execute(g, ctx);
+    auto outcome = execute(g, ctx, false);
     std::vector<std::pair<DataId, int>> wanted;
     for (auto o : g.outputs) {
       if (!outcome.errors.empty() && outcome.errors[o]) continue;
@@ -168,29 +168,20 @@ public:
 
   std::vector<detail::NodePtr> persist(const ExecGraph& g, RunContext& ctx) override {
     const Runtime::Impl::Active active_call(*m_rt);
-    auto outcome = execute(g, ctx);
+    auto outcome = execute(g, ctx, true);
     std::vector<detail::NodePtr> out;
-    std::vector<bool> keep(g.size(), false);
     for (auto o : g.outputs) {
-      keep[o] = true;
       if (!outcome.errors.empty() && outcome.errors[o]) {
         out.emplace_back();  // failed (keep_going): the error is in ctx.output_errors
         continue;
       }
-      const auto* src = g.nodes[o];
-      auto node = std::make_shared<detail::TaskNode>();
-      node->key = src->key;
-      node->hash = src->hash;
-      node->name_length = src->name_length;
-      if (outcome.borrowed[o]) {
-        node->ref = src->ref;  // already persisted before this run
-      } else {
-        const int holder = outcome.holders[o].front();
-        node->ref = std::make_shared<MpiResultRef>(m_rt, outcome.ids[o], holder, outcome.nbytes[o]);
-        // Copies on other ranks are not needed: keep only the first holder's.
-        outcome.holders[o].erase(outcome.holders[o].begin());
-      }
-      out.push_back(std::move(node));
+      // Made when the output finished (and handed to ctx.on_output), or now.
+      if (!outcome.kept[o]) outcome.kept[o] = kept_node(outcome, g, o);
+      out.push_back(outcome.kept[o]);
+    }
+    // Copies on other ranks are not needed: keep only the first holder's (the owner's).
+    for (std::uint32_t i = 0; i < g.size(); ++i) {
+      if (outcome.kept[i] && !outcome.borrowed[i]) outcome.holders[i].erase(outcome.holders[i].begin());
     }
     release_all(outcome, g);
     return out;
@@ -204,7 +195,20 @@ private:
     std::vector<bool> borrowed;  // result owned by an earlier persist: never released here
     std::vector<bool> released;
     std::vector<std::exception_ptr> errors;  // per node, keep_going only
+    std::vector<detail::NodePtr> kept;       // persist: the node returned for an output
   };
+
+  /// The node persist() returns for output i: a reference to the result on its first holder.
+  detail::NodePtr kept_node(const Outcome& oc, const ExecGraph& g, std::uint32_t i) const {
+    const auto* src = g.nodes[i];
+    auto node = std::make_shared<detail::TaskNode>();
+    node->key = src->key;
+    node->hash = src->hash;
+    node->name_length = src->name_length;
+    if (oc.borrowed[i]) node->ref = src->ref;  // already persisted before this run
+    else node->ref = std::make_shared<MpiResultRef>(m_rt, oc.ids[i], oc.holders[i].front(), oc.nbytes[i]);
+    return node;
+  }
 
   /// Queues result i for release on every rank holding it, except its owner (holders[0]) if it
   /// is borrowed (persisted before this run): only the copies workers fetched go.
@@ -227,7 +231,8 @@ private:
     }
   }
 
-  Outcome execute(const ExecGraph& g, RunContext& ctx) {
+  /// `persisting`: outputs are kept, and each is reported to ctx.on_output when it is final.
+  Outcome execute(const ExecGraph& g, RunContext& ctx, bool persisting) {
     std::lock_guard one_at_a_time(m_rt->compute_mutex);
     auto& rt = *m_rt;
     const auto n = static_cast<std::uint32_t>(g.size());
@@ -239,6 +244,8 @@ private:
     oc.borrowed.assign(n, false);
     oc.released.assign(n, false);
     if (ctx.keep_going) oc.errors.assign(n, nullptr);
+    oc.kept.resize(persisting ? n : 0);
+    const auto outputs_of = persisting ? ctx.outputs_by_node(g) : std::vector<std::vector<std::uint32_t>>{};
     std::vector<std::uint32_t> pending(n), consumers(g.consumers.begin(), g.consumers.end());
     std::vector<int> attempts(n, 0);
     std::vector<bool> is_output(n, false);
@@ -254,6 +261,11 @@ private:
 
     auto finish_node = [&](std::uint32_t i) {
       ++done;
+      if (!outputs_of.empty() && !outputs_of[i].empty()) {  // a requested output is final
+        const std::exception_ptr error = oc.errors.empty() ? nullptr : oc.errors[i];
+        if (!error) oc.kept[i] = kept_node(oc, g, i);
+        for (auto k : outputs_of[i]) ctx.on_output(k, oc.kept[i], error);
+      }
       for (auto d : g.dependents_of(i)) {
         if (--pending[d] == 0) ready.push(d);
       }
@@ -868,7 +880,10 @@ std::vector<WorkerStats> Runtime::stats() {
   out[0].rank = 0;
   out[0].peak_rss = peak_rss();
   out[0].ready_rss = m_impl->ready_rss;
-  if (m_impl->data) out[0].held_bytes = m_impl->data->held_bytes();
+  if (m_impl->data) {
+    out[0].held_bytes = m_impl->data->held_bytes();
+    out[0].bytes_served = m_impl->data->bytes_served();  // literals workers fetched from rank 0
+  }
   for (int r = 1; r < m_impl->size; ++r) m_impl->messenger->send(r, proto::tag_stats_request, std::vector<std::byte>{});
   for (int k = 1; k < m_impl->size; ++k) {
     auto msg = m_impl->messenger->receive(proto::tag_stats_reply);

@@ -8,6 +8,7 @@ std::vector<Value> SyncScheduler::run(const ExecGraph& g, RunContext& ctx) {
   std::vector<std::exception_ptr> errors(ctx.keep_going ? n : 0);
   std::vector<std::uint32_t> consumers = g.consumers;
   std::vector<Value> inputs;
+  const auto by_node = ctx.outputs_by_node(g);
   ctx.run_start(g.num_to_run(), name());
   bool any_failed = false;
   try {
@@ -15,6 +16,7 @@ std::vector<Value> SyncScheduler::run(const ExecGraph& g, RunContext& ctx) {
       const auto& node = *g.nodes[i];
       if (node.is_computed()) {
         values[i] = detail::known_result(node);
+        ctx.output_done(g, by_node, i, values[i], nullptr);
         continue;
       }
       if (ctx.keep_going) {
@@ -25,7 +27,10 @@ std::vector<Value> SyncScheduler::run(const ExecGraph& g, RunContext& ctx) {
             break;
           }
         }
-        if (errors[i]) continue;
+        if (errors[i]) {
+          ctx.output_done(g, by_node, i, Value{}, errors[i]);
+          continue;
+        }
       }
       inputs.clear();
       for (auto j : g.inputs_of(i)) inputs.push_back(values[j]);
@@ -50,6 +55,7 @@ std::vector<Value> SyncScheduler::run(const ExecGraph& g, RunContext& ctx) {
         ctx.task_done(TaskEvent{node.key, node.name(), 0, 0, t0, ctx.seconds_since_start(), 0,
                                 values[i].nbytes(), failed});
       }
+      ctx.output_done(g, by_node, i, values[i], failed ? errors[i] : nullptr);
     }
   } catch (...) {
     ctx.run_end(false);

@@ -25,6 +25,7 @@ struct GraphRun {
   std::unique_ptr<std::atomic<std::uint32_t>[]> consumers;  // remaining readers per result
   std::vector<Value> values;
   std::vector<std::exception_ptr> errors;  // per node, keep_going only
+  std::vector<std::vector<std::uint32_t>> outputs_by_node;  // for ctx->on_output
   std::atomic<std::int64_t> in_flight{0};  // queued or running tasks
   std::atomic<bool> failed{false};
   std::mutex error_mutex;
@@ -50,7 +51,7 @@ public:
   [[nodiscard]] unsigned size() const noexcept { return m_size; }
 
   std::vector<Value> run(const ExecGraph& g, RunContext& ctx) {
-    std::lock_guard one_at_a_time(m_run_mutex);
+    // Several runs may share the pool at once (each queued task knows its run).
     const auto n = static_cast<std::uint32_t>(g.size());
     GraphRun run;
     run.graph = &g;
@@ -59,6 +60,7 @@ public:
     run.consumers = std::make_unique<std::atomic<std::uint32_t>[]>(n);
     run.values.resize(n);
     if (ctx.keep_going) run.errors.resize(n);
+    run.outputs_by_node = ctx.outputs_by_node(g);
     std::vector<std::uint32_t> ready;
     for (std::uint32_t i = 0; i < n; ++i) {
       const auto k = static_cast<std::uint32_t>(g.inputs_of(i).size());
@@ -69,7 +71,6 @@ public:
     ctx.run_start(g.num_to_run(), "threads");
     if (n > 0) {
       run.in_flight.store(static_cast<std::int64_t>(ready.size()));
-      m_current.store(&run);
       // Spread the initial ready tasks over the workers in contiguous blocks (neighbouring
       // leaves usually feed the same consumer).
       const std::size_t per = (ready.size() + size() - 1) / size();
@@ -78,12 +79,10 @@ public:
         const std::size_t e = std::min(ready.size(), b + per);
         if (b >= e) continue;
         std::lock_guard lock(m_queues[w].mutex);
-        m_queues[w].tasks.insert(m_queues[w].tasks.end(), ready.begin() + static_cast<std::ptrdiff_t>(b),
-                                 ready.begin() + static_cast<std::ptrdiff_t>(e));
+        for (std::size_t k = b; k < e; ++k) m_queues[w].tasks.push_back(Item{&run, ready[k]});
       }
       wake_all();
       while (!run.done.load()) run.done.wait(false);
-      m_current.store(nullptr);
     }
     if (run.failed.load()) {
       ctx.run_end(false);
@@ -106,9 +105,13 @@ public:
   }
 
 private:
+  struct Item {
+    GraphRun* run;
+    std::uint32_t task;
+  };
   struct Queue {
     std::mutex mutex;
-    std::deque<std::uint32_t> tasks;
+    std::deque<Item> tasks;
   };
 
   void wake_all() {
@@ -116,7 +119,7 @@ private:
     m_signal.notify_all();
   }
 
-  void push_local(unsigned self, std::uint32_t task) {
+  void push_local(unsigned self, Item task) {
     {
       std::lock_guard lock(m_queues[self].mutex);
       m_queues[self].tasks.push_back(task);
@@ -126,7 +129,7 @@ private:
     if (m_sleepers.load() > 0) m_signal.notify_one();
   }
 
-  bool pop(unsigned self, std::uint32_t& task) {
+  bool pop(unsigned self, Item& task) {
     {
       auto& q = m_queues[self];
       std::lock_guard lock(q.mutex);
@@ -154,7 +157,7 @@ private:
     t_worker_id = self;
     std::vector<Value> inputs;
     while (true) {
-      std::uint32_t task = 0;
+      Item task{};
       if (pop(self, task)) {
         execute(self, task, inputs);
         continue;
@@ -186,8 +189,9 @@ private:
     }
   }
 
-  void execute(unsigned self, std::uint32_t i, std::vector<Value>& inputs) {
-    GraphRun& run = *m_current.load();
+  void execute(unsigned self, Item item, std::vector<Value>& inputs) {
+    GraphRun& run = *item.run;
+    const std::uint32_t i = item.task;
     const ExecGraph& g = *run.graph;
     const auto& node = *g.nodes[i];
     if (!run.failed.load(std::memory_order_relaxed)) {
@@ -203,8 +207,10 @@ private:
         }
         if (node.is_computed()) {
           run.values[i] = detail::known_result(node);
+          run.ctx->output_done(g, run.outputs_by_node, i, run.values[i], nullptr);
         } else if (inherited) {
           run.errors[i] = inherited;  // an input failed: fail without running
+          run.ctx->output_done(g, run.outputs_by_node, i, Value{}, inherited);
         } else {
           inputs.clear();
           for (auto j : g.inputs_of(i)) inputs.push_back(run.values[j]);
@@ -230,11 +236,13 @@ private:
                                          run.ctx->seconds_since_start(), 0, run.values[i].nbytes(),
                                          task_failed});
           }
+          run.ctx->output_done(g, run.outputs_by_node, i, run.values[i],
+                               task_failed ? run.errors[i] : nullptr);
         }
         for (auto d : g.dependents_of(i)) {
           if (run.pending[d].fetch_sub(1, std::memory_order_acq_rel) == 1) {
             run.in_flight.fetch_add(1);
-            push_local(self, d);
+            push_local(self, Item{&run, d});
           }
         }
       } catch (...) {
@@ -255,11 +263,9 @@ private:
   const unsigned m_size;  // fixed before the workers start (they read it)
   std::vector<Queue> m_queues;
   std::vector<std::thread> m_threads;
-  std::atomic<GraphRun*> m_current{nullptr};
   std::atomic<std::uint32_t> m_signal{0};
   std::atomic<std::int32_t> m_sleepers{0};
   std::atomic<bool> m_stop{false};
-  std::mutex m_run_mutex;
 };
 
 ThreadScheduler::ThreadScheduler(Options options) {

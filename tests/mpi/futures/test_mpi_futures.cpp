@@ -39,3 +39,42 @@ TEST_CASE("results held by futures are freed on the workers when the last future
   }
   CHECK(settle([&] { return held() == 0; }));
 }
+
+TEST_CASE("a scattered value leaves rank 0 once: 1,000 tasks fetch it from workers; freed with its future") {
+  auto& rt = *tessera::Runtime::current();
+  if (rt.size() == 1) return;
+  auto held = [&] {
+    std::uint64_t n = 0;
+    for (const auto& s : rt.stats()) n += s.held_bytes;
+    return n;
+  };
+  auto settle = [&](auto pred) {
+    for (int i = 0; i < 100 && !pred(); ++i) usleep(20'000);
+    return pred();
+  };
+  REQUIRE(settle([&] { return held() == 0; }));
+  constexpr std::size_t n = std::size_t{8} << 20;  // 64 MiB of doubles
+  constexpr std::uint64_t bytes = n * sizeof(double);
+  const std::uint64_t before = rt.stats()[0].bytes_served;
+  {
+    tessera::Client client;
+    auto data = client.scatter(std::vector<double>(n, 1.0));
+    CHECK(data.done());
+    CHECK(held() >= bytes);
+    std::vector<tessera::Future<std::uint64_t>> fs;
+    for (int i = 0; i < 1000; ++i) {
+      fs.push_back(client.submit(
+          [](const std::vector<double>& v, int k) { return static_cast<std::uint64_t>(v.size()) + static_cast<std::uint64_t>(k); },
+          data, i));
+    }
+    const auto got = tessera::gather(fs);
+    CHECK(got.front() == n);
+    CHECK(got.back() == n + 999);
+    const std::uint64_t sent = rt.stats()[0].bytes_served - before;
+    MESSAGE("rank 0 served ", sent, " bytes for 1,000 tasks on one 64 MiB scattered array (",
+            static_cast<double>(sent) / static_cast<double>(bytes), " x 64 MiB) on ", rt.size() - 1, " workers");
+    CHECK(sent >= bytes);     // placed once...
+    CHECK(sent < 2 * bytes);  // ...and never sent again (not 1,000 x 64 MiB)
+  }
+  CHECK(settle([&] { return held() == 0; }));
+}

@@ -323,6 +323,8 @@ Array blockwise(F&& f, const std::vector<Array>& arrays, BlockwiseOptions option
 namespace detail {
 NDArray compute_array(Scheduler& s, const Array& a);
 Array persist_array(Scheduler& s, const Array& a);
+/// The NDArray of `a` from its computed chunks (in blocks() order).
+NDArray assemble_array(const Array& a, std::span<const Value> chunks);
 template <class A>
 concept ArrayArg = std::same_as<std::remove_cvref_t<A>, Array>;
 }  // namespace detail
@@ -352,6 +354,25 @@ template <detail::ArrayArg A, class S>
 Array persist(A&& a, S&& scheduler) {
   return detail::persist_array(detail::as_scheduler(scheduler), a);
 }
+
+/// compute()/persist() of several arguments (`tessera::compute(x.mean(), x.std(), d)`) see an
+/// Array as its chunk tasks: everything runs as one graph and shared chunks are computed once.
+template <>
+struct Collection<Array> {
+  using result_type = NDArray;
+  static void roots(const Array& a, std::vector<detail::NodePtr>& out) {
+    for (const auto& b : a.blocks()) Collection<Delayed<NDArray>>::roots(b, out);
+  }
+  static NDArray finalize(const Array& a, std::span<const Value> chunks) {
+    return detail::assemble_array(a, chunks);
+  }
+  static Array rebuild(const Array& a, std::span<const detail::NodePtr> nodes) {
+    std::vector<Delayed<NDArray>> blocks;
+    blocks.reserve(nodes.size());
+    for (const auto& n : nodes) blocks.emplace_back(n);
+    return Array(a.shape(), a.dtype(), a.chunks(), std::move(blocks));
+  }
+};
 
 // ---- factories -----------------------------------------------------------------------------------------
 namespace array {
