@@ -108,6 +108,19 @@ TEST_CASE_TEMPLATE("several outputs computed together share their common work", 
   CHECK(rb == 33);
 }
 
+TEST_CASE_TEMPLATE("the same value requested twice in one compute comes back twice", S,
+                   TESSERA_TEST_SCHEDULERS) {
+  // Under MPI the second request of one result used to wait forever for a second arrival.
+  auto sched = make_test_scheduler<S>();
+  auto x = tessera::delayed(behaviour::inc)(41);
+  auto y = tessera::delayed(behaviour::inc)(x);
+  CHECK(tessera::compute(std::vector<tessera::Delayed<int>>{x, y, x, x}, sched) ==
+        std::vector<int>{42, 43, 42, 42});
+  auto [a, b] = tessera::compute(y, y, sched);
+  CHECK(a == 43);
+  CHECK(b == 43);
+}
+
 TEST_CASE_TEMPLATE("lambdas with captures and user-defined serializable types work", S,
                    TESSERA_TEST_SCHEDULERS) {
   auto sched = make_test_scheduler<S>();
