@@ -50,7 +50,7 @@ run "result=$serial" "$lesson" array-mean --scheduler threads --size 200000000 -
 step "the same under MPI with 4 workers, each holding only its chunks (peak memory per rank)"
 run "result=$serial" mpirun -n 5 "$lesson" array-mean --scheduler mpi --size 200000000 --chunks 16
 step "futures: an adaptive parameter sweep on 4 MPI workers, traced to $build/sweep-trace.json"
-TESSERA_TRACE="$build/sweep-trace.json" run "" mpirun -n 5 "$build/apps/sweep/tessera-sweep" --scheduler mpi --budget 48
+TESSERA_TRACE="$build/sweep-trace.json" run "" mpirun -n 5 "$build/apps/sweep/tessera-sweep" --scheduler mpi --budget 64
 [[ -s "$build/sweep-trace.json" ]] || fail "no trace written"
 step "bounded memory: 0.5 GiB of data through 4 workers capped at 16 MiB of results each (peak RSS <= limit + 64 MiB)"
 run "bounded memory: ok" mpirun -n 5 "$build/apps/bounded/tessera-bounded" --n 8000 --chunk 500 --memory-limit 16MiB

@@ -91,10 +91,13 @@ int sweep(const std::map<std::string, std::string>& flags, std::shared_ptr<tesse
     const Fit fit = done.result();
     ++evaluated;
     if (fit.error < best.error) best = fit;
-    // Refine around the best fit so far while budget remains.
-    const double scale = 0.5 / std::sqrt(static_cast<double>(evaluated));
+    // Refine around the best fit so far while budget remains. Results arrive in completion order,
+    // so the best so far may be a poor early point: the steps shrink with the number of results,
+    // and c is explored on the same scale as k (the grid's c spacing is 0.25), so a search that
+    // started near a local minimum (k=2.68, c=0.54) still leaves it.
+    const double scale = 1.0 / std::sqrt(static_cast<double>(evaluated));
     std::normal_distribution<double> jitter(0.0, scale);
-    for (int n = 0; n < 2 && submitted < budget; ++n) submit(best.k + jitter(rng), best.c + 0.2 * jitter(rng));
+    for (int n = 0; n < 2 && submitted < budget; ++n) submit(best.k + jitter(rng), best.c + 0.5 * jitter(rng));
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("best k=%.4f c=%.4f error=%.3g\n", best.k, best.c, best.error);
