@@ -68,9 +68,11 @@ bool is_dot(const char* n) { return n[0] == '.' && (n[1] == '\0' || (n[1] == '.'
 
 void remove_tree_at(int parent_fd, const char* name, int depth) noexcept;
 
-// Empties the directory open at `fd`. Entries are unlinked while the directory is read, so it is
-// re-read from the start until a pass finds nothing left.
-void empty_dir(int fd, int depth) noexcept {
+// Calls `take(name, type)` for every entry of the directory open at `fd` (not "." or ".."). Entries
+// are removed while the directory is read, so it is re-read from the start until a pass in which
+// `take` returned true for none. Signal-safe: no allocation.
+template <class Take>
+void drain_dir(int fd, Take take) noexcept {
   alignas(8) char buf[2048];
   for (int pass = 0; pass < 64; ++pass) {
     if (::lseek(fd, 0, SEEK_SET) < 0) return;
@@ -81,17 +83,23 @@ void empty_dir(int fd, int depth) noexcept {
       for (long off = 0; off < n;) {
         auto* d = reinterpret_cast<LinuxDirent64*>(buf + off);
         off += d->d_reclen;
-        if (is_dot(d->d_name)) continue;
-        found = true;
-        if (d->d_type == DT_DIR) {
-          remove_tree_at(fd, d->d_name, depth + 1);
-        } else if (::unlinkat(fd, d->d_name, 0) != 0 && (errno == EISDIR || errno == EPERM)) {
-          remove_tree_at(fd, d->d_name, depth + 1);
-        }
+        if (!is_dot(d->d_name) && take(d->d_name, d->d_type)) found = true;
       }
     }
     if (!found) return;
   }
+}
+
+// Empties the directory open at `fd`.
+void empty_dir(int fd, int depth) noexcept {
+  drain_dir(fd, [&](const char* name, unsigned char type) {
+    if (type == DT_DIR) {
+      remove_tree_at(fd, name, depth + 1);
+    } else if (::unlinkat(fd, name, 0) != 0 && (errno == EISDIR || errno == EPERM)) {
+      remove_tree_at(fd, name, depth + 1);
+    }
+    return true;
+  });
 }
 
 void remove_tree_at(int parent_fd, const char* name, int depth) noexcept {
@@ -163,24 +171,12 @@ int sweep_prefix(const char* root, const char* prefix) noexcept {
   const int fd = ::open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return 0;
   int removed = 0;
-  alignas(8) char buf[2048];
-  for (int pass = 0; pass < 64; ++pass) {
-    if (::lseek(fd, 0, SEEK_SET) < 0) break;
-    bool found = false;
-    for (;;) {
-      const long n = ::syscall(SYS_getdents64, fd, buf, sizeof buf);
-      if (n <= 0) break;
-      for (long off = 0; off < n;) {
-        auto* d = reinterpret_cast<LinuxDirent64*>(buf + off);
-        off += d->d_reclen;
-        if (is_dot(d->d_name) || !starts_with(d->d_name, prefix)) continue;
-        found = true;
-        remove_tree_at(fd, d->d_name, 1);
-        ++removed;
-      }
-    }
-    if (!found) break;
-  }
+  drain_dir(fd, [&](const char* name, unsigned char) {
+    if (!starts_with(name, prefix)) return false;
+    remove_tree_at(fd, name, 1);
+    ++removed;
+    return true;
+  });
   ::close(fd);
   return removed;
 }
