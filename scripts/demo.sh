@@ -34,10 +34,10 @@ step "delayed loop over 1..8 then sum, 2 threads: expect 44 in ~4 s"
 run "result=44" "$lesson" loop --scheduler threads --threads 2
 step "the lesson's compute-parts: 4 tasks each summing range(40,000,000), then sum"
 run "result=3199999920000000" "$lesson" compute-parts --scheduler threads --threads 2
-step "CPU-bound compute-parts at 5x the lesson's size (4 tasks each summing range(200,000,000)), 1 thread then 2"
-run "result=79999999600000000" "$lesson" compute-parts --scheduler threads --threads 1 --size 200000000
+step "CPU-bound compute-parts at 20x the lesson's size (4 tasks each summing range(800,000,000), ~0.5 s each), 1 thread then 2"
+run "result=1279999998400000000" "$lesson" compute-parts --scheduler threads --threads 1 --size 800000000
 t1=$(compute_seconds "$out")
-run "result=79999999600000000" "$lesson" compute-parts --scheduler threads --threads 2 --size 200000000
+run "result=1279999998400000000" "$lesson" compute-parts --scheduler threads --threads 2 --size 800000000
 t2=$(compute_seconds "$out")
 awk -v a="$t1" -v b="$t2" -v c="$(nproc)" 'BEGIN {
   printf "speed-up on 2 threads: %.2fx (%.2f s -> %.2f s, %.2f s per task on one thread; %d cores; C++ has no GIL)\n", a / b, a, b, a / 4, c }'
