@@ -21,17 +21,15 @@ import sys
 import time
 
 
-def classify(path, anon_rss_by_range):
+def classify(path):
     if path.startswith("[heap]"):
         return "heap"
     if path.startswith("[stack"):
         return "stacks"
-    if path.startswith("/dev/shm") or path.startswith("/SYSV") or "memfd:" in path or "(deleted)" in path and "/dev/shm" in path:
+    if path.startswith("/dev/shm") or path.startswith("/SYSV") or "memfd:" in path:
         return "shmem"
-    if path.startswith("["):
-        return "binary+libs"  # vdso, vvar
     if path:
-        return "binary+libs"
+        return "binary+libs"  # files, and [vdso]/[vvar]
     return "anon"
 
 
@@ -46,7 +44,6 @@ def sample(pid):
     maps = []
     total = 0
     cur_path = None
-    cur_size = 0
     prev_end = None
     prev_was_guard = False
     for line in lines:
@@ -58,7 +55,7 @@ def sample(pid):
             start, end = int(rng[0], 16), int(rng[1], 16)
             perms = parts[1]
             path = " ".join(parts[5:]) if len(parts) > 5 else ""
-            kind = classify(path, None)
+            kind = classify(path)
             if kind == "anon":
                 # A thread stack: an rw anonymous mapping right above a ---p guard page.
                 if prev_was_guard and prev_end == start and end - start <= 16 << 20:

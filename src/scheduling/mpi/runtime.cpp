@@ -24,6 +24,7 @@
 #include <queue>
 #include <sstream>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace tessera {
 
@@ -565,12 +566,12 @@ private:
 std::vector<Value> Runtime::Impl::gather(const std::vector<std::pair<DataId, int>>& wanted) {
   const Active active_call(*this);
   // A result wanted twice (compute(x, x)) is asked for and received once.
-  std::unordered_map<DataId, Value> got;
+  std::unordered_set<DataId> asked;
   std::unordered_map<int, std::vector<DataId>> by_rank;
   for (auto [id, r] : wanted) {
-    if (r != 0 && got.emplace(id, Value{}).second) by_rank[r].push_back(id);
+    if (r != 0 && asked.insert(id).second) by_rank[r].push_back(id);
   }
-  got.clear();
+  std::unordered_map<DataId, Value> got;
   {
     std::lock_guard lock(arrival_mutex);
     for (auto& [r, ids] : by_rank) {
