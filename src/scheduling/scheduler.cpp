@@ -51,8 +51,9 @@ void RunContext::output_done(const ExecGraph& g, const std::vector<std::vector<s
 RunContext RunContext::with_defaults() {
   // Every computation, on every scheduler, starts from a valid configuration: a bad TESSERA_*
   // value is a ConfigError here, not silently ignored.
-  (void)detail::runtime_config();
+  const auto& config = detail::runtime_config();
   RunContext ctx;
+  ctx.retries = config.task_retries;
   {
     std::lock_guard lock(detail::observers_mutex());
     ctx.observers = detail::global_observers();

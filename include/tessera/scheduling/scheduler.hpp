@@ -29,6 +29,9 @@ struct RunContext {
   /// empty Value / null node for each failed output, with its error in output_errors.
   bool keep_going = false;
   std::vector<std::exception_ptr> output_errors;
+  /// A failed task runs again up to this many times (on MPI, possibly on another worker)
+  /// before its error counts. with_defaults() sets TESSERA_TASK_RETRIES.
+  int retries = 0;
   /// Optional: told about each requested output the moment it is final, while the run goes
   /// on. `output` indexes graph.outputs; `result` is the node persist() returns for it (its
   /// value, or on MPI a reference to it on the worker that keeps it); null with `error` set

@@ -12,7 +12,10 @@ namespace tessera {
 class SyncScheduler final : public Scheduler {
 public:
   [[nodiscard]] std::string name() const override { return "sync"; }
+  /// Throws: TaskError for the first task that failed (after ctx.retries more attempts).
   std::vector<Value> run(const ExecGraph& graph, RunContext& ctx) override;
+  /// Under TESSERA_MEMORY_LIMIT the results stay in local_result_store() (and may be spilled).
+  std::vector<detail::NodePtr> persist(const ExecGraph& graph, RunContext& ctx) override;
 };
 
 }  // namespace tessera

@@ -36,6 +36,8 @@ public:
   [[nodiscard]] std::string name() const override { return "threads"; }
   [[nodiscard]] unsigned num_threads() const noexcept;
   std::vector<Value> run(const ExecGraph& graph, RunContext& ctx) override;
+  /// Under TESSERA_MEMORY_LIMIT the results stay in local_result_store() (and may be spilled).
+  std::vector<detail::NodePtr> persist(const ExecGraph& graph, RunContext& ctx) override;
 
 private:
   class Pool;

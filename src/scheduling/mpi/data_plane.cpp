@@ -1,8 +1,5 @@
 #include "scheduling/mpi/data_plane.hpp"
 
-#include <tessera/storage/spill_dir.hpp>
-#include <tessera/storage/spill_file.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -10,8 +7,6 @@
 namespace tessera::detail::mpi {
 
 namespace {
-std::string ledger_key(DataId id) { return std::to_string(id); }
-
 /// Shares `bytes`; the buffer goes back to the receive pool when the last owner (the Value, or
 /// an array viewing it) lets go.
 std::shared_ptr<const Bytes> recycled_bytes(Bytes&& bytes) {
@@ -20,15 +15,18 @@ std::shared_ptr<const Bytes> recycled_bytes(Bytes&& bytes) {
     delete b;
   });
 }
-}  // namespace
 
-/// The spill directory (private, unique per job and rank, removed at exit and on signals) and
-/// the HDF5 spill file in it.
-struct DataPlane::SpillState {
-  SpillDirectory dir;
-  SpillFile file;
-  explicit SpillState(int rank) : dir(rank), file(dir.file("spill.h5")) {}
-};
+ResultStore::Options store_options(int rank, std::uint64_t memory_limit, MemoryThresholds thresholds) {
+  ResultStore::Options o;
+  o.limit = memory_limit;
+  o.thresholds = thresholds;
+  o.rank = rank;
+  // Results read back from the spill file use the receive pool's recycled buffers.
+  o.buffers.make = [](std::size_t n) { return make_byte_buffer(n); };
+  o.buffers.recycle = [](Bytes&& b) { recycle_byte_buffer(std::move(b)); };
+  return o;
+}
+}  // namespace
 
 DataPlane::~DataPlane() = default;
 
@@ -36,8 +34,17 @@ double DataPlane::seconds() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_t0).count();
 }
 
+void DataPlane::collect_store_events_locked() {
+  const int me = m_messenger.rank();
+  for (const auto& e : m_store.take_events()) {
+    m_events.push_back(Event{e.id, me, me, e.bytes, e.start, e.stop,
+                             e.kind == ResultStore::Event::spill ? Event::spill : Event::unspill});
+  }
+}
+
 std::vector<DataPlane::Event> DataPlane::take_events() {
   std::lock_guard lock(m_mutex);
+  collect_store_events_locked();
   std::vector<Event> out;
   out.swap(m_events);
   return out;
@@ -47,8 +54,7 @@ DataPlane::DataPlane(Messenger& messenger, Arrival on_arrival, std::uint64_t mem
                      MemoryThresholds thresholds)
     : m_messenger(messenger),
       m_on_arrival(std::move(on_arrival)),
-      m_ledger(memory_limit, thresholds),
-      m_spill_enabled(memory_limit > 0) {
+      m_store(store_options(messenger.rank(), memory_limit, thresholds)) {
   m_messenger.on(tag_fetch, [this](int source, std::vector<std::byte>&& bytes) {
     ByteReader r(bytes);
     const auto n = r.pod<std::uint32_t>();
@@ -60,114 +66,32 @@ DataPlane::DataPlane(Messenger& messenger, Arrival on_arrival, std::uint64_t mem
   m_messenger.on(tag_data_body, [this](int s, std::vector<std::byte>&& b) { on_data_body(s, std::move(b)); });
 }
 
-void DataPlane::put(DataId id, Value v) {
-  std::lock_guard lock(m_mutex);
-  m_ledger.add(ledger_key(id), v.nbytes());
-  m_store[id] = std::move(v);
-  if (m_spill_enabled && m_ledger.above_target()) spill_down_locked();
-}
+void DataPlane::put(DataId id, Value v) { m_store.put(id, std::move(v)); }
 
-void DataPlane::spill_down_locked() {
-  const auto victims = m_ledger.choose_victims(m_ledger.excess_over_target());
-  for (const auto& key : victims) {
-    const DataId id = std::stoull(key);
-    auto it = m_store.find(id);
-    if (it == m_store.end()) continue;
-    if (!m_spill) m_spill = std::make_unique<SpillState>(m_messenger.rank());
-    // Serialized values spill as they are; live objects in their wire form, large blocks
-    // (array chunks) written straight from the object.
-    const double t0 = seconds();
-    const auto wire = it->second.wire();
-    m_spill->file.put_pieces(key, wire.pieces);
-    const int me = m_messenger.rank();
-    m_events.push_back(Event{id, me, me, wire.size, t0, seconds(), Event::spill});
-    m_store.erase(it);
-    m_ledger.remove(key);
-    m_spilled.insert(id);
-  }
-}
+Value DataPlane::get(DataId id) const { return m_store.get(id); }
 
-Value DataPlane::unspill_locked(DataId id) {
-  const std::string key = ledger_key(id);
-  const double t0 = seconds();
-  // Read into a recycled buffer: fresh memory would cost a page fault per 4 KiB.
-  Bytes buffer = make_byte_buffer(m_spill->file.size_of(key));
-  (void)m_spill->file.get_into(key, buffer);
-  auto bytes = recycled_bytes(std::move(buffer));
-  const int me = m_messenger.rank();
-  m_events.push_back(Event{id, me, me, bytes->size(), t0, seconds(), Event::unspill});
-  m_spill->file.erase(key);
-  m_spilled.erase(id);
-  Value v = Value::serialized(std::move(bytes));
-  m_ledger.add(key, v.nbytes());
-  m_store[id] = v;
-  if (m_ledger.above_target()) spill_down_locked();
-  return v;
-}
+bool DataPlane::has(DataId id) const { return m_store.has(id); }
 
-Value DataPlane::get(DataId id) const {
-  auto* self = const_cast<DataPlane*>(this);
-  std::lock_guard lock(m_mutex);
-  auto it = m_store.find(id);
-  if (it != m_store.end()) {
-    self->m_ledger.touch(ledger_key(id));
-    return it->second;
-  }
-  if (m_spilled.count(id)) return self->unspill_locked(id);
-  return Value{};
-}
+void DataPlane::erase(DataId id) { m_store.erase(id); }
 
-bool DataPlane::has(DataId id) const {
-  std::lock_guard lock(m_mutex);
-  return m_store.count(id) != 0 || m_spilled.count(id) != 0;
-}
+void DataPlane::erase(const std::vector<DataId>& ids) { m_store.erase(ids); }
 
-void DataPlane::erase(DataId id) { erase(std::vector<DataId>{id}); }
+void DataPlane::pin(const std::vector<DataId>& ids) { m_store.pin(ids); }
 
-void DataPlane::erase(const std::vector<DataId>& ids) {
-  std::vector<Value> dropped;  // released outside the lock
-  std::lock_guard lock(m_mutex);
-  for (auto id : ids) {
-    auto it = m_store.find(id);
-    if (it != m_store.end()) {
-      dropped.push_back(std::move(it->second));
-      m_store.erase(it);
-      m_ledger.remove(ledger_key(id));
-    } else if (m_spilled.erase(id)) {
-      m_spill->file.erase(ledger_key(id));
-    }
-  }
-}
-
-void DataPlane::pin(const std::vector<DataId>& ids) {
-  std::lock_guard lock(m_mutex);
-  for (auto id : ids) {
-    if (m_ledger.contains(ledger_key(id))) m_ledger.pin(ledger_key(id));
-  }
-}
-
-void DataPlane::unpin(const std::vector<DataId>& ids) {
-  std::lock_guard lock(m_mutex);
-  for (auto id : ids) {
-    if (m_ledger.contains(ledger_key(id)) && m_ledger.is_pinned(ledger_key(id))) m_ledger.unpin(ledger_key(id));
-  }
-}
+void DataPlane::unpin(const std::vector<DataId>& ids) { m_store.unpin(ids); }
 
 DataPlane::MemoryStats DataPlane::memory_stats() const {
-  std::lock_guard lock(m_mutex);
+  const auto st = m_store.stats();
   MemoryStats s;
-  s.limit = m_ledger.limit();
-  s.held = m_ledger.held();
-  s.peak = m_ledger.peak();
-  if (m_spill) {
-    const auto st = m_spill->file.stats();
-    s.bytes_spilled = st.bytes_written;
-    s.bytes_unspilled = st.bytes_read;
-    s.spills = st.spills;
-    s.unspills = st.unspills;
-    s.spill_seconds = st.write_seconds;
-    s.unspill_seconds = st.read_seconds;
-  }
+  s.limit = st.limit;
+  s.held = st.held;
+  s.peak = st.peak;
+  s.bytes_spilled = st.bytes_spilled;
+  s.bytes_unspilled = st.bytes_unspilled;
+  s.spills = st.spills;
+  s.unspills = st.unspills;
+  s.spill_seconds = st.spill_seconds;
+  s.unspill_seconds = st.unspill_seconds;
   return s;
 }
 
@@ -176,7 +100,7 @@ void DataPlane::request(int holder, const std::vector<DataId>& ids) {
   {
     std::lock_guard lock(m_mutex);
     for (auto id : ids) {
-      if (m_store.count(id) == 0 && m_spilled.count(id) == 0 && m_requested.insert(id).second) {
+      if (!m_store.has(id) && m_requested.insert(id).second) {
         fresh.push_back(id);
         m_requested_at[id] = seconds();
       }
@@ -260,35 +184,29 @@ void DataPlane::on_data_body(int source, std::vector<std::byte>&& bytes) {
     // The buffer goes back to the receive pool when the value (and any array viewing it) is
     // dropped.
     Value v = Value::serialized(recycled_bytes(std::move(bytes)));
-    m_ledger.add(ledger_key(id), v.nbytes());
-    m_store[id] = std::move(v);
+    const auto nbytes = v.nbytes();
     m_requested.erase(id);
     double asked = seconds();
     if (auto at = m_requested_at.find(id); at != m_requested_at.end()) {
       asked = at->second;
       m_requested_at.erase(at);
     }
-    m_events.push_back(Event{id, source, m_messenger.rank(), m_store[id].nbytes(), asked, seconds(), Event::fetch});
-    if (m_spill_enabled && m_ledger.above_target()) {
-      // On the comm thread: a failed spill (full disk) must not stop the messenger. The
-      // results stay in memory; the next task that spills reports the error with its key.
-      try {
-        spill_down_locked();
-      } catch (const std::exception& e) {
-        if (!m_spill_failure_reported) {
-          m_spill_failure_reported = true;
-          std::fprintf(stderr, "tessera: rank %d: spilling failed, results stay in memory: %s\n",
-                       m_messenger.rank(), e.what());
-        }
+    m_events.push_back(Event{id, source, m_messenger.rank(), nbytes, asked, seconds(), Event::fetch});
+    // On the comm thread: a failed spill (full disk) must not stop the messenger. The result
+    // stays in memory; the next task that spills reports the error with its key.
+    try {
+      m_store.put(id, std::move(v));
+    } catch (const std::exception& e) {
+      if (!m_spill_failure_reported) {
+        m_spill_failure_reported = true;
+        std::fprintf(stderr, "tessera: rank %d: spilling failed, results stay in memory: %s\n",
+                     m_messenger.rank(), e.what());
       }
     }
   }
   m_on_arrival(id, true, source);
 }
 
-std::uint64_t DataPlane::held_bytes() const {
-  std::lock_guard lock(m_mutex);
-  return m_ledger.held();
-}
+std::uint64_t DataPlane::held_bytes() const { return m_store.held_bytes(); }
 
 }  // namespace tessera::detail::mpi

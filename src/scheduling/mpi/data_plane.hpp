@@ -6,7 +6,7 @@
 #include "scheduling/mpi/protocol.hpp"
 
 #include <tessera/serialization/value.hpp>
-#include <tessera/storage/memory_ledger.hpp>
+#include <tessera/storage/result_store.hpp>
 #include <tessera/transport/messenger.hpp>
 
 #include <chrono>
@@ -51,8 +51,11 @@ public:
   };
   /// The events since the last call (times in seconds since `clock_origin`).
   std::vector<Event> take_events();
-  void set_clock_origin(std::chrono::steady_clock::time_point t0) { m_t0 = t0; }
-  [[nodiscard]] bool above_pause() const { return m_ledger.above_pause(); }
+  void set_clock_origin(std::chrono::steady_clock::time_point t0) {
+    m_t0 = t0;
+    m_store.set_clock_origin(t0);
+  }
+  [[nodiscard]] bool above_pause() const { return m_store.above_pause(); }
   /// Marks results as in use by a running task: they are never chosen for spilling.
   void pin(const std::vector<DataId>& ids);
   void unpin(const std::vector<DataId>& ids);
@@ -76,26 +79,18 @@ public:
 private:
   void on_data_header(int source, std::vector<std::byte>&& bytes);
   void on_data_body(int source, std::vector<std::byte>&& bytes);
-
-  /// Spills least recently used, unpinned results until the ledger is at its target. Caller
-  /// holds m_mutex.
-  void spill_down_locked();
-  Value unspill_locked(DataId id);
+  /// Moves the store's spill and read-back events into m_events. Caller holds m_mutex.
+  void collect_store_events_locked();
 
   Messenger& m_messenger;
   Arrival m_on_arrival;
-  MemoryLedger m_ledger;
-  bool m_spill_enabled = false;
+  mutable ResultStore m_store;  // the results this rank holds, spilled under its memory limit
   bool m_spill_failure_reported = false;  // guarded by m_mutex
-  struct SpillState;
-  std::unique_ptr<SpillState> m_spill;  // created on the first spill
-  std::unordered_set<DataId> m_spilled;
   [[nodiscard]] double seconds() const;
   std::chrono::steady_clock::time_point m_t0 = std::chrono::steady_clock::now();
   std::unordered_map<DataId, double> m_requested_at;
   std::vector<Event> m_events;
-  mutable std::mutex m_mutex;
-  std::unordered_map<DataId, Value> m_store;
+  mutable std::mutex m_mutex;  // guards the exchange state below; taken before the store's
   std::unordered_set<DataId> m_requested;
   std::unordered_map<int, DataId> m_header_from;  // source -> id of the body to come
   std::atomic<std::uint64_t> m_fetched{0};

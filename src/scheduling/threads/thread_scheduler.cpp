@@ -3,10 +3,11 @@
 #include <tessera/core/config.hpp>
 #include <tessera/scheduling/sync.hpp>
 
+#include "scheduling/run_state.hpp"
+
 #include <atomic>
 #include <condition_variable>
 #include <deque>
-#include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -17,19 +18,12 @@ namespace {
 thread_local bool t_on_worker = false;
 thread_local unsigned t_worker_id = 0;
 
-/// The state of one compute(): dependency counters, results, and the first failure.
-struct GraphRun {
-  const ExecGraph* graph = nullptr;
-  RunContext* ctx = nullptr;
-  std::unique_ptr<std::atomic<std::uint32_t>[]> pending;    // unfinished inputs per node
-  std::unique_ptr<std::atomic<std::uint32_t>[]> consumers;  // remaining readers per result
-  std::vector<Value> values;
-  std::vector<std::exception_ptr> errors;  // per node, keep_going only
-  std::vector<std::vector<std::uint32_t>> outputs_by_node;  // for ctx->on_output
-  std::atomic<std::int64_t> in_flight{0};  // queued or running tasks
-  std::atomic<bool> failed{false};
-  std::mutex error_mutex;
-  std::exception_ptr error;
+/// One compute() on the pool: the engine's run state, and how many of its tasks are queued or
+/// running (the run is over when that reaches zero).
+struct PoolRun {
+  PoolRun(const ExecGraph& g, RunContext& ctx) : state(g, ctx, local_result_store()) {}
+  detail::RunState state;
+  std::atomic<std::int64_t> in_flight{0};
   std::atomic<bool> done{false};
 };
 }  // namespace
@@ -50,63 +44,29 @@ public:
 
   [[nodiscard]] unsigned size() const noexcept { return m_size; }
 
-  std::vector<Value> run(const ExecGraph& g, RunContext& ctx) {
-    // Several runs may share the pool at once (each queued task knows its run).
-    const auto n = static_cast<std::uint32_t>(g.size());
-    GraphRun run;
-    run.graph = &g;
-    run.ctx = &ctx;
-    run.pending = std::make_unique<std::atomic<std::uint32_t>[]>(n);
-    run.consumers = std::make_unique<std::atomic<std::uint32_t>[]>(n);
-    run.values.resize(n);
-    if (ctx.keep_going) run.errors.resize(n);
-    run.outputs_by_node = ctx.outputs_by_node(g);
-    std::vector<std::uint32_t> ready;
-    for (std::uint32_t i = 0; i < n; ++i) {
-      const auto k = static_cast<std::uint32_t>(g.inputs_of(i).size());
-      run.pending[i].store(k, std::memory_order_relaxed);
-      run.consumers[i].store(g.consumers[i], std::memory_order_relaxed);
-      if (k == 0) ready.push_back(i);
+  /// Runs every task of `run` on the pool and waits for them. Several runs may share the pool
+  /// at once (each queued task knows its run).
+  void run_all(PoolRun& run) {
+    const auto ready = run.state.start("threads");
+    if (ready.empty()) return;
+    run.in_flight.store(static_cast<std::int64_t>(ready.size()));
+    // Spread the initial ready tasks over the workers in contiguous blocks (neighbouring
+    // leaves usually feed the same consumer).
+    const std::size_t per = (ready.size() + size() - 1) / size();
+    for (unsigned w = 0; w < size(); ++w) {
+      const std::size_t b = std::min(ready.size(), w * per);
+      const std::size_t e = std::min(ready.size(), b + per);
+      if (b >= e) continue;
+      std::lock_guard lock(m_queues[w].mutex);
+      for (std::size_t k = b; k < e; ++k) m_queues[w].tasks.push_back(Item{&run, ready[k]});
     }
-    ctx.run_start(g.num_to_run(), "threads");
-    if (n > 0) {
-      run.in_flight.store(static_cast<std::int64_t>(ready.size()));
-      // Spread the initial ready tasks over the workers in contiguous blocks (neighbouring
-      // leaves usually feed the same consumer).
-      const std::size_t per = (ready.size() + size() - 1) / size();
-      for (unsigned w = 0; w < size(); ++w) {
-        const std::size_t b = std::min(ready.size(), w * per);
-        const std::size_t e = std::min(ready.size(), b + per);
-        if (b >= e) continue;
-        std::lock_guard lock(m_queues[w].mutex);
-        for (std::size_t k = b; k < e; ++k) m_queues[w].tasks.push_back(Item{&run, ready[k]});
-      }
-      wake_all();
-      while (!run.done.load()) run.done.wait(false);
-    }
-    if (run.failed.load()) {
-      ctx.run_end(false);
-      std::rethrow_exception(run.error);
-    }
-    std::vector<Value> out;
-    out.reserve(g.outputs.size());
-    bool ok = true;
-    if (ctx.keep_going) ctx.output_errors.assign(g.outputs.size(), nullptr);
-    for (std::size_t k = 0; k < g.outputs.size(); ++k) {
-      const auto o = g.outputs[k];
-      out.push_back(run.values[o]);
-      if (ctx.keep_going && run.errors[o]) {
-        ctx.output_errors[k] = run.errors[o];
-        ok = false;
-      }
-    }
-    ctx.run_end(ok);
-    return out;
+    wake_all();
+    while (!run.done.load()) run.done.wait(false);
   }
 
 private:
   struct Item {
-    GraphRun* run;
+    PoolRun* run;
     std::uint32_t task;
   };
   struct Queue {
@@ -155,11 +115,11 @@ private:
   void worker(unsigned self) {
     t_on_worker = true;
     t_worker_id = self;
-    std::vector<Value> inputs;
+    std::vector<std::uint32_t> ready;
     while (true) {
       Item task{};
       if (pop(self, task)) {
-        execute(self, task, inputs);
+        execute(self, task, ready);
         continue;
       }
       // Spin briefly before sleeping: ready tasks often appear within microseconds.
@@ -169,7 +129,7 @@ private:
         found = pop(self, task);
       }
       if (found) {
-        execute(self, task, inputs);
+        execute(self, task, ready);
         continue;
       }
       m_sleepers.fetch_add(1);
@@ -180,7 +140,7 @@ private:
       }
       if (pop(self, task)) {
         m_sleepers.fetch_sub(1);
-        execute(self, task, inputs);
+        execute(self, task, ready);
         continue;
       }
       m_signal.wait(seen);
@@ -189,70 +149,13 @@ private:
     }
   }
 
-  void execute(unsigned self, Item item, std::vector<Value>& inputs) {
-    GraphRun& run = *item.run;
-    const std::uint32_t i = item.task;
-    const ExecGraph& g = *run.graph;
-    const auto& node = *g.nodes[i];
-    if (!run.failed.load(std::memory_order_relaxed)) {
-      try {
-        std::exception_ptr inherited;
-        if (!run.errors.empty()) {
-          for (auto j : g.inputs_of(i)) {
-            if (run.errors[j]) {
-              inherited = run.errors[j];
-              break;
-            }
-          }
-        }
-        if (node.is_computed()) {
-          run.values[i] = detail::known_result(node);
-          run.ctx->output_done(g, run.outputs_by_node, i, run.values[i], nullptr);
-        } else if (inherited) {
-          run.errors[i] = inherited;  // an input failed: fail without running
-          run.ctx->output_done(g, run.outputs_by_node, i, Value{}, inherited);
-        } else {
-          inputs.clear();
-          for (auto j : g.inputs_of(i)) inputs.push_back(run.values[j]);
-          const bool observed = run.ctx->observed();
-          const double t0 = observed ? run.ctx->seconds_since_start() : 0.0;
-          bool task_failed = false;
-          if (run.errors.empty()) {
-            run.values[i] = detail::run_task(node, inputs, 0);
-          } else {
-            try {
-              run.values[i] = detail::run_task(node, inputs, 0);
-            } catch (...) {
-              run.errors[i] = std::current_exception();
-              task_failed = true;
-            }
-          }
-          inputs.clear();
-          for (auto j : g.inputs_of(i)) {
-            if (run.consumers[j].fetch_sub(1, std::memory_order_acq_rel) == 1) run.values[j] = Value{};
-          }
-          if (observed) {
-            run.ctx->task_done(TaskEvent{node.key, node.name(), 0, static_cast<int>(self), t0,
-                                         run.ctx->seconds_since_start(), 0, run.values[i].nbytes(),
-                                         task_failed});
-          }
-          run.ctx->output_done(g, run.outputs_by_node, i, run.values[i],
-                               task_failed ? run.errors[i] : nullptr);
-        }
-        for (auto d : g.dependents_of(i)) {
-          if (run.pending[d].fetch_sub(1, std::memory_order_acq_rel) == 1) {
-            run.in_flight.fetch_add(1);
-            push_local(self, Item{&run, d});
-          }
-        }
-      } catch (...) {
-        inputs.clear();
-        std::lock_guard lock(run.error_mutex);
-        if (!run.failed.load()) {
-          run.error = std::current_exception();
-          run.failed.store(true);
-        }
-      }
+  void execute(unsigned self, Item item, std::vector<std::uint32_t>& ready) {
+    PoolRun& run = *item.run;
+    ready.clear();
+    run.state.execute(item.task, static_cast<int>(self), ready);
+    if (!ready.empty()) {
+      run.in_flight.fetch_add(static_cast<std::int64_t>(ready.size()));
+      for (auto d : ready) push_local(self, Item{&run, d});
     }
     if (run.in_flight.fetch_sub(1) == 1) {
       run.done.store(true);
@@ -285,7 +188,19 @@ std::vector<Value> ThreadScheduler::run(const ExecGraph& graph, RunContext& ctx)
     SyncScheduler inline_scheduler;
     return inline_scheduler.run(graph, ctx);
   }
-  return m_pool->run(graph, ctx);
+  PoolRun run(graph, ctx);
+  m_pool->run_all(run);
+  return run.state.finish();
+}
+
+std::vector<detail::NodePtr> ThreadScheduler::persist(const ExecGraph& graph, RunContext& ctx) {
+  if (t_on_worker) {
+    SyncScheduler inline_scheduler;
+    return inline_scheduler.persist(graph, ctx);
+  }
+  PoolRun run(graph, ctx);
+  m_pool->run_all(run);
+  return run.state.finish_persist();
 }
 
 }  // namespace tessera

@@ -1,0 +1,289 @@
+#include "scheduling/run_state.hpp"
+
+#include <tessera/core/config.hpp>
+#include <tessera/core/error.hpp>
+#include <tessera/storage/process_memory.hpp>
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace tessera {
+
+namespace {
+/// A persisted output of a local run, kept in the process's store (possibly spilled); the
+/// store forgets it when the last node referring to it is gone.
+class StoredResult final : public detail::ResultRef {
+public:
+  StoredResult(std::shared_ptr<ResultStore> store, ResultStore::Id id, std::string key)
+      : m_store(std::move(store)), m_id(id), m_key(std::move(key)) {}
+  ~StoredResult() override { m_store->erase(m_id); }
+  StoredResult(const StoredResult&) = delete;
+  StoredResult& operator=(const StoredResult&) = delete;
+
+  [[nodiscard]] Value fetch() const override {
+    Value v = m_store->get(m_id);
+    if (v.empty()) TESSERA_THROW(GraphError, "the persisted result of '", m_key, "' is no longer stored");
+    return v;
+  }
+  [[nodiscard]] const void* owner() const noexcept override { return m_store.get(); }
+
+private:
+  std::shared_ptr<ResultStore> m_store;
+  ResultStore::Id m_id;
+  std::string m_key;
+};
+
+std::atomic<ResultStore::Id> g_next_run{1};
+}  // namespace
+
+std::shared_ptr<ResultStore> local_result_store() {
+  static std::mutex mutex;
+  static bool resolved = false;
+  static std::shared_ptr<ResultStore> store;
+  std::lock_guard lock(mutex);
+  if (resolved) return store;
+  const auto& config = detail::runtime_config();
+  if (config.memory_limit) {
+    ResultStore::Options o;
+    o.limit = resolve_memory_limit(config.memory_limit, 1).bytes;
+    o.thresholds = MemoryThresholds::from_env();
+    store = std::make_shared<ResultStore>(o);
+    // As on an MPI worker: caches keep to a fraction of the limit, and freed chunks leave the
+    // resident set at once (bench/README.md: memory).
+    if (memory_budget() == 0) set_memory_budget(o.limit);
+    bound_allocator_retention();
+  }
+  resolved = true;
+  return store;
+}
+
+namespace detail {
+
+RunState::RunState(const ExecGraph& graph, RunContext& ctx, std::shared_ptr<ResultStore> store)
+    : m_graph(graph), m_ctx(ctx), m_store(std::move(store)) {
+  const auto n = static_cast<std::uint32_t>(graph.size());
+  m_base = g_next_run.fetch_add(1) << 32;
+  m_pending = std::make_unique<std::atomic<std::uint32_t>[]>(n);
+  m_consumers = std::make_unique<std::atomic<std::uint32_t>[]>(n);
+  if (!m_store) m_values.resize(n);
+  if (ctx.keep_going) m_errors.resize(n);
+  m_outputs_by_node = ctx.outputs_by_node(graph);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    m_pending[i].store(static_cast<std::uint32_t>(graph.inputs_of(i).size()), std::memory_order_relaxed);
+    m_consumers[i].store(graph.consumers[i], std::memory_order_relaxed);
+  }
+}
+
+RunState::~RunState() {
+  if (!m_store) return;
+  std::vector<ResultStore::Id> ids;
+  std::vector<bool> kept(m_graph.size(), false);
+  if (m_persisted) {
+    for (auto o : m_graph.outputs) kept[o] = true;
+  }
+  for (std::uint32_t i = 0; i < m_graph.size(); ++i) {
+    if (!kept[i]) ids.push_back(id_of(i));
+  }
+  m_store->erase(ids);
+}
+
+std::vector<std::uint32_t> RunState::start(std::string_view scheduler) {
+  m_ctx.run_start(m_graph.num_to_run(), scheduler);
+  std::vector<std::uint32_t> ready;
+  for (std::uint32_t i = 0; i < m_graph.size(); ++i) {
+    if (m_graph.inputs_of(i).empty()) ready.push_back(i);
+  }
+  return ready;
+}
+
+void RunState::put(std::uint32_t i, Value v) {
+  if (m_store) {
+    m_store->put(id_of(i), std::move(v));
+  } else {
+    m_values[i] = std::move(v);
+  }
+}
+
+Value RunState::get(std::uint32_t i) {
+  if (!m_store) return m_values[i];
+  const auto& node = *m_graph.nodes[i];
+  return node.is_computed() ? known_result(node) : m_store->get(id_of(i));
+}
+
+void RunState::release(std::uint32_t i) {
+  if (m_consumers[i].fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  if (m_store) {
+    m_store->erase(id_of(i));
+  } else {
+    m_values[i] = Value{};
+  }
+}
+
+void RunState::fail(std::exception_ptr error) {
+  std::lock_guard lock(m_error_mutex);
+  if (!m_error) m_error = std::move(error);
+  m_cancelled.store(true);
+}
+
+void RunState::execute(std::uint32_t i, int thread, std::vector<std::uint32_t>& ready) {
+  if (cancelled()) return;
+  const auto& node = *m_graph.nodes[i];
+  try {
+    std::exception_ptr inherited;
+    if (!m_errors.empty()) {
+      for (auto j : m_graph.inputs_of(i)) {
+        if (m_errors[j]) {
+          inherited = m_errors[j];
+          break;
+        }
+      }
+    }
+    if (node.is_computed()) {
+      // With a store, a known result is read from its node on each use (a persisted result
+      // may be spilled): it is neither copied nor counted twice.
+      const bool reported = !m_outputs_by_node.empty() && !m_outputs_by_node[i].empty();
+      if (!m_store || reported) {
+        Value v = known_result(node);
+        m_ctx.output_done(m_graph, m_outputs_by_node, i, v, nullptr);
+        if (!m_store) put(i, std::move(v));
+      }
+    } else if (inherited) {
+      m_errors[i] = inherited;  // an input failed: fail without running
+      for (auto j : m_graph.inputs_of(i)) release(j);
+      m_ctx.output_done(m_graph, m_outputs_by_node, i, Value{}, inherited);
+    } else {
+      run_body(i, thread);
+    }
+  } catch (...) {
+    fail(std::current_exception());
+    return;
+  }
+  for (auto d : m_graph.dependents_of(i)) {
+    if (m_pending[d].fetch_sub(1, std::memory_order_acq_rel) == 1) ready.push_back(d);
+  }
+}
+
+void RunState::run_body(std::uint32_t i, int thread) {
+  const auto& node = *m_graph.nodes[i];
+  // Not thread_local scratch: a task may call compute(), which runs inline on this thread.
+  std::vector<Value> inputs;
+  std::vector<ResultStore::Id> pinned;
+  inputs.reserve(m_graph.inputs_of(i).size());
+  for (auto j : m_graph.inputs_of(i)) inputs.push_back(get(j));
+  if (m_store) {
+    // Inputs in use are not worth spilling: their memory stays alive in `inputs` anyway.
+    pinned.clear();
+    for (auto j : m_graph.inputs_of(i)) pinned.push_back(id_of(j));
+    std::sort(pinned.begin(), pinned.end());
+    pinned.erase(std::unique(pinned.begin(), pinned.end()), pinned.end());
+    m_store->pin(pinned);
+  }
+  struct Unpin {
+    RunState& run;
+    std::vector<Value>& inputs;
+    std::vector<ResultStore::Id>& pinned;
+    ~Unpin() {
+      inputs.clear();
+      if (run.m_store && !pinned.empty()) run.m_store->unpin(pinned);
+    }
+  } unpin{*this, inputs, pinned};
+
+  Value result;
+  std::exception_ptr error;
+  for (int attempt = 0;; ++attempt) {
+    const bool observed = m_ctx.observed();
+    const double t0 = observed ? m_ctx.seconds_since_start() : 0.0;
+    try {
+      result = run_task(node, inputs, 0);
+      error = nullptr;
+    } catch (...) {
+      error = std::current_exception();
+    }
+    if (observed) {
+      m_ctx.task_done(TaskEvent{node.key, node.name(), 0, thread, t0, m_ctx.seconds_since_start(), 0,
+                                result.nbytes(), error != nullptr});
+    }
+    if (!error || attempt >= m_ctx.retries || cancelled()) break;
+  }
+  if (error && m_errors.empty()) std::rethrow_exception(error);  // cancels the run
+  if (error) m_errors[i] = error;
+  inputs.clear();  // release the inputs' memory before the result is stored
+  for (auto j : m_graph.inputs_of(i)) release(j);
+  m_ctx.output_done(m_graph, m_outputs_by_node, i, result, error);
+  if (error) return;
+  try {
+    put(i, std::move(result));
+  } catch (const std::exception& e) {
+    // Spilling failed (full disk): the task that needed the room fails, named.
+    throw TaskError(node.key, 0, current_exception_type(), e.what());
+  }
+}
+
+std::vector<Value> RunState::finish() {
+  {
+    std::lock_guard lock(m_error_mutex);
+    if (m_error) {
+      m_ctx.run_end(false);
+      std::rethrow_exception(m_error);
+    }
+  }
+  std::vector<Value> out;
+  out.reserve(m_graph.outputs.size());
+  bool ok = true;
+  if (m_ctx.keep_going) m_ctx.output_errors.assign(m_graph.outputs.size(), nullptr);
+  for (std::size_t k = 0; k < m_graph.outputs.size(); ++k) {
+    const auto o = m_graph.outputs[k];
+    if (m_ctx.keep_going && m_errors[o]) {
+      m_ctx.output_errors[k] = m_errors[o];
+      ok = false;
+      out.emplace_back();
+      continue;
+    }
+    out.push_back(get(o));
+  }
+  m_ctx.run_end(ok);
+  return out;
+}
+
+std::vector<NodePtr> RunState::finish_persist() {
+  auto values = finish();
+  std::vector<NodePtr> out;
+  out.reserve(values.size());
+  if (!m_store) {
+    for (std::size_t k = 0; k < values.size(); ++k) {
+      if (values[k].empty()) out.emplace_back();  // failed output (keep_going)
+      else out.push_back(value_node(*m_graph.nodes[m_graph.outputs[k]], std::move(values[k])));
+    }
+    return out;
+  }
+  // The outputs stay in the store, where they may be spilled; an output requested twice shares
+  // one reference.
+  values.clear();
+  m_persisted = true;
+  std::unordered_map<std::uint32_t, std::shared_ptr<const ResultRef>> refs;
+  for (std::size_t k = 0; k < m_graph.outputs.size(); ++k) {
+    const auto o = m_graph.outputs[k];
+    if (!m_errors.empty() && m_errors[o]) {
+      out.emplace_back();
+      continue;
+    }
+    const auto& src = *m_graph.nodes[o];
+    auto node = std::make_shared<TaskNode>();
+    node->key = src.key;
+    node->hash = src.hash;
+    node->name_length = src.name_length;
+    if (src.is_computed()) {  // already known (a literal, or persisted before): as it is
+      node->value = src.value;
+      node->ref = src.ref;
+    } else {
+      auto& ref = refs[o];
+      if (!ref) ref = std::make_shared<StoredResult>(m_store, id_of(o), src.key);
+      node->ref = ref;
+    }
+    out.push_back(std::move(node));
+  }
+  return out;
+}
+
+}  // namespace detail
+}  // namespace tessera

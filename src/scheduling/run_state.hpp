@@ -1,0 +1,80 @@
+#pragma once
+
+// Private: the execution engine every local backend shares. A RunState is one run of an
+// ExecGraph: readiness counting, priorities (graph order), retries, freeing a result after its
+// last consumer, failure inheritance under keep_going, cancellation on the first failure, and
+// the observer events. A backend only decides where and when a ready task runs: the sync
+// scheduler runs them inline in graph order, the thread pool on its workers.
+//
+// Results live in a vector, or, when the process has a memory limit (TESSERA_MEMORY_LIMIT), in
+// the process's ResultStore, which spills them to HDF5 under the limit and reads them back.
+
+#include <tessera/scheduling/local_store.hpp>
+#include <tessera/scheduling/scheduler.hpp>
+#include <tessera/storage/result_store.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <vector>
+
+namespace tessera::detail {
+
+class RunState {
+public:
+  /// `store` may be null: results are then kept in this run's vector.
+  RunState(const ExecGraph& graph, RunContext& ctx, std::shared_ptr<ResultStore> store);
+  /// Drops every result of this run from the store, except persisted outputs.
+  ~RunState();
+  RunState(const RunState&) = delete;
+  RunState& operator=(const RunState&) = delete;
+
+  /// Tells the observers the run starts; returns the tasks ready now, in graph order.
+  std::vector<std::uint32_t> start(std::string_view scheduler);
+
+  /// Runs task `i` on the calling thread (`thread` names it for observers): its known result,
+  /// an inherited failure (keep_going), or its body, tried again up to ctx.retries times. Frees
+  /// inputs after their last consumer and appends the dependants that became ready to `ready`.
+  /// Never throws: without keep_going the first failure cancels the run (the tasks not yet
+  /// started are skipped) and finish() throws it.
+  /// Thread safety: distinct tasks may run concurrently.
+  void execute(std::uint32_t i, int thread, std::vector<std::uint32_t>& ready);
+
+  /// Whether a failure cancelled the run.
+  [[nodiscard]] bool cancelled() const noexcept { return m_cancelled.load(std::memory_order_relaxed); }
+
+  /// After every task ran or was skipped: tells the observers the run ended and returns the
+  /// requested outputs (failed ones empty, errors in ctx.output_errors under keep_going).
+  /// Throws: the first failure (a TaskError naming the task) when the run was cancelled.
+  std::vector<Value> finish();
+  /// As finish(), but returns nodes that keep the outputs (in the store, if there is one, where
+  /// they may be spilled; the node's result reference reads them back).
+  std::vector<NodePtr> finish_persist();
+
+private:
+  void put(std::uint32_t i, Value v);
+  [[nodiscard]] Value get(std::uint32_t i);
+  void release(std::uint32_t i);
+  [[nodiscard]] ResultStore::Id id_of(std::uint32_t i) const noexcept { return m_base + i; }
+  void run_body(std::uint32_t i, int thread);
+  void fail(std::exception_ptr error);
+
+  const ExecGraph& m_graph;
+  RunContext& m_ctx;
+  std::shared_ptr<ResultStore> m_store;
+  ResultStore::Id m_base = 0;  // this run's ids in the store: m_base + node index
+  std::unique_ptr<std::atomic<std::uint32_t>[]> m_pending;    // unfinished inputs per node
+  std::unique_ptr<std::atomic<std::uint32_t>[]> m_consumers;  // remaining readers per result
+  std::vector<Value> m_values;               // without a store
+  std::vector<std::exception_ptr> m_errors;  // per node, keep_going only
+  std::vector<std::vector<std::uint32_t>> m_outputs_by_node;
+  std::atomic<bool> m_cancelled{false};
+  std::mutex m_error_mutex;
+  std::exception_ptr m_error;
+  bool m_persisted = false;
+};
+
+}  // namespace tessera::detail

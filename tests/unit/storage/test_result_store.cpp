@@ -1,0 +1,128 @@
+// ResultStore: results held under a memory limit, the least recently used unpinned ones spilled
+// to HDF5 and read back bit for bit; nothing left on disk afterwards.
+#include <tessera/storage/result_store.hpp>
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <numeric>
+#include <vector>
+
+namespace {
+
+using tessera::ResultStore;
+using tessera::Value;
+
+constexpr std::size_t kDoubles = 32768;  // 256 KiB of payload per result
+
+Value block(double first) {
+  std::vector<double> v(kDoubles);
+  std::iota(v.begin(), v.end(), first);
+  return Value::of(std::move(v));
+}
+
+std::vector<double> contents(const Value& v) { return v.decoded<std::vector<double>>().get<std::vector<double>>(); }
+
+ResultStore::Options one_mib() {
+  ResultStore::Options o;
+  o.limit = 1 << 20;  // target 0.6: about two results stay in memory
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("past its target the store spills the least recently used results and reads them back") {
+  ResultStore store(one_mib());
+  store.put(1, block(1));
+  store.put(2, block(2));
+  CHECK_FALSE(store.is_spilled(1));
+  CHECK(store.spill_path().empty());  // nothing written yet
+  store.put(3, block(3));             // 768 KiB > 0.6 MiB: result 1 goes to disk
+  CHECK(store.is_spilled(1));
+  CHECK_FALSE(store.is_spilled(3));
+  CHECK(store.held_bytes() <= static_cast<std::uint64_t>(0.6 * (1 << 20)));
+  CHECK(std::filesystem::exists(store.spill_path()));
+
+  const Value back = store.get(1);  // read back: now held again, another one spilled
+  CHECK(back.is_serialized());
+  CHECK(contents(back) == contents(block(1)));
+  CHECK_FALSE(store.is_spilled(1));
+  CHECK(store.is_spilled(2));
+  const auto st = store.stats();
+  CHECK(st.spills == 2);
+  CHECK(st.unspills == 1);
+  CHECK(st.bytes_spilled >= 2 * kDoubles * sizeof(double));
+  CHECK(st.peak > st.held);
+
+  const auto events = store.take_events();
+  REQUIRE(events.size() == 3);
+  CHECK(events[0].id == 1);
+  CHECK(events[0].kind == ResultStore::Event::spill);
+  CHECK(events[1].kind == ResultStore::Event::unspill);
+  CHECK(events[2].id == 2);
+  CHECK(store.take_events().empty());
+}
+
+TEST_CASE("a pinned result is never spilled, whatever its age") {
+  ResultStore store(one_mib());
+  store.put(1, block(1));
+  store.pin({1});
+  for (ResultStore::Id id = 2; id < 8; ++id) store.put(id, block(static_cast<double>(id)));
+  CHECK_FALSE(store.is_spilled(1));
+  CHECK(store.is_spilled(2));
+  store.unpin({1});        // the last unpin makes 1 the most recently used result
+  store.put(8, block(8));  // spills 7
+  CHECK_FALSE(store.is_spilled(1));
+  store.put(9, block(9));  // spills 1
+  CHECK(store.is_spilled(1));
+  CHECK(contents(store.get(1)) == contents(block(1)));
+}
+
+TEST_CASE("erased results are gone from memory and disk; the spill directory goes with the store") {
+  std::filesystem::path dir;
+  {
+    ResultStore store(one_mib());
+    for (ResultStore::Id id = 1; id <= 4; ++id) store.put(id, block(static_cast<double>(id)));
+    REQUIRE(store.is_spilled(1));
+    dir = store.spill_path().parent_path();
+    CHECK(std::filesystem::exists(dir));
+    store.erase({1, 4, 99});  // spilled, held, unknown
+    CHECK_FALSE(store.has(1));
+    CHECK_FALSE(store.has(4));
+    CHECK(store.get(1).empty());
+    CHECK(store.has(2));
+    store.put(2, block(20));  // replacing a spilled result drops its blob
+    CHECK_FALSE(store.is_spilled(2));
+    CHECK(contents(store.get(2)) == contents(block(20)));
+  }
+  CHECK_FALSE(std::filesystem::exists(dir));
+}
+
+TEST_CASE("without a limit nothing is spilled and no file is created") {
+  ResultStore store(ResultStore::Options{});
+  for (ResultStore::Id id = 1; id <= 16; ++id) store.put(id, block(static_cast<double>(id)));
+  CHECK(store.held_bytes() >= 16 * kDoubles * sizeof(double));
+  CHECK(store.stats().spills == 0);
+  CHECK(store.spill_path().empty());
+  CHECK_FALSE(store.above_pause());
+}
+
+TEST_CASE("read-back buffers come from the owner's pool and go back to it") {
+  int made = 0, recycled = 0;
+  auto o = one_mib();
+  o.buffers.make = [&](std::size_t n) {
+    ++made;
+    return std::vector<std::byte>(n);
+  };
+  o.buffers.recycle = [&](std::vector<std::byte>&&) { ++recycled; };
+  ResultStore store(o);
+  for (ResultStore::Id id = 1; id <= 3; ++id) store.put(id, block(static_cast<double>(id)));
+  REQUIRE(store.is_spilled(1));
+  {
+    const Value v = store.get(1);
+    CHECK(made == 1);
+    store.erase({1});
+    CHECK(recycled == 0);  // still owned by v
+  }
+  CHECK(recycled == 1);
+}
