@@ -11,6 +11,7 @@
 #include <tessera/graph/delayed.hpp>
 #include <tessera/graph/task_graph.hpp>
 #include <tessera/scheduling/compute.hpp>
+#include <tessera/scheduling/local_store.hpp>
 #include <tessera/scheduling/sync.hpp>
 #include <tessera/scheduling/threads.hpp>
 #include <tessera/futures/client.hpp>

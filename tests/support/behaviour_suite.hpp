@@ -11,7 +11,12 @@
 
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <numeric>
@@ -30,6 +35,44 @@ inline int fail_on_three(int x) {
   return x;
 }
 inline long sum_all(const std::vector<int>& v) { return std::accumulate(v.begin(), v.end(), 0L); }
+
+// Attempts are counted as bytes appended to a file: on MPI a retry may run on another rank.
+// Returns the number of attempts before this one.
+inline std::uintmax_t log_attempt(const std::string& log) {
+  const int fd = ::open(log.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
+  if (fd < 0) throw std::runtime_error("cannot open " + log);
+  const auto before = static_cast<std::uintmax_t>(::lseek(fd, 0, SEEK_END));
+  const bool wrote = ::write(fd, "x", 1) == 1;
+  ::close(fd);
+  if (!wrote) throw std::runtime_error("cannot write " + log);
+  return before;
+}
+inline int fails_first_time(const std::string& log) {
+  if (log_attempt(log) == 0) throw std::runtime_error("first attempt fails");
+  return 42;
+}
+inline int fails_every_time(const std::string& log) {
+  (void)log_attempt(log);
+  throw std::runtime_error("always");
+}
+inline std::uintmax_t attempts_in(const std::string& log) {
+  std::error_code ec;
+  const auto n = std::filesystem::file_size(log, ec);
+  return ec ? 0 : n;
+}
+inline std::string fresh_log(const std::string& what) {
+  static int serial = 0;
+  const auto p = std::filesystem::temp_directory_path() /
+                 ("tessera-test-" + what + "-" + std::to_string(::getpid()) + "-" + std::to_string(serial++));
+  std::filesystem::remove(p);
+  return p.string();
+}
+/// TESSERA_TASK_RETRIES as the suite's binary was started with (ctest runs each suite binary
+/// once without it and once with TESSERA_TASK_RETRIES=2).
+inline int configured_retries() {
+  const char* env = std::getenv("TESSERA_TASK_RETRIES");
+  return env ? std::atoi(env) : 0;
+}
 
 struct Point {
   double x = 0, y = 0;
@@ -159,6 +202,53 @@ TEST_CASE_TEMPLATE("an exception in a task reaches compute with the task's key a
   }
   // The scheduler stays usable after a failure.
   CHECK(tessera::compute(parts[4], sched) == 4);
+}
+
+TEST_CASE_TEMPLATE("retries run a failed task again, up to TESSERA_TASK_RETRIES times", S,
+                   TESSERA_TEST_SCHEDULERS) {
+  auto sched = make_test_scheduler<S>();
+  const int retries = behaviour::configured_retries();
+  const auto flaky_log = behaviour::fresh_log("flaky");
+  const auto bad_log = behaviour::fresh_log("always");
+  auto flaky = tessera::delayed(behaviour::fails_first_time, {.name = "fails_first_time"})(flaky_log);
+  auto bad = tessera::delayed(behaviour::fails_every_time, {.name = "fails_every_time"})(bad_log);
+  if (retries == 0) {
+    // Not configured: a failure reaches compute at once, after one attempt.
+    CHECK_THROWS_WITH_AS(tessera::compute(flaky, sched), doctest::Contains("fails_first_time-"),
+                         tessera::TaskError);
+    CHECK(behaviour::attempts_in(flaky_log) == 1);
+  } else {
+    CHECK(tessera::compute(flaky, sched) == 42);
+    CHECK(behaviour::attempts_in(flaky_log) == 2);
+    // A task that always fails is tried 1 + retries times, then its error reaches compute.
+    CHECK_THROWS_WITH_AS(tessera::compute(bad, sched), doctest::Contains("always"), tessera::TaskError);
+    CHECK(behaviour::attempts_in(bad_log) == static_cast<std::uintmax_t>(retries) + 1);
+  }
+  std::filesystem::remove(flaky_log);
+  std::filesystem::remove(bad_log);
+}
+
+TEST_CASE_TEMPLATE("results far larger than the memory limit give the oracle's answers", S,
+                   TESSERA_TEST_SCHEDULERS) {
+  // 8 MiB of chunks, each read by two consumers far apart in the graph; ctest runs the suite
+  // once more with TESSERA_MEMORY_LIMIT=1MiB, so that they must be spilled and read back.
+  auto sched = make_test_scheduler<S>();
+  const auto store = tessera::local_result_store();
+  const auto spilled_before = store ? store->stats().bytes_spilled : 0;
+  auto x = tessera::array::random::normal(11, 0.0, 1.0, {1024, 1024}, tessera::Shape{128, 128});
+  auto both = (x + x.T()).sum();
+  auto xp = tessera::persist(x, sched);
+  tessera::SyncScheduler oracle;
+  const double want = tessera::compute((x + x.T()).sum(), oracle).at<double>();
+  CHECK(tessera::compute(both, sched).template at<double>() == want);
+  CHECK(tessera::compute((xp + xp.T()).sum(), sched).template at<double>() == want);
+  CHECK(tessera::compute(xp.mean(), sched).template at<double>() == tessera::compute(x.mean(), oracle).at<double>());
+  if (std::getenv("TEST_EXPECT_LOCAL_SPILL") != nullptr) {
+    // The local schedulers kept their results in the store and spilled most of the 8 MiB.
+    REQUIRE(store != nullptr);
+    CHECK(store->stats().bytes_spilled - spilled_before >= (std::uint64_t{4} << 20));
+    CHECK(store->held_bytes() <= (std::uint64_t{1} << 20));
+  }
 }
 
 TEST_CASE_TEMPLATE("random DAGs give the sync scheduler's results", S, TESSERA_TEST_SCHEDULERS) {

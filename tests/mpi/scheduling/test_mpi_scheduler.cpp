@@ -37,37 +37,6 @@ double dot_product(const std::vector<double>& a, const std::vector<double>& b) {
   return s;
 }
 
-// Attempts are counted as bytes appended to a file: a retry may run on another rank of the node.
-// Returns the number of attempts before this one.
-std::uintmax_t log_attempt(const std::string& log) {
-  const int fd = ::open(log.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
-  if (fd < 0) throw std::runtime_error("cannot open " + log);
-  const auto before = static_cast<std::uintmax_t>(::lseek(fd, 0, SEEK_END));
-  const bool wrote = ::write(fd, "x", 1) == 1;
-  ::close(fd);
-  if (!wrote) throw std::runtime_error("cannot write " + log);
-  return before;
-}
-int fails_first_time(const std::string& log) {
-  if (log_attempt(log) == 0) throw std::runtime_error("first attempt fails");
-  return 42;
-}
-int fails_every_time(const std::string& log) {
-  (void)log_attempt(log);
-  throw std::runtime_error("always");
-}
-std::uintmax_t attempts_in(const std::string& log) {
-  std::error_code ec;
-  const auto n = std::filesystem::file_size(log, ec);
-  return ec ? 0 : n;
-}
-std::string fresh_log(const std::string& what) {
-  static int serial = 0;
-  const auto p = std::filesystem::temp_directory_path() /
-                 ("tessera-test-" + what + "-" + std::to_string(::getpid()) + "-" + std::to_string(serial++));
-  std::filesystem::remove(p);
-  return p.string();
-}
 }  // namespace
 
 TEST_SUITE("scheduling.mpi") {
@@ -174,34 +143,6 @@ TEST_CASE("copies of persisted results that other workers fetched are released a
     if (held > 0) usleep(20'000);
   }
   CHECK(held == 0);
-}
-
-TEST_CASE("retries run a flaky task again") {
-  // TESSERA_TASK_RETRIES is read when the Runtime starts. ctest runs this binary twice: without
-  // it (test_mpi_scheduler.np*: 0 retries) and with TESSERA_TASK_RETRIES=2 at 2 and 3 ranks
-  // (test_mpi_scheduler.retries.np*).
-  auto& rt = *tessera::Runtime::current();
-  const char* env = std::getenv("TESSERA_TASK_RETRIES");
-  const int retries = env ? std::atoi(env) : 0;
-  const auto flaky_log = fresh_log("flaky");
-  const auto bad_log = fresh_log("always");
-  auto flaky = tessera::delayed(fails_first_time, {.name = "fails_first_time"})(flaky_log);
-  auto bad = tessera::delayed(fails_every_time, {.name = "fails_every_time"})(bad_log);
-  if (retries == 0) {
-    // Not configured: a failure reaches compute at once, after one attempt.
-    CHECK_THROWS_WITH_AS(tessera::compute(flaky), doctest::Contains("fails_first_time-"), tessera::TaskError);
-    CHECK(attempts_in(flaky_log) == 1);
-  } else {
-    // The threaded fallback of one rank does not retry (yet): registered at 2+ ranks only.
-    REQUIRE(rt.size() > 1);
-    CHECK(tessera::compute(flaky) == 42);
-    CHECK(attempts_in(flaky_log) == 2);
-    // A task that always fails is tried 1 + retries times, then its error reaches compute.
-    CHECK_THROWS_WITH_AS(tessera::compute(bad), doctest::Contains("always"), tessera::TaskError);
-    CHECK(attempts_in(bad_log) == static_cast<std::uintmax_t>(retries) + 1);
-  }
-  std::filesystem::remove(flaky_log);
-  std::filesystem::remove(bad_log);
 }
 
 TEST_CASE("a task that cannot be shipped fails with a clear error naming it") {
