@@ -219,7 +219,7 @@ void RunState::run_body(std::uint32_t i, int thread) {
   }
 }
 
-std::vector<Value> RunState::finish() {
+bool RunState::end_run() {
   {
     std::lock_guard lock(m_error_mutex);
     if (m_error) {
@@ -227,43 +227,51 @@ std::vector<Value> RunState::finish() {
       std::rethrow_exception(m_error);
     }
   }
-  std::vector<Value> out;
-  out.reserve(m_graph.outputs.size());
   bool ok = true;
-  if (m_ctx.keep_going) m_ctx.output_errors.assign(m_graph.outputs.size(), nullptr);
-  for (std::size_t k = 0; k < m_graph.outputs.size(); ++k) {
-    const auto o = m_graph.outputs[k];
-    if (m_ctx.keep_going && m_errors[o]) {
-      m_ctx.output_errors[k] = m_errors[o];
-      ok = false;
-      out.emplace_back();
-      continue;
+  if (m_ctx.keep_going) {
+    m_ctx.output_errors.assign(m_graph.outputs.size(), nullptr);
+    for (std::size_t k = 0; k < m_graph.outputs.size(); ++k) {
+      m_ctx.output_errors[k] = m_errors[m_graph.outputs[k]];
+      ok = ok && !m_ctx.output_errors[k];
     }
-    out.push_back(get(o));
   }
   m_ctx.run_end(ok);
+  return ok;
+}
+
+bool RunState::output_failed(std::size_t k) const {
+  return !m_errors.empty() && m_errors[m_graph.outputs[k]] != nullptr;
+}
+
+std::vector<Value> RunState::finish() {
+  (void)end_run();
+  std::vector<Value> out;
+  out.reserve(m_graph.outputs.size());
+  for (std::size_t k = 0; k < m_graph.outputs.size(); ++k) {
+    if (output_failed(k)) out.emplace_back();
+    else out.push_back(get(m_graph.outputs[k]));
+  }
   return out;
 }
 
 std::vector<NodePtr> RunState::finish_persist() {
-  auto values = finish();
+  (void)end_run();
   std::vector<NodePtr> out;
-  out.reserve(values.size());
+  out.reserve(m_graph.outputs.size());
   if (!m_store) {
-    for (std::size_t k = 0; k < values.size(); ++k) {
-      if (values[k].empty()) out.emplace_back();  // failed output (keep_going)
-      else out.push_back(value_node(*m_graph.nodes[m_graph.outputs[k]], std::move(values[k])));
+    for (std::size_t k = 0; k < m_graph.outputs.size(); ++k) {
+      if (output_failed(k)) out.emplace_back();  // failed output (keep_going)
+      else out.push_back(value_node(*m_graph.nodes[m_graph.outputs[k]], get(m_graph.outputs[k])));
     }
     return out;
   }
-  // The outputs stay in the store, where they may be spilled; an output requested twice shares
-  // one reference.
-  values.clear();
+  // The outputs stay in the store, where they may be spilled (reading them here would bring
+  // them all back into memory); an output requested twice shares one reference.
   m_persisted = true;
   std::unordered_map<std::uint32_t, std::shared_ptr<const ResultRef>> refs;
   for (std::size_t k = 0; k < m_graph.outputs.size(); ++k) {
     const auto o = m_graph.outputs[k];
-    if (!m_errors.empty() && m_errors[o]) {
+    if (output_failed(k)) {
       out.emplace_back();
       continue;
     }

@@ -61,6 +61,9 @@ private:
   [[nodiscard]] ResultStore::Id id_of(std::uint32_t i) const noexcept { return m_base + i; }
   void run_body(std::uint32_t i, int thread);
   void fail(std::exception_ptr error);
+  /// Tells the observers the run ended and fills ctx.output_errors; rethrows the first failure.
+  bool end_run();
+  [[nodiscard]] bool output_failed(std::size_t output) const;
 
   const ExecGraph& m_graph;
   RunContext& m_ctx;

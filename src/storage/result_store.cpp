@@ -28,7 +28,7 @@ struct ResultStore::Impl {
   MemoryLedger ledger;
   mutable std::mutex mutex;
   std::unordered_map<Id, Value> held;
-  std::unordered_set<Id> spilled;
+  std::unordered_set<Id> on_disk;  // ids with a blob in the spill file (a held one is a clean copy)
   std::unique_ptr<SpillPlace> place;
   std::vector<Event> events;
   std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
@@ -46,16 +46,18 @@ struct ResultStore::Impl {
       const Id id = std::stoull(key);
       auto it = held.find(id);
       if (it == held.end()) continue;
-      if (!place) place = std::make_unique<SpillPlace>(options.rank);
-      // Live objects spill in their wire form: large blocks (array chunks) are written straight
-      // from the object, without a gathering copy.
-      const double start = seconds();
-      const auto wire = it->second.wire();
-      place->file.put_pieces(key, wire.pieces);
-      events.push_back(Event{id, wire.size, start, seconds(), Event::spill});
+      if (on_disk.count(id) == 0) {  // not read back unchanged from the file: write it
+        if (!place) place = std::make_unique<SpillPlace>(options.rank);
+        // Live objects spill in their wire form: large blocks (array chunks) are written
+        // straight from the object, without a gathering copy.
+        const double start = seconds();
+        const auto wire = it->second.wire();
+        place->file.put_pieces(key, wire.pieces);
+        events.push_back(Event{id, wire.size, start, seconds(), Event::spill});
+        on_disk.insert(id);
+      }
       held.erase(it);
       ledger.remove(key);
-      spilled.insert(id);
     }
   }
 
@@ -76,8 +78,7 @@ struct ResultStore::Impl {
     auto bytes = buffer_of(place->file.size_of(key));
     (void)place->file.get_into(key, *bytes);
     events.push_back(Event{id, bytes->size(), start, seconds(), Event::unspill});
-    place->file.erase(key);
-    spilled.erase(id);
+    // The blob stays: while the result is unchanged, spilling it again costs no write.
     Value v = Value::serialized(std::shared_ptr<const Bytes>(std::move(bytes)));
     ledger.add(key, v.nbytes());
     held[id] = v;
@@ -94,7 +95,7 @@ void ResultStore::put(Id id, Value value) {
   auto& s = *m_impl;
   std::lock_guard lock(s.mutex);
   const std::string key = key_of(id);
-  if (s.spilled.erase(id) != 0) s.place->file.erase(key);
+  if (s.on_disk.erase(id) != 0) s.place->file.erase(key);
   s.ledger.add(key, value.nbytes());
   s.held[id] = std::move(value);
   s.spill_down_locked();
@@ -107,20 +108,20 @@ Value ResultStore::get(Id id) {
     s.ledger.touch(key_of(id));
     return it->second;
   }
-  if (s.spilled.count(id) != 0) return s.unspill_locked(id);
+  if (s.on_disk.count(id) != 0) return s.unspill_locked(id);
   return Value{};
 }
 
 bool ResultStore::has(Id id) const {
   const auto& s = *m_impl;
   std::lock_guard lock(s.mutex);
-  return s.held.count(id) != 0 || s.spilled.count(id) != 0;
+  return s.held.count(id) != 0 || s.on_disk.count(id) != 0;
 }
 
 bool ResultStore::is_spilled(Id id) const {
   const auto& s = *m_impl;
   std::lock_guard lock(s.mutex);
-  return s.spilled.count(id) != 0;
+  return s.held.count(id) == 0 && s.on_disk.count(id) != 0;
 }
 
 void ResultStore::erase(const std::vector<Id>& ids) noexcept {
@@ -133,7 +134,8 @@ void ResultStore::erase(const std::vector<Id>& ids) noexcept {
       dropped.push_back(std::move(it->second));
       s.held.erase(it);
       s.ledger.remove(key_of(id));
-    } else if (s.spilled.erase(id) != 0) {
+    }
+    if (s.on_disk.erase(id) != 0) {
       try {
         s.place->file.erase(key_of(id));
       } catch (...) {

@@ -165,6 +165,13 @@ SpillFile::~SpillFile() {
   if (!m_impl) return;
   {
     detail::Hdf5Lock lock;
+    // A file still open at exit (a process-wide store, destroyed with the statics) may outlive
+    // HDF5, which closes every id in its own exit handler: then its ids are gone, not ours to close.
+    if (m_impl->file.valid() && H5Iis_valid(m_impl->file.get()) <= 0) {
+      (void)m_impl->dcpl.release();
+      (void)m_impl->file.release();
+    }
+    if (m_impl->dcpl.valid() && H5Iis_valid(m_impl->dcpl.get()) <= 0) (void)m_impl->dcpl.release();
     m_impl->dcpl.reset();
     if (m_impl->file.valid()) {
       if (H5Fclose(m_impl->file.get()) < 0) H5Eclear2(H5E_DEFAULT);

@@ -5,7 +5,8 @@
 /// are held in memory in least-recently-used order; when the held bytes pass the limit's target
 /// fraction, the least recently used results that no running task uses (unpinned) are written,
 /// in their wire form, to an HDF5 spill file in a private spill directory and dropped from
-/// memory. get() reads a spilled result back. MPI workers keep their results here, and so does
+/// memory. get() reads a spilled result back; its blob stays in the file while the result is
+/// kept, so spilling it again is free (a read-mostly working set is written once). MPI workers keep their results here, and so does
 /// the threads scheduler when a memory limit is set: both spill the same way.
 
 #include <tessera/serialization/value.hpp>

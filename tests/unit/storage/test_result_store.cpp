@@ -63,6 +63,18 @@ TEST_CASE("past its target the store spills the least recently used results and 
   CHECK(store.take_events().empty());
 }
 
+TEST_CASE("a result read back and spilled again is not written twice") {
+  ResultStore store(one_mib());
+  for (ResultStore::Id id = 1; id <= 3; ++id) store.put(id, block(static_cast<double>(id)));
+  REQUIRE(store.is_spilled(1));
+  (void)store.get(1);  // read back: spills 2
+  (void)store.get(3);
+  (void)store.get(2);  // read back: spills 1 again, from its blob already on disk
+  CHECK(store.is_spilled(1));
+  CHECK(store.stats().spills == 2);  // 1 and 2, once each
+  CHECK(contents(store.get(1)) == contents(block(1)));
+}
+
 TEST_CASE("a pinned result is never spilled, whatever its age") {
   ResultStore store(one_mib());
   store.put(1, block(1));
