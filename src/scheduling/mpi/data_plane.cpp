@@ -80,21 +80,6 @@ void DataPlane::pin(const std::vector<DataId>& ids) { m_store.pin(ids); }
 
 void DataPlane::unpin(const std::vector<DataId>& ids) { m_store.unpin(ids); }
 
-DataPlane::MemoryStats DataPlane::memory_stats() const {
-  const auto st = m_store.stats();
-  MemoryStats s;
-  s.limit = st.limit;
-  s.held = st.held;
-  s.peak = st.peak;
-  s.bytes_spilled = st.bytes_spilled;
-  s.bytes_unspilled = st.bytes_unspilled;
-  s.spills = st.spills;
-  s.unspills = st.unspills;
-  s.spill_seconds = st.spill_seconds;
-  s.unspill_seconds = st.unspill_seconds;
-  return s;
-}
-
 void DataPlane::request(int holder, const std::vector<DataId>& ids) {
   std::vector<DataId> fresh;
   {

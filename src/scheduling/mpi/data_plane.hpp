@@ -33,12 +33,8 @@ public:
   ~DataPlane();
 
   /// Spill and memory counters of this rank.
-  struct MemoryStats {
-    std::uint64_t limit = 0, held = 0, peak = 0;
-    std::uint64_t bytes_spilled = 0, bytes_unspilled = 0, spills = 0, unspills = 0;
-    double spill_seconds = 0, unspill_seconds = 0;
-  };
-  [[nodiscard]] MemoryStats memory_stats() const;
+  using MemoryStats = ResultStore::Stats;
+  [[nodiscard]] MemoryStats memory_stats() const { return m_store.stats(); }
 
   /// Data movements for the task stream: results fetched from peers, spilled, read back.
   struct Event {
