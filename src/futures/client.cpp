@@ -163,6 +163,33 @@ struct ClientCore::Impl {
   }
 };
 
+namespace {
+/// One client core per scheduler for get_client(): tasks that each ask for a client share one
+/// dispatcher instead of starting one per call.
+std::mutex g_cores_mutex;
+std::unordered_map<const Scheduler*, std::weak_ptr<ClientCore>> g_cores;
+
+/// Joins `t`, or detaches it when it is the calling thread (the last reference to a core can
+/// go with the batch a runner thread was running).
+void join_or_detach(std::thread& t) {
+  if (t.get_id() == std::this_thread::get_id()) t.detach();
+  else t.join();
+}
+}  // namespace
+
+std::shared_ptr<ClientCore> task_client_core() {
+  auto scheduler = current_scheduler();
+  if (!scheduler) scheduler = default_scheduler();
+  std::lock_guard lock(g_cores_mutex);
+  std::erase_if(g_cores, [](const auto& entry) { return entry.second.expired(); });
+  if (auto it = g_cores.find(scheduler.get()); it != g_cores.end()) {
+    if (auto core = it->second.lock()) return core;
+  }
+  auto core = std::make_shared<ClientCore>(scheduler);
+  g_cores[scheduler.get()] = core;
+  return core;
+}
+
 ClientCore::ClientCore(std::shared_ptr<Scheduler> s) : scheduler(std::move(s)), m_impl(std::make_unique<Impl>()) {
   if (!scheduler) TESSERA_THROW(ConfigError, "a tessera::Client needs a scheduler");
   m_impl->thread = std::thread([this] { dispatcher(); });
@@ -174,8 +201,8 @@ ClientCore::~ClientCore() {
     m_impl->stop = true;
   }
   m_impl->cv.notify_all();
-  m_impl->thread.join();
-  for (auto& t : m_impl->runners) t.join();
+  join_or_detach(m_impl->thread);
+  for (auto& t : m_impl->runners) join_or_detach(t);
 }
 
 void ClientCore::enqueue(std::shared_ptr<FutureState> s) {
@@ -208,7 +235,9 @@ void ClientCore::dispatcher() {
     batch.swap(im.queue);
     std::vector<std::shared_ptr<FutureState>> live;
     std::vector<NodePtr> roots;
+    bool from_task = false;
     for (auto& s : batch) {
+      from_task = from_task || s->from_task;
       std::lock_guard slock(s->mutex);
       if (s->status == FutureStatus::cancelled) continue;
       s->status = FutureStatus::running;
@@ -219,6 +248,9 @@ void ClientCore::dispatcher() {
     // The new batch runs next to those in flight (the scheduler overlaps them where it can),
     // unless it needs a task that one of them has not finished yet: then it waits for them,
     // so nothing runs twice. Finished results of earlier batches are reused, not recomputed.
+    // A batch submitted from inside a task does not wait: the batch it would wait for may be
+    // the one running that task (a recursive fib submits fib(n - 2) while fib(n - 2) waits in
+    // its parent's batch), so an equal pure call in flight elsewhere is computed again.
     std::optional<ExecGraph> graph;
     try {
       while (true) {
@@ -231,7 +263,7 @@ void ClientCore::dispatcher() {
             break;
           }
         }
-        if (!needs_pending || im.running == 0) break;
+        if (!needs_pending || im.running == 0 || from_task) break;
         const std::size_t before = im.running;
         im.cv.wait(lock, [&] { return im.running < before; });
       }
@@ -320,6 +352,8 @@ WaitResult wait_states(const std::vector<std::shared_ptr<detail::FutureState>>& 
   }
 }
 
+Client get_client() { return Client(detail::task_client_core()); }
+
 Client::Client() : Client(default_scheduler()) {}
 Client::Client(std::shared_ptr<Scheduler> scheduler)
     : m_core(std::make_shared<detail::ClientCore>(std::move(scheduler))) {}
@@ -329,6 +363,7 @@ std::shared_ptr<detail::FutureState> Client::start(detail::NodePtr node) {
   auto s = std::make_shared<detail::FutureState>();
   s->lazy = std::move(node);
   s->client = m_core;
+  s->from_task = current_scheduler() != nullptr;
   if (s->lazy->is_computed()) {  // persisted results are done at once
     (void)detail::resolve_future(s, s->lazy, nullptr);
     return s;

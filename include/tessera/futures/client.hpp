@@ -6,6 +6,7 @@
 
 #include <tessera/futures/future.hpp>
 #include <tessera/scheduling/compute.hpp>
+#include <tessera/scheduling/task_context.hpp>
 
 #include <memory>
 #include <string>
@@ -52,6 +53,9 @@ private:
   struct Impl;
   std::unique_ptr<Impl> m_impl;
 };
+
+/// The client core get_client() hands out: shared by every client on the same scheduler.
+std::shared_ptr<ClientCore> task_client_core();
 
 }  // namespace detail
 
@@ -160,7 +164,11 @@ public:
 
   [[nodiscard]] const std::shared_ptr<Scheduler>& scheduler() const noexcept { return m_core->scheduler; }
 
+protected:
+  explicit Client(std::shared_ptr<detail::ClientCore> core) noexcept : m_core(std::move(core)) {}
+
 private:
+  friend Client get_client();
   template <class F>
   auto make_delayed(const SubmitOptions& opts, F&& f) {
     using Fn = std::decay_t<F>;
@@ -178,5 +186,36 @@ private:
 
   std::shared_ptr<detail::ClientCore> m_core;
 };
+
+/// Dask's get_client(): inside a task of a local scheduler (sync or threads), a client whose
+/// submissions run on the same scheduler, next to the running task (clients on one scheduler
+/// share one dispatcher, so calling it in every task is cheap); outside a task, a client on
+/// default_scheduler(). A task that waits for what it submitted must not hold its pool thread
+/// meanwhile: use worker_client(), or secede() before waiting. On an MPI worker rank it gives a
+/// client on that worker's own default scheduler (submitting to rank 0 from a worker is not
+/// supported yet). Throws: ConfigError from default_scheduler(). Thread safety: any thread.
+[[nodiscard]] Client get_client();
+
+/// Dask's `with worker_client() as c:`: get_client() plus secede() for the lifetime of the
+/// object, so a task can submit work and wait for it (recursive task trees, adaptive
+/// refinement) without deadlocking a pool of few threads.
+/// @code
+/// long fib(long n) {
+///   if (n < 2) return n;
+///   auto c = tessera::worker_client();
+///   auto a = c.submit(fib, n - 1), b = c.submit(fib, n - 2);
+///   return a.result() + b.result();
+/// }
+/// @endcode
+class WorkerClient : public Client {
+public:
+  WorkerClient() : Client(detail::task_client_core()) {}
+  ~WorkerClient() = default;
+
+private:
+  SecededScope m_seceded;  // constructed after the client, released (rejoin) before it
+};
+
+[[nodiscard]] inline WorkerClient worker_client() { return {}; }
 
 }  // namespace tessera

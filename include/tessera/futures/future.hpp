@@ -64,6 +64,7 @@ struct FutureState {
   mutable std::mutex mutex;
   std::condition_variable cv;
   std::weak_ptr<ClientCore> client;
+  bool from_task = false;  // submitted from inside a running task (get_client)
 
   void wait() const;
   [[nodiscard]] bool wait_for(std::chrono::nanoseconds timeout) const;

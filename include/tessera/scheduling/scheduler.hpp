@@ -63,8 +63,9 @@ struct RunContext {
   static RunContext with_defaults();
 };
 
-/// Base of all schedulers.
-class Scheduler {
+/// Base of all schedulers. Owned by shared_ptr where possible: current_scheduler() (scheduling/
+/// task_context.hpp) hands a task an owning pointer to the scheduler running it.
+class Scheduler : public std::enable_shared_from_this<Scheduler> {
 public:
   virtual ~Scheduler() = default;
   /// "sync", "threads", "mpi".

@@ -2,12 +2,14 @@
 
 #include <tessera/core/config.hpp>
 #include <tessera/scheduling/sync.hpp>
+#include <tessera/scheduling/task_context.hpp>
 
 #include "scheduling/run_state.hpp"
 
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <list>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -21,7 +23,8 @@ thread_local unsigned t_worker_id = 0;
 /// One compute() on the pool: the engine's run state, and how many of its tasks are queued or
 /// running (the run is over when that reaches zero).
 struct PoolRun {
-  PoolRun(const ExecGraph& g, RunContext& ctx) : state(g, ctx, local_result_store()) {}
+  PoolRun(Scheduler* s, const ExecGraph& g, RunContext& ctx) : owner(s), state(g, ctx, local_result_store()) {}
+  Scheduler* owner;  // what get_client() inside its tasks finds
   detail::RunState state;
   std::atomic<std::int64_t> in_flight{0};
   std::atomic<bool> done{false};
@@ -40,6 +43,12 @@ public:
     m_signal.fetch_add(1);
     m_signal.notify_all();
     for (auto& t : m_threads) t.join();
+    std::list<Extra> extras;
+    {
+      std::lock_guard lock(m_extras_mutex);
+      extras.swap(m_extras);
+    }
+    for (auto& e : extras) e.thread.join();
   }
 
   [[nodiscard]] unsigned size() const noexcept { return m_size; }
@@ -112,11 +121,60 @@ private:
     return false;
   }
 
-  void worker(unsigned self) {
+  /// A thread that stands in for a seceded pool thread until that one rejoins.
+  struct Extra {
+    std::thread thread;
+    std::atomic<bool> retire{false};
+    std::atomic<bool> exited{false};
+  };
+
+  /// secede()/rejoin() of one pool thread (original or replacement): it lives on that thread.
+  class Slot final : public detail::TaskSlot {
+  public:
+    Slot(Pool& pool, unsigned self) : m_pool(pool), m_self(self) {}
+    void secede() override {
+      if (m_replacement == nullptr) m_replacement = m_pool.spawn_replacement(m_self);
+    }
+    void rejoin() override {
+      if (m_replacement == nullptr) return;
+      m_replacement->retire.store(true);
+      m_replacement = nullptr;
+      m_pool.wake_all();
+    }
+
+  private:
+    Pool& m_pool;
+    unsigned m_self;
+    Extra* m_replacement = nullptr;
+  };
+
+  /// Starts a thread that serves worker `self`'s queue until told to retire; joins the
+  /// replacements that have already retired.
+  Extra* spawn_replacement(unsigned self) {
+    std::lock_guard lock(m_extras_mutex);
+    for (auto it = m_extras.begin(); it != m_extras.end();) {
+      if (it->exited.load()) {
+        it->thread.join();
+        it = m_extras.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    Extra& e = m_extras.emplace_back();
+    e.thread = std::thread([this, self, &e] {
+      worker(self, &e.retire);
+      e.exited.store(true);
+    });
+    return &e;
+  }
+
+  void worker(unsigned self, const std::atomic<bool>* retire = nullptr) {
     t_on_worker = true;
     t_worker_id = self;
+    Slot slot(*this, self);
+    detail::set_thread_slot(&slot);
     std::vector<std::uint32_t> ready;
-    while (true) {
+    while (retire == nullptr || !retire->load()) {
       Item task{};
       if (pop(self, task)) {
         execute(self, task, ready);
@@ -134,7 +192,7 @@ private:
       }
       m_sleepers.fetch_add(1);
       const auto seen = m_signal.load();
-      if (m_stop.load()) {
+      if (m_stop.load() || (retire != nullptr && retire->load())) {
         m_sleepers.fetch_sub(1);
         return;
       }
@@ -152,7 +210,10 @@ private:
   void execute(unsigned self, Item item, std::vector<std::uint32_t>& ready) {
     PoolRun& run = *item.run;
     ready.clear();
-    run.state.execute(item.task, static_cast<int>(self), ready);
+    {
+      const detail::CurrentSchedulerScope scope(run.owner);
+      run.state.execute(item.task, static_cast<int>(self), ready);
+    }
     if (!ready.empty()) {
       run.in_flight.fetch_add(static_cast<std::int64_t>(ready.size()));
       for (auto d : ready) push_local(self, Item{&run, d});
@@ -169,6 +230,8 @@ private:
   std::atomic<std::uint32_t> m_signal{0};
   std::atomic<std::int32_t> m_sleepers{0};
   std::atomic<bool> m_stop{false};
+  std::mutex m_extras_mutex;
+  std::list<Extra> m_extras;  // replacements of seceded threads (std::list: stable addresses)
 };
 
 ThreadScheduler::ThreadScheduler(Options options) {
@@ -188,7 +251,7 @@ std::vector<Value> ThreadScheduler::run(const ExecGraph& graph, RunContext& ctx)
     SyncScheduler inline_scheduler;
     return inline_scheduler.run(graph, ctx);
   }
-  PoolRun run(graph, ctx);
+  PoolRun run(this, graph, ctx);
   m_pool->run_all(run);
   return run.state.finish();
 }
@@ -198,7 +261,7 @@ std::vector<detail::NodePtr> ThreadScheduler::persist(const ExecGraph& graph, Ru
     SyncScheduler inline_scheduler;
     return inline_scheduler.persist(graph, ctx);
   }
-  PoolRun run(graph, ctx);
+  PoolRun run(this, graph, ctx);
   m_pool->run_all(run);
   return run.state.finish_persist();
 }
