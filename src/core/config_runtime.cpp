@@ -23,7 +23,8 @@ const std::vector<std::string_view> g_names = {
     "TESSERA_TASK_RETRIES",    "TESSERA_HEARTBEAT_TIMEOUT", "TESSERA_MEMORY_LIMIT",
     "TESSERA_MEMORY_TARGET",   "TESSERA_MEMORY_SPILL",   "TESSERA_MEMORY_PAUSE",
     "TESSERA_SPILL_DIR",       "TESSERA_TRACE",          "TESSERA_BUFFER_POOL_BYTES",
-    "TESSERA_PROGRESS",        "TESSERA_SUMMARY",        "TESSERA_WORKER_STATS"};
+    "TESSERA_PROGRESS",        "TESSERA_SUMMARY",        "TESSERA_WORKER_STATS",
+    "TESSERA_CHECKPOINT"};
 
 std::string trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -153,6 +154,8 @@ RuntimeConfig RuntimeConfig::resolve(const Lookup& get, const std::vector<std::s
   c.memory_pause = fraction(get, "TESSERA_MEMORY_PAUSE");
   c.spill_dir = get("TESSERA_SPILL_DIR");
   c.trace = get("TESSERA_TRACE");
+  c.checkpoint = get("TESSERA_CHECKPOINT");
+  if (c.checkpoint && trim(*c.checkpoint).empty()) bad("TESSERA_CHECKPOINT", *c.checkpoint, "a file path");
   if (auto b = get("TESSERA_BUFFER_POOL_BYTES")) {
     try {
       c.buffer_pool_bytes = parse_bytes(*b);

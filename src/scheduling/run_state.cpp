@@ -2,6 +2,7 @@
 
 #include <tessera/core/config.hpp>
 #include <tessera/core/error.hpp>
+#include <tessera/storage/checkpoint.hpp>
 #include <tessera/storage/process_memory.hpp>
 
 #include <algorithm>
@@ -60,7 +61,7 @@ std::shared_ptr<ResultStore> local_result_store() {
 namespace detail {
 
 RunState::RunState(const ExecGraph& graph, RunContext& ctx, std::shared_ptr<ResultStore> store)
-    : m_graph(graph), m_ctx(ctx), m_store(std::move(store)) {
+    : m_graph(graph), m_ctx(ctx), m_store(std::move(store)), m_plan(graph, process_checkpoint()) {
   const auto n = static_cast<std::uint32_t>(graph.size());
   m_base = g_next_run.fetch_add(1) << 32;
   m_pending = std::make_unique<std::atomic<std::uint32_t>[]>(n);
@@ -125,10 +126,26 @@ void RunState::fail(std::exception_ptr error) {
   m_cancelled.store(true);
 }
 
+void RunState::load(std::uint32_t i) {
+  Value v = m_plan.load(m_graph, i);
+  for (auto j : m_graph.inputs_of(i)) release(j);
+  m_ctx.output_done(m_graph, m_outputs_by_node, i, v, nullptr);
+  put(i, std::move(v));
+}
+
 void RunState::execute(std::uint32_t i, int thread, std::vector<std::uint32_t>& ready) {
   if (cancelled()) return;
   const auto& node = *m_graph.nodes[i];
   try {
+    const auto action = m_plan.action(i);
+    if (action != ResumePlan::Action::run) {
+      if (action == ResumePlan::Action::load) load(i);
+      else for (auto j : m_graph.inputs_of(i)) release(j);  // nothing that runs needs it
+      for (auto d : m_graph.dependents_of(i)) {
+        if (m_pending[d].fetch_sub(1, std::memory_order_acq_rel) == 1) ready.push_back(d);
+      }
+      return;
+    }
     std::exception_ptr inherited;
     if (!m_errors.empty()) {
       for (auto j : m_graph.inputs_of(i)) {
@@ -211,6 +228,7 @@ void RunState::run_body(std::uint32_t i, int thread) {
   for (auto j : m_graph.inputs_of(i)) release(j);
   m_ctx.output_done(m_graph, m_outputs_by_node, i, result, error);
   if (error) return;
+  if (m_plan.active()) m_plan.record(m_graph, i, result);
   try {
     put(i, std::move(result));
   } catch (const std::exception& e) {
@@ -220,6 +238,11 @@ void RunState::run_body(std::uint32_t i, int thread) {
 }
 
 bool RunState::end_run() {
+  try {
+    m_plan.finish();  // seals what was computed, even when the run failed
+  } catch (...) {
+    fail(std::current_exception());  // the run's own failure, if any, stays the one thrown
+  }
   {
     std::lock_guard lock(m_error_mutex);
     if (m_error) {

@@ -9,6 +9,7 @@
 // Results live in a vector, or, when the process has a memory limit (TESSERA_MEMORY_LIMIT), in
 // the process's ResultStore, which spills them to HDF5 under the limit and reads them back.
 
+#include "scheduling/resume_plan.hpp"
 #include <tessera/scheduling/local_store.hpp>
 #include <tessera/scheduling/scheduler.hpp>
 #include <tessera/storage/result_store.hpp>
@@ -65,9 +66,13 @@ private:
   bool end_run();
   [[nodiscard]] bool output_failed(std::size_t output) const;
 
+  /// Loads task `i`'s checkpointed result instead of running it.
+  void load(std::uint32_t i);
+
   const ExecGraph& m_graph;
   RunContext& m_ctx;
   std::shared_ptr<ResultStore> m_store;
+  ResumePlan m_plan;  // TESSERA_CHECKPOINT: what to load, skip and record
   ResultStore::Id m_base = 0;  // this run's ids in the store: m_base + node index
   std::unique_ptr<std::atomic<std::uint32_t>[]> m_pending;    // unfinished inputs per node
   std::unique_ptr<std::atomic<std::uint32_t>[]> m_consumers;  // remaining readers per result

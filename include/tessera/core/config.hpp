@@ -55,6 +55,7 @@ struct RuntimeConfig {
   int task_retries = 0;                       ///< TESSERA_TASK_RETRIES
   std::chrono::milliseconds heartbeat_timeout{10000};  ///< TESSERA_HEARTBEAT_TIMEOUT (s)
   std::optional<std::string> memory_limit;    ///< TESSERA_MEMORY_LIMIT (checked syntax)
+  std::optional<std::string> checkpoint;      ///< TESSERA_CHECKPOINT (a file path)
   std::optional<double> memory_target;        ///< TESSERA_MEMORY_TARGET, fraction in (0, 1]
   std::optional<double> memory_spill;         ///< TESSERA_MEMORY_SPILL
   std::optional<double> memory_pause;         ///< TESSERA_MEMORY_PAUSE
