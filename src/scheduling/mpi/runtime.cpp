@@ -234,6 +234,10 @@ private:
 
   /// `persisting`: outputs are kept, and each is reported to ctx.on_output when it is final.
   Outcome execute(const ExecGraph& g, RunContext& ctx, bool persisting) {
+    if (const auto& ck = detail::runtime_config().checkpoint) {  // never silently ignored
+      TESSERA_THROW(ConfigError, "TESSERA_CHECKPOINT='", *ck, "' is not supported by the MPI scheduler yet; "
+                    "checkpoints work on the sync and threads schedulers");
+    }
     std::lock_guard one_at_a_time(m_rt->compute_mutex);
     auto& rt = *m_rt;
     const auto n = static_cast<std::uint32_t>(g.size());
