@@ -125,6 +125,30 @@ RC[no_binary]=$rc
 echo "timing: job no_binary $((SECONDS - t0)) s (exit code $rc, expected non-zero)"
 echo "timing: jobs $((SECONDS - t_jobs)) s"
 
+# ---- checkpoint: a job scancelled halfway and resubmitted finishes with the same result -------
+# (TESSERA_SLURM_CHECKPOINT_DRIVER: tests/checkpoint/checkpoint_driver, 300 tasks of 20 ms)
+CKPT_DRIVER="${TESSERA_SLURM_CHECKPOINT_DRIVER:-}"
+if [[ -n "$CKPT_DRIVER" ]]; then
+  t0=$SECONDS
+  ck="$WORK/out/run.ckpt.h5"
+  ckenv="ALL,TESSERA_SCHEDULER=threads,TESSERA_NUM_THREADS=2,TESSERA_SUMMARY=1,TESSERA_CHECKPOINT=$ck"
+  CKPT_REF="$(TESSERA_SCHEDULER=threads TESSERA_NUM_THREADS=2 "$CKPT_DRIVER" | sed -n 's/^result=\([0-9]*\).*/\1/p')"
+  jobid="$(sbatch --parsable --chdir="$WORK/out" --output="$WORK/out/ckpt_first.out" --time=00:02:00 \
+           --export="$ckenv" --wrap "$CKPT_DRIVER")"
+  for _ in $(seq 1 300); do  # until two segments are sealed (about 2 s of work), at most 30 s
+    (( $(ls "$ck.d" 2>/dev/null | grep -c '\.h5$') >= 2 )) && break
+    sleep 0.1
+  done
+  scancel "$jobid"
+  for _ in $(seq 1 100); do [[ -z "$(squeue -h -j "$jobid" 2>/dev/null)" ]] && break; sleep 0.2; done
+  CKPT_SEGMENTS="$(ls "$ck.d" 2>/dev/null | grep -c '\.h5$' || true)"
+  rc=0
+  timeout 120 sbatch --wait --quiet --chdir="$WORK/out" --output="$WORK/out/ckpt_resume.out" \
+    --time=00:02:00 --export="$ckenv" --wrap "$CKPT_DRIVER" || rc=$?
+  RC[checkpoint]=$rc
+  echo "timing: checkpoint scancel + resubmit $((SECONDS - t0)) s (exit code $rc)"
+fi
+
 # ---- checks -------------------------------------------------------------------------------------
 errors=()
 # section_result FILE WORKFLOW: the result= value printed between "### workflow W" and "### end W"
@@ -181,6 +205,22 @@ elif ! grep -q "TESSERA_BUILD='$WORK/no-such-build' is not a directory" "$WORK/o
   errors+=("no_binary: missing the clear error message about TESSERA_BUILD")
 else
   echo "ok: job without a binary failed early: $(grep -m1 error "$WORK/out/no_binary.out")"
+fi
+
+if [[ -n "$CKPT_DRIVER" ]]; then
+  first="$WORK/out/ckpt_first.out" resume="$WORK/out/ckpt_resume.out"
+  got="$(sed -n 's/^result=\([0-9]*\).*/\1/p' "$resume" 2>/dev/null)"
+  loaded="$(sed -n 's/.*run 0: \([0-9]*\) of .*/\1/p' "$resume" 2>/dev/null)"
+  computed="$(sed -n 's/.*computed=\([0-9]*\).*/\1/p' "$resume" 2>/dev/null)"
+  if grep -q '^result=' "$first" 2>/dev/null; then
+    errors+=("checkpoint: the first job finished before scancel (nothing was resumed)")
+  elif [[ "${RC[checkpoint]}" != "0" || -z "$CKPT_REF" || "$got" != "$CKPT_REF" ]]; then
+    errors+=("checkpoint: resubmitted job exit ${RC[checkpoint]}, result '$got', expected '$CKPT_REF'")
+  elif [[ -z "$loaded" ]] || (( loaded == 0 || computed >= 599 )); then
+    errors+=("checkpoint: the resubmitted job loaded '$loaded' tasks and computed '$computed' of 599")
+  else
+    echo "ok: checkpoint: scancelled after $CKPT_SEGMENTS sealed segments; resubmitted job loaded $loaded tasks, computed $computed of 599, result=$got (same as a run without checkpoint)"
+  fi
 fi
 
 if (( ${#errors[@]} > 0 )); then
