@@ -11,6 +11,7 @@
 #include <tessera/transport/messenger.hpp>
 
 #include <chrono>
+#include <exception>
 #include <memory>
 
 #include <atomic>
