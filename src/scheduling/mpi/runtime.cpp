@@ -3,6 +3,7 @@
 #include <tessera/scheduling/mpi.hpp>
 
 #include "scheduling/mpi/data_plane.hpp"
+#include "scheduling/mpi/placement.hpp"
 #include "scheduling/mpi/protocol_control.hpp"
 #include "scheduling/mpi/protocol_data.hpp"
 #include "scheduling/mpi/protocol_tasks.hpp"
@@ -282,12 +283,9 @@ private:
     for (auto o : g.outputs) is_output[o] = true;
     std::unordered_map<DataId, std::uint32_t> index_of_id;
     std::priority_queue<std::uint32_t, std::vector<std::uint32_t>, std::greater<>> ready;
-    std::vector<std::int64_t> in_flight(static_cast<std::size_t>(rt.size), 0);
     std::size_t done = 0, to_run = 0;
     std::unordered_map<int, std::vector<DataId>> releases;
     std::optional<TaskError> failure;
-    double avg_task_seconds = 1.0;  // unknown yet: assume long tasks (no prefetch)
-    std::uint64_t timed_tasks = 0;
 
     auto finish_node = [&](std::uint32_t i) {
       ++done;
@@ -338,50 +336,13 @@ private:
     }
 
     std::vector<proto::RunBatch> batch(static_cast<std::size_t>(rt.size));
-    int round_robin = 0;
-    std::vector<std::uint64_t> local_bytes(static_cast<std::size_t>(rt.size), 0);
-
-    // Workers that reported being above their memory pause threshold get no new work while
-    // another worker can take it (memory-aware placement).
-    std::vector<bool> paused(static_cast<std::size_t>(rt.size), false);
-    auto capacity = [&](int w) -> std::int64_t {
-      const auto threads = static_cast<std::int64_t>(rt.worker_threads[static_cast<std::size_t>(w)]);
-      // Short tasks: keep a queue on each worker so it never waits for the scheduler.
-      return avg_task_seconds < 0.002 ? threads + 256 : threads;
-    };
-
+    // Which worker runs a ready task (near its inputs, then the least loaded; placement.hpp).
+    proto::Placement placement(rt.worker_threads);
+    std::vector<proto::Placement::Input> input_places;
     auto place = [&](std::uint32_t i) -> int {
-      std::fill(local_bytes.begin(), local_bytes.end(), 0);
-      for (auto j : g.inputs_of(i)) {
-        for (int r : oc.holders[j]) local_bytes[static_cast<std::size_t>(r)] += oc.nbytes[j] + 1;
-      }
-      int best = -1;
-      const bool all_paused =
-          std::all_of(paused.begin() + 1, paused.end(), [](bool p) { return p; });
-      for (int w = 1; w <= workers; ++w) {
-        if (in_flight[static_cast<std::size_t>(w)] >= capacity(w)) continue;
-        if (paused[static_cast<std::size_t>(w)] && !all_paused) continue;
-        if (best < 0 || local_bytes[static_cast<std::size_t>(w)] > local_bytes[static_cast<std::size_t>(best)] ||
-            (local_bytes[static_cast<std::size_t>(w)] == local_bytes[static_cast<std::size_t>(best)] &&
-             in_flight[static_cast<std::size_t>(w)] < in_flight[static_cast<std::size_t>(best)])) {
-          best = w;
-        }
-      }
-      if (best < 0) return -1;
-      // Among equally good workers without inputs, rotate so independent tasks spread out.
-      if (local_bytes[static_cast<std::size_t>(best)] == 0) {
-        for (int k = 0; k < workers; ++k) {
-          const int w = 1 + (round_robin + k) % workers;
-          if (in_flight[static_cast<std::size_t>(w)] <= in_flight[static_cast<std::size_t>(best)] &&
-              in_flight[static_cast<std::size_t>(w)] < capacity(w) &&
-              (!paused[static_cast<std::size_t>(w)] || all_paused)) {
-            best = w;
-            break;
-          }
-        }
-        round_robin = (round_robin + 1) % workers;
-      }
-      return best;
+      input_places.clear();
+      for (auto j : g.inputs_of(i)) input_places.push_back({oc.holders[j], oc.nbytes[j]});
+      return placement.choose(input_places);
     };
 
     auto assign = [&]() {
@@ -432,7 +393,7 @@ private:
           if (std::find(hs.begin(), hs.end(), w) == hs.end()) hs.push_back(w);
         }
         batch[static_cast<std::size_t>(w)].tasks.push_back(std::move(task));
-        ++in_flight[static_cast<std::size_t>(w)];
+        placement.sent(w);
       }
       for (int w = 1; w <= workers; ++w) {
         auto& b = batch[static_cast<std::size_t>(w)];
@@ -453,7 +414,7 @@ private:
 
     std::int64_t total_in_flight = 0;
     assign();
-    for (int w = 1; w <= workers; ++w) total_in_flight += in_flight[static_cast<std::size_t>(w)];
+    total_in_flight = placement.total_in_flight();
     while (done < n && !(failure && total_in_flight == 0)) {
       if (total_in_flight == 0 && ready.empty()) {
         TESSERA_THROW(GraphError, "the MPI scheduler has nothing to run but ", n - done,
@@ -463,7 +424,7 @@ private:
       auto msg = rt.messenger->receive_for(proto::tag_done, std::chrono::milliseconds(200));
       if (!msg) continue;  // the messenger's heartbeat monitor ends the job if a rank is lost
       const auto batch_done = decode_from<proto::DoneBatch>(msg->source, msg->bytes, rt.size);
-      paused[static_cast<std::size_t>(msg->source)] = batch_done.paused;
+      placement.set_paused(msg->source, batch_done.paused);
       for (const auto& c : batch_done.completions) {
         const auto id = c.id;
         const bool ok = c.ok;
@@ -475,13 +436,13 @@ private:
         const auto found = index_of_id.find(id);
         if (found == index_of_id.end()) {
           // A completion from an earlier computation that ended with an error: ignore.
-          --in_flight[static_cast<std::size_t>(msg->source)];
+          placement.returned(msg->source);
           std::fprintf(stderr, "tessera: stale completion of result %llu from rank %d\n",
                        static_cast<unsigned long long>(id), msg->source);
           continue;
         }
         const std::uint32_t i = found->second;
-        --in_flight[static_cast<std::size_t>(msg->source)];
+        placement.returned(msg->source);
         const auto& node = *g.nodes[i];
         if (ctx.observed()) {
           ctx.task_done(TaskEvent{node.key, node.name(), msg->source, c.thread, start, stop, 0, nbytes, !ok});
@@ -500,9 +461,7 @@ private:
           if (!failure) failure.emplace(node.key, msg->source, type, message);
           continue;
         }
-        avg_task_seconds = (avg_task_seconds * static_cast<double>(timed_tasks) + (stop - start)) /
-                           static_cast<double>(timed_tasks + 1);
-        timed_tasks = std::min<std::uint64_t>(timed_tasks + 1, 1000);
+        placement.timed(stop - start);
         oc.nbytes[i] = nbytes;
         auto& hs = oc.holders[i];
         hs.erase(std::remove(hs.begin(), hs.end(), msg->source), hs.end());
@@ -520,8 +479,7 @@ private:
       }
       flush_releases();
       assign();
-      total_in_flight = 0;
-      for (int w = 1; w <= workers; ++w) total_in_flight += in_flight[static_cast<std::size_t>(w)];
+      total_in_flight = placement.total_in_flight();
     }
     flush_releases();
     if (failure) {
