@@ -23,6 +23,9 @@ std::int32_t read_rank(WireReader& r, const char* field, int ranks) {
 
 Bytes RunBatch::encode() const {
   WireWriter w(kind);
+  std::size_t size = 4;
+  for (const auto& t : tasks) size += min_task_bytes + t.key.size() + t.state.size() + t.inputs.size() * input_bytes;
+  w.reserve(size);
   w.count("count", tasks.size());
   for (std::size_t i = 0; i < tasks.size(); ++i) {
     const auto& t = tasks[i];
@@ -68,6 +71,9 @@ RunBatch RunBatch::decode(std::span<const std::byte> bytes, int ranks) {
 
 Bytes DoneBatch::encode() const {
   WireWriter w(kind);
+  std::size_t size = 1 + 4 + 4 + events.size() * event_bytes;
+  for (const auto& c : completions) size += min_completion_bytes + (c.ok ? 0 : 8 + c.type.size() + c.message.size());
+  w.reserve(size);
   w.flag(paused);
   w.count("count", completions.size());
   for (std::size_t i = 0; i < completions.size(); ++i) {

@@ -50,13 +50,6 @@ ProtocolError ProtocolError::from_rank(int rank) const {
 
 // ---- WireWriter ------------------------------------------------------------------------------
 
-void WireWriter::write(const void* data, std::size_t n) {
-  if (n == 0) return;
-  const std::size_t at = m_out.size();
-  m_out.resize(at + n);
-  std::memcpy(m_out.data() + at, data, n);
-}
-
 void WireWriter::length(const char* field, std::size_t n) {
   if (n > max_u32) {
     throw ProtocolError(m_kind, field, m_item_name, m_item, m_out.size(), m_out.size(),
@@ -83,13 +76,8 @@ void WireReader::fail_at(const char* field, std::size_t offset, const std::strin
   throw ProtocolError(m_kind, field, m_item_name, m_item, offset, m_in.size(), what);
 }
 
-std::span<const std::byte> WireReader::take(const char* field, std::size_t n) {
-  if (n > remaining()) {
-    fail(field, "needs " + std::to_string(n) + " bytes, " + std::to_string(remaining()) + " left");
-  }
-  auto s = m_in.subspan(m_pos, n);
-  m_pos += n;
-  return s;
+void WireReader::fail_short(const char* field, std::size_t n) const {
+  fail(field, "needs " + std::to_string(n) + " bytes, " + std::to_string(remaining()) + " left");
 }
 
 bool WireReader::flag(const char* field) {

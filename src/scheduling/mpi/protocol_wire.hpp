@@ -86,11 +86,18 @@ public:
     m_item_name = name;
     m_item = index;
   }
+  /// Makes room for `n` more bytes (one allocation for a message whose size is known).
+  void reserve(std::size_t n) { m_out.reserve(m_out.size() + n); }
 
   [[nodiscard]] Bytes take() && { return std::move(m_out); }
 
 private:
-  void write(const void* data, std::size_t n);
+  void write(const void* data, std::size_t n) {
+    if (n == 0) return;  // an empty string's data() may be null
+    const std::size_t at = m_out.size();
+    m_out.resize(at + n);
+    std::memcpy(m_out.data() + at, data, n);
+  }
   void length(const char* field, std::size_t n);
   const char* m_kind;
   const char* m_item_name = "";
@@ -133,7 +140,12 @@ public:
   /// A uint32 length and that many bytes (a view into the message).
   std::span<const std::byte> blob(const char* field);
   /// The next `n` bytes (a view into the message).
-  std::span<const std::byte> take(const char* field, std::size_t n);
+  std::span<const std::byte> take(const char* field, std::size_t n) {
+    if (n > remaining()) fail_short(field, n);
+    auto s = m_in.subspan(m_pos, n);
+    m_pos += n;
+    return s;
+  }
   /// Starts the fields of item `index`, a `name` ("task"): errors name it.
   void at_item(const char* name, std::size_t index) noexcept {
     m_item_name = name;
@@ -146,6 +158,7 @@ public:
   /// Throws ProtocolError for `field` at the current offset.
   [[noreturn]] void fail(const char* field, const std::string& what) const { fail_at(field, m_pos, what); }
   [[noreturn]] void fail_at(const char* field, std::size_t offset, const std::string& what) const;
+  [[noreturn]] void fail_short(const char* field, std::size_t n) const;
 
   [[nodiscard]] std::size_t offset() const noexcept { return m_pos; }
   [[nodiscard]] std::size_t remaining() const noexcept { return m_in.size() - m_pos; }

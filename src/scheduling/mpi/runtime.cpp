@@ -382,6 +382,7 @@ private:
           break;
         }
         const auto ins = g.inputs_of(i);
+        task.inputs.reserve(ins.size());
         for (auto j : ins) {
           const auto& hs = oc.holders[j];
           const bool local = std::find(hs.begin(), hs.end(), w) != hs.end();
