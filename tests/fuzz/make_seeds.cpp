@@ -1,10 +1,13 @@
 // Writes the seed corpus of the fuzz targets (run by hand when the wire formats change):
-//   g++ -std=c++20 -I../../include -I../../src make_seeds.cpp \
+//   g++ -std=c++20 -I../../include -I../../src -I.. make_seeds.cpp \
 //     ../../src/core/*.cpp ../../src/collections/array/{ndarray,dtype,buffer_pool}.cpp \
+//     ../../src/scheduling/mpi/protocol_{wire,tasks,data,control}.cpp \
 //     -lboost_serialization -o make_seeds && ./make_seeds corpus
 // Each seed is <selector byte><encoded value>, as the targets read them.
 #include <tessera/collections/array/ndarray.hpp>
 #include <tessera/serialization/codec.hpp>
+
+#include "support/protocol_samples.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -28,6 +31,8 @@ int main(int argc, char** argv) {
   const auto nd = root / "ndarray";
   std::filesystem::create_directories(codec);
   std::filesystem::create_directories(nd);
+  const auto protocol = root / "protocol";
+  std::filesystem::create_directories(protocol);
   using tessera::encode;
   write(codec / "string", 0, encode(std::string("hello, tessera")));
   write(codec / "vector_double", 1, encode(std::vector<double>{1.5, -2.0, 3.25}));
@@ -49,5 +54,7 @@ int main(int argc, char** argv) {
   write(nd / "bool", 0, array(tessera::NDArray::zeros({5}, tessera::DType::bool_)));
   write(nd / "scalar", 1, array(tessera::NDArray::full({}, tessera::DType::float32, 2)));
   write(nd / "empty", 0, array(tessera::NDArray::zeros({0, 3}, tessera::DType::uint8)));
+  // One seed per protocol message sample (tests/support/protocol_samples.hpp).
+  for (const auto& s : tessera::testing::protocol::samples()) write(protocol / s.name, s.selector, s.bytes);
   return 0;
 }

@@ -15,11 +15,13 @@ command -v "$cxx" >/dev/null || { echo "fuzz: $cxx not found" >&2; exit 1; }
 launcher=()
 command -v ccache >/dev/null && launcher=(ccache)
 flags=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-       -include "$here/source_location_shim.hpp" -I"$root/include" -I"$root/src")
+       -include "$here/source_location_shim.hpp" -I"$root/include" -I"$root/src" -I"$root/tests")
 core=("$root/src/core/error.cpp")
 array=("$root/src/core/config.cpp" "$root/src/core/config_runtime.cpp"
        "$root/src/collections/array/ndarray.cpp" "$root/src/collections/array/dtype.cpp"
        "$root/src/collections/array/buffer_pool.cpp")
+protocol=("$root/src/scheduling/mpi/protocol_wire.cpp" "$root/src/scheduling/mpi/protocol_tasks.cpp"
+          "$root/src/scheduling/mpi/protocol_data.cpp" "$root/src/scheduling/mpi/protocol_control.cpp")
 build() {  # target, sources...
   local t=$1; shift
   echo "fuzz: building $t"
@@ -27,7 +29,8 @@ build() {  # target, sources...
 }
 build fuzz_codec "${core[@]}"
 build fuzz_ndarray "${core[@]}" "${array[@]}"
-for t in fuzz_codec fuzz_ndarray; do
+build fuzz_protocol "${core[@]}" "${protocol[@]}"
+for t in fuzz_codec fuzz_ndarray fuzz_protocol; do
   corpus=${t#fuzz_}
   work="$out/corpus-$corpus"
   mkdir -p "$work"

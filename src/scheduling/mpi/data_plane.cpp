@@ -50,20 +50,30 @@ std::vector<DataPlane::Event> DataPlane::take_events() {
   return out;
 }
 
-DataPlane::DataPlane(Messenger& messenger, Arrival on_arrival, std::uint64_t memory_limit,
-                     MemoryThresholds thresholds)
+template <class F>
+void DataPlane::guarded(int source, F&& f) {
+  try {
+    f();
+  } catch (const ProtocolError& e) {
+    m_on_failure(std::make_exception_ptr(e.from_rank(source)));
+  }
+}
+
+DataPlane::DataPlane(Messenger& messenger, Arrival on_arrival, Failure on_failure,
+                     std::uint64_t memory_limit, MemoryThresholds thresholds)
     : m_messenger(messenger),
       m_on_arrival(std::move(on_arrival)),
+      m_on_failure(std::move(on_failure)),
       m_store(store_options(messenger.rank(), memory_limit, thresholds)) {
   m_messenger.on(tag_fetch, [this](int source, std::vector<std::byte>&& bytes) {
-    ByteReader r(bytes);
-    const auto n = r.pod<std::uint32_t>();
-    std::vector<DataId> ids(n);
-    for (auto& id : ids) id = r.pod<DataId>();
-    serve(source, ids);
+    guarded(source, [&] { serve(source, FetchRequest::decode(bytes).ids); });
   });
-  m_messenger.on(tag_data, [this](int s, std::vector<std::byte>&& b) { on_data_header(s, std::move(b)); });
-  m_messenger.on(tag_data_body, [this](int s, std::vector<std::byte>&& b) { on_data_body(s, std::move(b)); });
+  m_messenger.on(tag_data, [this](int s, std::vector<std::byte>&& b) {
+    guarded(s, [&] { on_data_header(s, std::move(b)); });
+  });
+  m_messenger.on(tag_data_body, [this](int s, std::vector<std::byte>&& b) {
+    guarded(s, [&] { on_data_body(s, std::move(b)); });
+  });
 }
 
 void DataPlane::put(DataId id, Value v) { m_store.put(id, std::move(v)); }
@@ -92,46 +102,36 @@ void DataPlane::request(int holder, const std::vector<DataId>& ids) {
     }
   }
   if (fresh.empty()) return;
-  std::vector<std::byte> msg;
-  ByteWriter w(msg);
-  w.pod<std::uint32_t>(static_cast<std::uint32_t>(fresh.size()));
-  for (auto id : fresh) w.pod<DataId>(id);
-  m_messenger.send(holder, tag_fetch, std::move(msg));
+  m_messenger.send(holder, tag_fetch, FetchRequest{std::move(fresh)}.encode());
 }
 
 void DataPlane::serve(int dest, const std::vector<DataId>& ids) {
   for (auto id : ids) {
     Value v;
     Value::Wire body;
-    std::uint8_t status = 0;
-    std::string error;
+    DataHeader header{id, DataHeader::ok, {}};
     try {
       v = get(id);  // may read it back from the spill file
     } catch (const std::exception& e) {
-      status = 2;
-      error = e.what();
+      header.status = DataHeader::failed;
+      header.error = e.what();
     }
-    if (status != 0) {
+    if (header.status != DataHeader::ok) {
       // reported to the requester below
     } else if (v.empty()) {
-      status = 1;
-      error = "result " + std::to_string(id) + " is not held by rank " + std::to_string(m_messenger.rank());
+      header.status = DataHeader::not_held;
+      header.error = "result " + std::to_string(id) + " is not held by rank " + std::to_string(m_messenger.rank());
     } else {
       try {
         // Large blocks (array chunks, vectors) are sent from the object itself: no copy.
         body = v.wire();
       } catch (const std::exception& e) {
-        status = 2;
-        error = e.what();
+        header.status = DataHeader::failed;
+        header.error = e.what();
       }
     }
-    std::vector<std::byte> header;
-    ByteWriter w(header);
-    w.pod<DataId>(id);
-    w.pod<std::uint8_t>(status);
-    put_string(w, error);
-    m_messenger.send(dest, tag_data, std::move(header));
-    if (status == 0) {
+    m_messenger.send(dest, tag_data, header.encode());
+    if (header.status == DataHeader::ok) {
       m_served += body.size;
       m_messenger.send(dest, tag_data_body, std::move(body.pieces), std::move(body.keep), body.size);
     }
@@ -139,11 +139,8 @@ void DataPlane::serve(int dest, const std::vector<DataId>& ids) {
 }
 
 void DataPlane::on_data_header(int source, std::vector<std::byte>&& bytes) {
-  ByteReader r(bytes);
-  const auto id = r.pod<DataId>();
-  const auto status = r.pod<std::uint8_t>();
-  const std::string error = get_string(r);
-  if (status == 0) {
+  const auto [id, status, error] = DataHeader::decode(bytes);
+  if (status == DataHeader::ok) {
     std::lock_guard lock(m_mutex);
     m_header_from[source] = id;
     return;
@@ -162,7 +159,10 @@ void DataPlane::on_data_body(int source, std::vector<std::byte>&& bytes) {
   {
     std::lock_guard lock(m_mutex);
     auto it = m_header_from.find(source);
-    if (it == m_header_from.end()) return;  // protocol guarantees a header first
+    if (it == m_header_from.end()) {
+      throw ProtocolError("data_body", "header", "", std::nullopt, 0, bytes.size(),
+                          "no ok data header came before it");
+    }
     id = it->second;
     m_header_from.erase(it);
     m_fetched += bytes.size();

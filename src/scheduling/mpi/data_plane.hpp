@@ -3,13 +3,15 @@
 // Private: the results a rank holds, and the worker-to-worker exchange of them. Every rank has
 // one: workers hold task results; rank 0 holds literal inputs and receives gathered outputs.
 
-#include "scheduling/mpi/protocol.hpp"
+#include "scheduling/mpi/protocol_data.hpp"
+#include "scheduling/mpi/protocol_tasks.hpp"
 
 #include <tessera/serialization/value.hpp>
 #include <tessera/storage/result_store.hpp>
 #include <tessera/transport/messenger.hpp>
 
 #include <chrono>
+#include <exception>
 #include <memory>
 
 #include <atomic>
@@ -27,9 +29,13 @@ public:
   /// Called (on the comm thread) when a requested result arrived, or failed to (ok=false).
   using Arrival = std::function<void(DataId id, bool ok, int from)>;
 
+  /// Called (on the comm thread) when a peer's message could not be decoded, with the
+  /// ProtocolError (naming the sender): the owner stops, the exchange cannot go on.
+  using Failure = std::function<void(std::exception_ptr error)>;
+
   /// `memory_limit` 0: no limit, nothing is spilled (rank 0).
-  DataPlane(Messenger& messenger, Arrival on_arrival, std::uint64_t memory_limit = 0,
-            MemoryThresholds thresholds = {});
+  DataPlane(Messenger& messenger, Arrival on_arrival, Failure on_failure,
+            std::uint64_t memory_limit = 0, MemoryThresholds thresholds = {});
   ~DataPlane();
 
   /// Spill and memory counters of this rank.
@@ -37,14 +43,7 @@ public:
   [[nodiscard]] MemoryStats memory_stats() const { return m_store.stats(); }
 
   /// Data movements for the task stream: results fetched from peers, spilled, read back.
-  struct Event {
-    enum Kind : std::uint8_t { fetch = 0, spill = 1, unspill = 2 };
-    DataId id = 0;
-    std::int32_t from = 0, to = 0;
-    std::uint64_t bytes = 0;
-    double start = 0, stop = 0;
-    Kind kind = fetch;
-  };
+  using Event = TransferEvent;
   /// The events since the last call (times in seconds since `clock_origin`).
   std::vector<Event> take_events();
   void set_clock_origin(std::chrono::steady_clock::time_point t0) {
@@ -73,6 +72,9 @@ public:
   [[nodiscard]] std::uint64_t bytes_served() const noexcept { return m_served.load(); }
 
 private:
+  /// Runs a message handler; a ProtocolError goes to m_on_failure, naming `source`.
+  template <class F>
+  void guarded(int source, F&& f);
   void on_data_header(int source, std::vector<std::byte>&& bytes);
   void on_data_body(int source, std::vector<std::byte>&& bytes);
   /// Moves the store's spill and read-back events into m_events. Caller holds m_mutex.
@@ -80,6 +82,7 @@ private:
 
   Messenger& m_messenger;
   Arrival m_on_arrival;
+  Failure m_on_failure;
   mutable ResultStore m_store;  // the results this rank holds, spilled under its memory limit
   bool m_spill_failure_reported = false;  // guarded by m_mutex
   [[nodiscard]] double seconds() const;

@@ -1,24 +1,31 @@
 #pragma once
 
 // Private: the messages between the scheduler (rank 0) and the workers. Every message is a
-// batch, so one MPI message carries many tasks or completions.
+// struct defined once, with its encode() and decode() side by side, in the header of its topic:
 //
-//   run      scheduler -> worker   tasks to execute: id, key, entry, state, inputs (id, holder)
-//   done     worker -> scheduler   completions: id, ok, result bytes, times, or the error
-//   fetch    any -> holder         ids of results the sender needs
-//   data     holder -> any         one result: header (id, status), then a data_body message
-//   release  scheduler -> worker   ids of results nobody needs any more
-//   gather   scheduler -> worker   ids of results to send to rank 0
-//   stats    scheduler <-> worker  statistics request / reply
-//   shutdown scheduler -> worker   the driver's exit code
+//   protocol_tasks.hpp    run      scheduler -> worker   RunBatch: tasks to execute (id, key,
+//                                                        entry, state, inputs with holders)
+//                         done     worker -> scheduler   DoneBatch: memory state, completions
+//                                                        (id, ok, size, times or the error) and
+//                                                        the data movements since the last one
+//   protocol_data.hpp     fetch    any -> holder         FetchRequest: ids the sender needs
+//                         data     holder -> any         DataHeader: one result's id and status,
+//                                                        then (when ok) a data_body message
+//                         data_body holder -> any        the result's Value bytes (no framing)
+//                         release  scheduler -> worker   ReleaseRequest: ids nobody needs
+//                         gather   scheduler -> worker   GatherRequest: ids to send to rank 0
+//   protocol_control.hpp  stats    scheduler <-> worker  StatsRequest (empty) / StatsReply
+//                         shutdown scheduler -> worker   Shutdown: the driver's exit code
+//   protocol_wire.hpp     WireWriter / WireReader (lengths, flags, enums checked) and
+//                         ProtocolError, which every decode() throws on malformed bytes.
+//
+// Heartbeats are the messenger's own (empty messages on a transport-internal tag).
 // The messenger delivers the messages of one source in order across tags, so a data header
-// and its data_body arrive back to back from that source.
-
-#include <tessera/serialization/codec.hpp>
+// and its data_body arrive back to back from that source. Every rank runs the same binary
+// (checked at start-up), so the formats need no version: they only have to agree with
+// themselves, and the decoders reject anything they did not write.
 
 #include <cstdint>
-#include <string>
-#include <string_view>
 
 namespace tessera::detail::mpi {
 
@@ -35,17 +42,7 @@ enum Tag : int {
   tag_shutdown = 10,
 };
 
+/// A result's id in one Runtime: unique among the results of all its computations.
 using DataId = std::uint64_t;
-
-inline void put_string(ByteWriter& w, std::string_view s) {
-  w.pod<std::uint32_t>(static_cast<std::uint32_t>(s.size()));
-  w.write(s.data(), s.size());
-}
-
-inline std::string get_string(ByteReader& r) {
-  const auto n = r.pod<std::uint32_t>();
-  auto b = r.take(n);
-  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
-}
 
 }  // namespace tessera::detail::mpi

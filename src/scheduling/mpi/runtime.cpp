@@ -3,6 +3,10 @@
 #include <tessera/scheduling/mpi.hpp>
 
 #include "scheduling/mpi/data_plane.hpp"
+#include "scheduling/mpi/placement.hpp"
+#include "scheduling/mpi/protocol_control.hpp"
+#include "scheduling/mpi/protocol_data.hpp"
+#include "scheduling/mpi/protocol_tasks.hpp"
 #include "scheduling/mpi/worker.hpp"
 
 #include <tessera/core/config.hpp>
@@ -20,6 +24,7 @@
 #include <cstdlib>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <queue>
 #include <sstream>
@@ -33,7 +38,29 @@ namespace proto = detail::mpi;
 
 namespace {
 Runtime* g_current = nullptr;
+
+/// Decodes message M from `source`; a ProtocolError names the source.
+template <class M, class... Context>
+M decode_from(int source, const std::vector<std::byte>& bytes, Context... context) {
+  try {
+    return M::decode(bytes, context...);
+  } catch (const proto::ProtocolError& e) {
+    throw e.from_rank(source);
+  }
 }
+
+/// Fills the entry point and state of `node`'s task for a run message.
+/// Throws: SerializationError when its callable or arguments cannot be sent.
+void encode_body(const detail::TaskNode& node, proto::RunTask& task) {
+  task.entry = code_ref(reinterpret_cast<const void*>(node.body->remote_entry()));
+  ByteWriter w(task.state);
+  node.body->encode_state(w);
+  if (task.state.size() > std::numeric_limits<std::uint32_t>::max()) {
+    TESSERA_THROW(SerializationError, "its callable and arguments take ", task.state.size(),
+                  " bytes, more than a run message carries (4 GiB)");
+  }
+}
+}  // namespace
 
 /// State shared by the Runtime and the objects that outlive a compute (persisted results).
 class Runtime::Impl : public std::enable_shared_from_this<Runtime::Impl> {
@@ -51,6 +78,13 @@ public:
   std::mutex arrival_mutex;
   std::condition_variable arrival_cv;
   std::unordered_map<DataId, bool> arrived;  // id -> ok
+  // A worker's message that rank 0 could not decode (guarded by arrival_mutex): the exchange
+  // cannot go on, so every later wait for a worker throws it.
+  std::exception_ptr protocol_failure;
+  void check_protocol_failure() {
+    std::lock_guard lock(arrival_mutex);
+    if (protocol_failure) std::rethrow_exception(protocol_failure);
+  }
   std::vector<unsigned> worker_threads;      // per rank (index 0 unused)
   DataId next_id = 1;
   std::mutex compute_mutex;  // one compute at a time
@@ -88,12 +122,8 @@ public:
   std::mutex active_mutex;
   int active = 0;
 
-  void send_ids(int dest, int tag, const std::vector<DataId>& ids) {
-    std::vector<std::byte> msg;
-    ByteWriter w(msg);
-    w.pod<std::uint32_t>(static_cast<std::uint32_t>(ids.size()));
-    for (auto id : ids) w.pod<DataId>(id);
-    messenger->send(dest, tag, std::move(msg));
+  void send_release(int dest, std::vector<DataId> ids) {
+    messenger->send(dest, proto::tag_release, proto::ReleaseRequest{std::move(ids)}.encode());
   }
 
   /// Brings results to rank 0. Blocks. Throws: TransportError when one cannot be had.
@@ -112,7 +142,7 @@ public:
     if (auto rt = m_rt.lock(); rt && !rt->shut_down && rt->messenger) {
       try {
         if (m_rank == 0) rt->data->erase(m_id);
-        else rt->send_ids(m_rank, proto::tag_release, {m_id});
+        else rt->send_release(m_rank, {m_id});
       } catch (...) {
       }
     }
@@ -228,7 +258,7 @@ private:
     }
     for (auto& [r, ids] : batches) {
       if (r == 0) m_rt->data->erase(ids);
-      else m_rt->send_ids(r, proto::tag_release, ids);
+      else m_rt->send_release(r, std::move(ids));
     }
   }
 
@@ -257,12 +287,9 @@ private:
     for (auto o : g.outputs) is_output[o] = true;
     std::unordered_map<DataId, std::uint32_t> index_of_id;
     std::priority_queue<std::uint32_t, std::vector<std::uint32_t>, std::greater<>> ready;
-    std::vector<std::int64_t> in_flight(static_cast<std::size_t>(rt.size), 0);
     std::size_t done = 0, to_run = 0;
     std::unordered_map<int, std::vector<DataId>> releases;
     std::optional<TaskError> failure;
-    double avg_task_seconds = 1.0;  // unknown yet: assume long tasks (no prefetch)
-    std::uint64_t timed_tasks = 0;
 
     auto finish_node = [&](std::uint32_t i) {
       ++done;
@@ -312,53 +339,14 @@ private:
       else if (g.inputs_of(i).empty()) ready.push(i);
     }
 
-    std::vector<std::vector<std::byte>> batch(static_cast<std::size_t>(rt.size));
-    std::vector<std::uint32_t> batch_count(static_cast<std::size_t>(rt.size), 0);
-    std::vector<std::byte> state;
-    int round_robin = 0;
-    std::vector<std::uint64_t> local_bytes(static_cast<std::size_t>(rt.size), 0);
-
-    // Workers that reported being above their memory pause threshold get no new work while
-    // another worker can take it (memory-aware placement).
-    std::vector<bool> paused(static_cast<std::size_t>(rt.size), false);
-    auto capacity = [&](int w) -> std::int64_t {
-      const auto threads = static_cast<std::int64_t>(rt.worker_threads[static_cast<std::size_t>(w)]);
-      // Short tasks: keep a queue on each worker so it never waits for the scheduler.
-      return avg_task_seconds < 0.002 ? threads + 256 : threads;
-    };
-
+    std::vector<proto::RunBatch> batch(static_cast<std::size_t>(rt.size));
+    // Which worker runs a ready task (near its inputs, then the least loaded; placement.hpp).
+    proto::Placement placement(rt.worker_threads);
+    std::vector<proto::Placement::Input> input_places;
     auto place = [&](std::uint32_t i) -> int {
-      std::fill(local_bytes.begin(), local_bytes.end(), 0);
-      for (auto j : g.inputs_of(i)) {
-        for (int r : oc.holders[j]) local_bytes[static_cast<std::size_t>(r)] += oc.nbytes[j] + 1;
-      }
-      int best = -1;
-      const bool all_paused =
-          std::all_of(paused.begin() + 1, paused.end(), [](bool p) { return p; });
-      for (int w = 1; w <= workers; ++w) {
-        if (in_flight[static_cast<std::size_t>(w)] >= capacity(w)) continue;
-        if (paused[static_cast<std::size_t>(w)] && !all_paused) continue;
-        if (best < 0 || local_bytes[static_cast<std::size_t>(w)] > local_bytes[static_cast<std::size_t>(best)] ||
-            (local_bytes[static_cast<std::size_t>(w)] == local_bytes[static_cast<std::size_t>(best)] &&
-             in_flight[static_cast<std::size_t>(w)] < in_flight[static_cast<std::size_t>(best)])) {
-          best = w;
-        }
-      }
-      if (best < 0) return -1;
-      // Among equally good workers without inputs, rotate so independent tasks spread out.
-      if (local_bytes[static_cast<std::size_t>(best)] == 0) {
-        for (int k = 0; k < workers; ++k) {
-          const int w = 1 + (round_robin + k) % workers;
-          if (in_flight[static_cast<std::size_t>(w)] <= in_flight[static_cast<std::size_t>(best)] &&
-              in_flight[static_cast<std::size_t>(w)] < capacity(w) &&
-              (!paused[static_cast<std::size_t>(w)] || all_paused)) {
-            best = w;
-            break;
-          }
-        }
-        round_robin = (round_robin + 1) % workers;
-      }
-      return best;
+      input_places.clear();
+      for (auto j : g.inputs_of(i)) input_places.push_back({oc.holders[j], oc.nbytes[j]});
+      return placement.choose(input_places);
     };
 
     auto assign = [&]() {
@@ -381,50 +369,42 @@ private:
         if (w < 0) break;
         ready.pop();
         const auto& node = *g.nodes[i];
-        auto& b = batch[static_cast<std::size_t>(w)];
-        ByteWriter bw(b);
-        bw.pod<DataId>(oc.ids[i]);
-        proto::put_string(bw, node.key);
-        bw.pod<CodeRef>(code_ref(reinterpret_cast<const void*>(node.body->remote_entry())));
-        state.clear();
-        ByteWriter sw(state);
+        proto::RunTask task{oc.ids[i], node.key, {}, {}, {}};
         try {
-          node.body->encode_state(sw);
+          encode_body(node, task);
         } catch (const std::exception& e) {
-          failure.emplace(node.key, 0, detail::current_exception_type(), e.what());
-          b.clear();
-          batch_count[static_cast<std::size_t>(w)] = 0;
+          // Not sent: the task fails here, before it is counted in flight. The tasks already
+          // in this round's batches still go (they are in flight and waited for below).
+          TaskError error(node.key, 0, detail::current_exception_type(), e.what());
+          if (ctx.keep_going) {
+            oc.errors[i] = std::make_exception_ptr(error);
+            consume_inputs(i);
+            finish_node(i);
+            continue;
+          }
+          failure.emplace(std::move(error));
           break;
         }
-        bw.pod<std::uint32_t>(static_cast<std::uint32_t>(state.size()));
-        bw.write(state.data(), state.size());
         const auto ins = g.inputs_of(i);
-        bw.pod<std::uint32_t>(static_cast<std::uint32_t>(ins.size()));
+        task.inputs.reserve(ins.size());
         for (auto j : ins) {
-          bw.pod<DataId>(oc.ids[j]);
           const auto& hs = oc.holders[j];
           const bool local = std::find(hs.begin(), hs.end(), w) != hs.end();
-          bw.pod<std::int32_t>(local ? w : hs.front());
+          task.inputs.push_back({oc.ids[j], local ? w : hs.front()});
         }
         // The worker will hold copies of its inputs once it ran the task.
         for (auto j : ins) {
           auto& hs = oc.holders[j];
           if (std::find(hs.begin(), hs.end(), w) == hs.end()) hs.push_back(w);
         }
-        ++batch_count[static_cast<std::size_t>(w)];
-        ++in_flight[static_cast<std::size_t>(w)];
+        batch[static_cast<std::size_t>(w)].tasks.push_back(std::move(task));
+        placement.sent(w);
       }
       for (int w = 1; w <= workers; ++w) {
         auto& b = batch[static_cast<std::size_t>(w)];
-        if (batch_count[static_cast<std::size_t>(w)] == 0) continue;
-        std::vector<std::byte> msg;
-        msg.reserve(b.size() + 4);
-        ByteWriter mw(msg);
-        mw.pod<std::uint32_t>(batch_count[static_cast<std::size_t>(w)]);
-        mw.write(b.data(), b.size());
-        rt.messenger->send(w, proto::tag_run, std::move(msg));
-        b.clear();
-        batch_count[static_cast<std::size_t>(w)] = 0;
+        if (b.tasks.empty()) continue;
+        rt.messenger->send(w, proto::tag_run, b.encode());
+        b.tasks.clear();
       }
     };
 
@@ -432,49 +412,45 @@ private:
       for (auto& [r, ids] : releases) {
         if (ids.empty()) continue;
         if (r == 0) rt.data->erase(ids);
-        else rt.send_ids(r, proto::tag_release, ids);
+        else rt.send_release(r, std::move(ids));
         ids.clear();
       }
     };
 
     std::int64_t total_in_flight = 0;
     assign();
-    for (int w = 1; w <= workers; ++w) total_in_flight += in_flight[static_cast<std::size_t>(w)];
+    total_in_flight = placement.total_in_flight();
     while (done < n && !(failure && total_in_flight == 0)) {
       if (total_in_flight == 0 && ready.empty()) {
         TESSERA_THROW(GraphError, "the MPI scheduler has nothing to run but ", n - done,
                       " tasks are unfinished (internal error)");
       }
+      rt.check_protocol_failure();
       auto msg = rt.messenger->receive_for(proto::tag_done, std::chrono::milliseconds(200));
       if (!msg) continue;  // the messenger's heartbeat monitor ends the job if a rank is lost
-      ByteReader r(msg->bytes);
-      paused[static_cast<std::size_t>(msg->source)] = r.pod<std::uint8_t>() != 0;
-      const auto count = r.pod<std::uint32_t>();
-      for (std::uint32_t k = 0; k < count; ++k) {
-        const auto id = r.pod<DataId>();
-        const bool ok = r.pod<std::uint8_t>() != 0;
-        const auto nbytes = r.pod<std::uint64_t>();
-        const double start = r.pod<double>();
-        const double stop = r.pod<double>();
-        const auto thread = r.pod<std::int32_t>();
-        std::string type, message;
-        if (!ok) {
-          type = proto::get_string(r);
-          message = proto::get_string(r);
-        }
+      const auto batch_done = decode_from<proto::DoneBatch>(msg->source, msg->bytes, rt.size);
+      placement.set_paused(msg->source, batch_done.paused);
+      for (const auto& c : batch_done.completions) {
+        const auto id = c.id;
+        const bool ok = c.ok;
+        const auto nbytes = c.nbytes;
+        const double start = c.start;
+        const double stop = c.stop;
+        const auto& type = c.type;
+        const auto& message = c.message;
         const auto found = index_of_id.find(id);
         if (found == index_of_id.end()) {
           // A completion from an earlier computation that ended with an error: ignore.
-          --in_flight[static_cast<std::size_t>(msg->source)];
+          placement.returned(msg->source);
           std::fprintf(stderr, "tessera: stale completion of result %llu from rank %d\n",
                        static_cast<unsigned long long>(id), msg->source);
           continue;
         }
         const std::uint32_t i = found->second;
-        --in_flight[static_cast<std::size_t>(msg->source)];
+        placement.returned(msg->source);
         const auto& node = *g.nodes[i];
         if (ctx.observed()) {
-          ctx.task_done(TaskEvent{node.key, node.name(), msg->source, thread, start, stop, 0, nbytes, !ok});
+          ctx.task_done(TaskEvent{node.key, node.name(), msg->source, c.thread, start, stop, 0, nbytes, !ok});
         }
         if (!ok) {
           if (attempts[i]++ < rt.retries && !failure) {
@@ -490,9 +466,7 @@ private:
           if (!failure) failure.emplace(node.key, msg->source, type, message);
           continue;
         }
-        avg_task_seconds = (avg_task_seconds * static_cast<double>(timed_tasks) + (stop - start)) /
-                           static_cast<double>(timed_tasks + 1);
-        timed_tasks = std::min<std::uint64_t>(timed_tasks + 1, 1000);
+        placement.timed(stop - start);
         oc.nbytes[i] = nbytes;
         auto& hs = oc.holders[i];
         hs.erase(std::remove(hs.begin(), hs.end(), msg->source), hs.end());
@@ -500,20 +474,17 @@ private:
         consume_inputs(i);
         finish_node(i);
       }
-      const auto n_events = r.pod<std::uint32_t>();
-      for (std::uint32_t k = 0; k < n_events; ++k) {
-        const auto e = r.pod<proto::DataPlane::Event>();
+      for (const auto& e : batch_done.events) {
         if (!ctx.observed()) continue;
         const auto found = index_of_id.find(e.id);
         std::string key = found == index_of_id.end() ? std::to_string(e.id) : g.nodes[found->second]->key;
-        if (e.kind == proto::DataPlane::Event::spill) key = "spill " + key;
-        if (e.kind == proto::DataPlane::Event::unspill) key = "read back " + key;
+        if (e.kind == proto::TransferEvent::spill) key = "spill " + key;
+        if (e.kind == proto::TransferEvent::unspill) key = "read back " + key;
         ctx.transfer(key, e.from, e.to, e.bytes, e.start, e.stop);
       }
       flush_releases();
       assign();
-      total_in_flight = 0;
-      for (int w = 1; w <= workers; ++w) total_in_flight += in_flight[static_cast<std::size_t>(w)];
+      total_in_flight = placement.total_in_flight();
     }
     flush_releases();
     if (failure) {
@@ -582,7 +553,7 @@ std::vector<Value> Runtime::Impl::gather(const std::vector<std::pair<DataId, int
       for (auto id : ids) arrived.erase(id);
     }
   }
-  for (auto& [r, ids] : by_rank) send_ids(r, proto::tag_gather, ids);
+  for (auto& [r, ids] : by_rank) messenger->send(r, proto::tag_gather, proto::GatherRequest{ids}.encode());
   std::vector<Value> out;
   out.reserve(wanted.size());
   for (auto [id, r] : wanted) {
@@ -593,6 +564,7 @@ std::vector<Value> Runtime::Impl::gather(const std::vector<std::pair<DataId, int
     if (r != 0) {
       std::unique_lock lock(arrival_mutex);
       while (!arrived.count(id)) {
+        if (protocol_failure) std::rethrow_exception(protocol_failure);
         if (arrival_cv.wait_for(lock, std::chrono::seconds(1)) == std::cv_status::timeout) {
           // keep waiting: a lost rank ends the job through the heartbeat monitor
         }
@@ -729,11 +701,18 @@ Runtime::Impl::Impl(std::unique_ptr<Environment> e, RuntimeOptions o)
   mo.heartbeat_timeout = config.heartbeat_timeout;
   messenger = std::make_unique<Messenger>(world, mo);
   if (rank == 0) {
-    data = std::make_unique<proto::DataPlane>(*messenger, [this](DataId id, bool ok, int) {
-      std::lock_guard lock(arrival_mutex);
-      arrived[id] = ok;
-      arrival_cv.notify_all();
-    });
+    data = std::make_unique<proto::DataPlane>(
+        *messenger,
+        [this](DataId id, bool ok, int) {
+          std::lock_guard lock(arrival_mutex);
+          arrived[id] = ok;
+          arrival_cv.notify_all();
+        },
+        [this](std::exception_ptr failure) {
+          std::lock_guard lock(arrival_mutex);
+          if (!protocol_failure) protocol_failure = std::move(failure);
+          arrival_cv.notify_all();
+        });
     messenger->set_busy(true);  // until the first computation: see Active
     messenger->on_rank_lost([this](int r, double silent) {
       char buf[200];
@@ -879,10 +858,7 @@ void Runtime::shutdown(int exit_code) {
   if (m_impl->rank != 0 || m_impl->shut_down) return;
   m_impl->shut_down = true;
   for (int r = 1; r < m_impl->size; ++r) {
-    std::vector<std::byte> msg;
-    ByteWriter w(msg);
-    w.pod<std::int32_t>(exit_code);
-    m_impl->messenger->send(r, proto::tag_shutdown, std::move(msg));
+    m_impl->messenger->send(r, proto::tag_shutdown, proto::Shutdown{exit_code}.encode());
   }
 }
 
@@ -897,25 +873,27 @@ std::vector<WorkerStats> Runtime::stats() {
     out[0].held_bytes = m_impl->data->held_bytes();
     out[0].bytes_served = m_impl->data->bytes_served();  // literals workers fetched from rank 0
   }
-  for (int r = 1; r < m_impl->size; ++r) m_impl->messenger->send(r, proto::tag_stats_request, std::vector<std::byte>{});
+  for (int r = 1; r < m_impl->size; ++r) {
+    m_impl->messenger->send(r, proto::tag_stats_request, proto::StatsRequest{}.encode());
+  }
   for (int k = 1; k < m_impl->size; ++k) {
     auto msg = m_impl->messenger->receive(proto::tag_stats_reply);
-    ByteReader rd(msg.bytes);
+    const auto reply = decode_from<proto::StatsReply>(msg.source, msg.bytes);
     auto& s = out[static_cast<std::size_t>(msg.source)];
     s.rank = msg.source;
-    s.tasks_run = rd.pod<std::uint64_t>();
-    s.bytes_fetched = rd.pod<std::uint64_t>();
-    s.bytes_served = rd.pod<std::uint64_t>();
-    s.peak_rss = rd.pod<std::uint64_t>();
-    s.held_bytes = rd.pod<std::uint64_t>();
-    s.busy_seconds = rd.pod<double>();
-    s.memory_limit = rd.pod<std::uint64_t>();
-    s.held_peak = rd.pod<std::uint64_t>();
-    s.bytes_spilled = rd.pod<std::uint64_t>();
-    s.bytes_unspilled = rd.pod<std::uint64_t>();
-    s.spill_seconds = rd.pod<double>();
-    s.pauses = rd.pod<std::uint64_t>();
-    s.ready_rss = rd.pod<std::uint64_t>();
+    s.tasks_run = reply.tasks_run;
+    s.bytes_fetched = reply.bytes_fetched;
+    s.bytes_served = reply.bytes_served;
+    s.peak_rss = reply.peak_rss;
+    s.held_bytes = reply.held_bytes;
+    s.busy_seconds = reply.busy_seconds;
+    s.memory_limit = reply.memory_limit;
+    s.held_peak = reply.held_peak;
+    s.bytes_spilled = reply.bytes_spilled;
+    s.bytes_unspilled = reply.bytes_unspilled;
+    s.spill_seconds = reply.spill_seconds;
+    s.pauses = reply.pauses;
+    s.ready_rss = reply.ready_rss;
   }
   return out;
 }

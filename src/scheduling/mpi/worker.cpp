@@ -1,55 +1,63 @@
 #include "scheduling/mpi/worker.hpp"
 
+#include "scheduling/mpi/protocol_control.hpp"
+
 #include <tessera/core/error.hpp>
 #include <tessera/graph/task.hpp>
 #include <tessera/storage/process_memory.hpp>
 
 namespace tessera::detail::mpi {
 
+template <class Handler>
+void Worker::handle(int tag, Handler handler) {
+  m_messenger.on(tag, [this, handler = std::move(handler)](int source, std::vector<std::byte>&& b) {
+    try {
+      handler(source, std::move(b));
+    } catch (const ProtocolError& e) {
+      stop_serving(std::make_exception_ptr(e.from_rank(source)));
+    }
+  });
+}
+
+void Worker::stop_serving(std::exception_ptr error) {
+  std::lock_guard lock(m_done_mutex);
+  if (!m_failure) m_failure = std::move(error);
+  m_done_cv.notify_all();
+}
+
 Worker::Worker(Messenger& messenger, unsigned threads, std::uint64_t memory_limit,
                MemoryThresholds thresholds)
     : m_messenger(messenger),
       m_data(messenger, [this](DataId id, bool ok, int from) { on_arrival(id, ok, from); },
-             memory_limit, thresholds),
+             [this](std::exception_ptr e) { stop_serving(std::move(e)); }, memory_limit, thresholds),
       m_num_threads(threads == 0 ? 1 : threads) {
   m_data.set_clock_origin(m_t0);
-  m_messenger.on(tag_run, [this](int, std::vector<std::byte>&& b) { on_run(std::move(b)); });
-  m_messenger.on(tag_release, [this](int, std::vector<std::byte>&& b) {
-    ByteReader r(b);
-    const auto n = r.pod<std::uint32_t>();
-    std::vector<DataId> ids(n);
-    for (auto& id : ids) id = r.pod<DataId>();
-    m_data.erase(ids);
+  handle(tag_run, [this](int source, std::vector<std::byte>&& b) { on_run(source, std::move(b)); });
+  handle(tag_release, [this](int, std::vector<std::byte>&& b) { m_data.erase(ReleaseRequest::decode(b).ids); });
+  handle(tag_gather, [this](int source, std::vector<std::byte>&& b) {
+    m_data.serve(source, GatherRequest::decode(b).ids);
   });
-  m_messenger.on(tag_gather, [this](int source, std::vector<std::byte>&& b) {
-    ByteReader r(b);
-    const auto n = r.pod<std::uint32_t>();
-    std::vector<DataId> ids(n);
-    for (auto& id : ids) id = r.pod<DataId>();
-    m_data.serve(source, ids);
-  });
-  m_messenger.on(tag_stats_request, [this](int source, std::vector<std::byte>&&) {
-    std::vector<std::byte> out;
-    ByteWriter w(out);
-    w.pod<std::uint64_t>(m_tasks_run.load());
-    w.pod<std::uint64_t>(m_data.bytes_fetched());
-    w.pod<std::uint64_t>(m_data.bytes_served());
-    w.pod<std::uint64_t>(peak_rss());
-    w.pod<std::uint64_t>(m_data.held_bytes());
-    w.pod<double>(static_cast<double>(m_busy_ns.load()) * 1e-9);
+  handle(tag_stats_request, [this](int source, std::vector<std::byte>&& b) {
+    (void)StatsRequest::decode(b);
+    StatsReply s;
+    s.tasks_run = m_tasks_run.load();
+    s.bytes_fetched = m_data.bytes_fetched();
+    s.bytes_served = m_data.bytes_served();
+    s.peak_rss = peak_rss();
+    s.held_bytes = m_data.held_bytes();
+    s.busy_seconds = static_cast<double>(m_busy_ns.load()) * 1e-9;
     const auto mem = m_data.memory_stats();
-    w.pod<std::uint64_t>(mem.limit);
-    w.pod<std::uint64_t>(mem.peak);
-    w.pod<std::uint64_t>(mem.bytes_spilled);
-    w.pod<std::uint64_t>(mem.bytes_unspilled);
-    w.pod<double>(mem.spill_seconds + mem.unspill_seconds);
-    w.pod<std::uint64_t>(m_pauses.load());
-    w.pod<std::uint64_t>(m_ready_rss);
-    m_messenger.send(source, tag_stats_reply, std::move(out));
+    s.memory_limit = mem.limit;
+    s.held_peak = mem.peak;
+    s.bytes_spilled = mem.bytes_spilled;
+    s.bytes_unspilled = mem.bytes_unspilled;
+    s.spill_seconds = mem.spill_seconds + mem.unspill_seconds;
+    s.pauses = m_pauses.load();
+    s.ready_rss = m_ready_rss;
+    m_messenger.send(source, tag_stats_reply, s.encode());
   });
-  m_messenger.on(tag_shutdown, [this](int, std::vector<std::byte>&& b) {
-    ByteReader r(b);
-    const int code = r.pod<std::int32_t>();
+  handle(tag_shutdown, [this](int, std::vector<std::byte>&& b) {
+    const int code = Shutdown::decode(b).exit_code;
     std::lock_guard lock(m_done_mutex);
     m_exit_code = code;
     m_shutdown = true;
@@ -73,23 +81,19 @@ double Worker::now() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_t0).count();
 }
 
-void Worker::on_run(std::vector<std::byte>&& bytes) {
-  ByteReader r(bytes);
-  const auto n = r.pod<std::uint32_t>();
+void Worker::on_run(int, std::vector<std::byte>&& bytes) {
+  // Decoded whole before anything is queued: a malformed batch runs none of its tasks.
+  auto batch = RunBatch::decode(bytes, m_messenger.size());
   std::unordered_map<int, std::vector<DataId>> to_fetch;
-  for (std::uint32_t i = 0; i < n; ++i) {
+  for (auto& run : batch.tasks) {
     auto t = std::make_shared<Task>();
-    t->id = r.pod<DataId>();
-    t->key = get_string(r);
-    t->entry = r.pod<CodeRef>();
-    const auto state_len = r.pod<std::uint32_t>();
-    auto state = r.take(state_len);
-    t->state.assign(state.begin(), state.end());
-    const auto k = r.pod<std::uint32_t>();
-    t->inputs.resize(k);
-    for (std::uint32_t j = 0; j < k; ++j) {
-      const auto id = r.pod<DataId>();
-      const auto holder = r.pod<std::int32_t>();
+    t->id = run.id;
+    t->key = std::move(run.key);
+    t->entry = run.entry;
+    t->state = std::move(run.state);
+    t->inputs.resize(run.inputs.size());
+    for (std::size_t j = 0; j < run.inputs.size(); ++j) {
+      const auto [id, holder] = run.inputs[j];
       t->inputs[j] = id;
       if (!m_data.has(id)) {
         auto& waiters = m_waiting[id];
@@ -221,34 +225,20 @@ void Worker::complete(Completion c) {
 int Worker::serve() {
   std::unique_lock lock(m_done_mutex);
   while (true) {
-    m_done_cv.wait(lock, [&] { return m_shutdown || !m_done.empty(); });
+    m_done_cv.wait(lock, [&] { return m_shutdown || !m_done.empty() || m_failure; });
+    if (m_failure) std::rethrow_exception(m_failure);
     if (!m_done.empty()) {
       std::vector<Completion> batch;
       batch.swap(m_done);
       lock.unlock();
-      std::vector<std::byte> msg;
-      ByteWriter w(msg);
+      DoneBatch done;
       // The worker's memory state travels with every completion batch: the scheduler places
       // no new work on a worker that is above its pause threshold.
-      w.pod<std::uint8_t>(m_data.above_pause() ? 1 : 0);
-      w.pod<std::uint32_t>(static_cast<std::uint32_t>(batch.size()));
-      for (const auto& c : batch) {
-        w.pod<DataId>(c.id);
-        w.pod<std::uint8_t>(c.ok ? 1 : 0);
-        w.pod<std::uint64_t>(c.nbytes);
-        w.pod<double>(c.start);
-        w.pod<double>(c.stop);
-        w.pod<std::int32_t>(c.thread);
-        if (!c.ok) {
-          put_string(w, c.type);
-          put_string(w, c.message);
-        }
-      }
+      done.paused = m_data.above_pause();
+      done.completions = std::move(batch);
       // Fetches, spills and reads back since the last batch, for the task stream.
-      const auto events = m_data.take_events();
-      w.pod<std::uint32_t>(static_cast<std::uint32_t>(events.size()));
-      for (const auto& e : events) w.pod(e);
-      m_messenger.send(0, tag_done, std::move(msg));
+      done.events = m_data.take_events();
+      m_messenger.send(0, tag_done, done.encode());
       lock.lock();
       continue;
     }

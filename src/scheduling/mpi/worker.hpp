@@ -12,6 +12,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -40,16 +41,14 @@ private:
     std::vector<DataId> inputs;
     int missing = 0;  // inputs not yet here (touched on the comm thread only)
   };
-  struct Completion {
-    DataId id = 0;
-    bool ok = true;
-    std::uint64_t nbytes = 0;
-    double start = 0, stop = 0;
-    std::int32_t thread = 0;
-    std::string type, message;
-  };
+  using Completion = mpi::Completion;
 
-  void on_run(std::vector<std::byte>&& bytes);
+  /// Registers `handler` for `tag`: a message it cannot decode stops serve() with the error.
+  template <class Handler>
+  void handle(int tag, Handler handler);
+  /// Ends serve() with `error` (a malformed message: the job cannot go on).
+  void stop_serving(std::exception_ptr error);
+  void on_run(int source, std::vector<std::byte>&& bytes);
   void on_arrival(DataId id, bool ok, int from);
   void make_ready(std::shared_ptr<Task> t);
   void thread_main(unsigned index);
@@ -76,6 +75,7 @@ private:
   std::vector<Completion> m_done;
   bool m_shutdown = false;
   int m_exit_code = 0;
+  std::exception_ptr m_failure;  // guarded by m_done_mutex
 
   std::atomic<std::uint64_t> m_tasks_run{0};
   std::atomic<std::uint64_t> m_pauses{0};

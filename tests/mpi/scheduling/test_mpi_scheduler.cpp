@@ -157,6 +157,27 @@ TEST_CASE("a task that cannot be shipped fails with a clear error naming it") {
   }
 }
 
+TEST_CASE("a task that cannot be shipped among many that can fails naming it, and the run ends") {
+  // The fast tasks before it make the scheduler send batches of hundreds of tasks, so the
+  // unshippable one is encoded after others of the same worker's batch. Dropping that whole
+  // batch (while its tasks counted as running) hung the run; now the tasks already placed run,
+  // the run ends with the error naming the task, and the runtime stays usable.
+  auto& rt = *tessera::Runtime::current();
+  auto shared = std::make_shared<int>(3);
+  auto inc = tessera::delayed([](int v) { return v + 1; }, {.name = "shippable"});
+  auto bad = tessera::delayed([shared](int v) { return v + *shared; }, {.name = "unshippable_in_a_batch"});
+  std::vector<tessera::Delayed<int>> tasks;
+  for (int i = 0; i < 300; ++i) tasks.push_back(i == 100 ? bad(i) : inc(i));
+  if (rt.size() == 1) {
+    const auto got = tessera::compute(tasks);  // the threaded fallback ships nothing
+    CHECK(got[100] == 103);
+    CHECK(got[299] == 300);
+  } else {
+    CHECK_THROWS_WITH_AS(tessera::compute(tasks), doctest::Contains("unshippable_in_a_batch"), tessera::TaskError);
+    CHECK(tessera::compute(inc(41)) == 42);
+  }
+}
+
 TEST_CASE("random DAGs of thousands of tasks match the sync scheduler") {
   tessera::SyncScheduler oracle;
   auto outs = tessera::testing::random_dag(2024, 6000, 3, 40);
