@@ -2,6 +2,7 @@
 
 #include <tessera/core/config.hpp>
 #include <tessera/core/error.hpp>
+#include <tessera/scheduling/detail/shuffle_service.hpp>
 #include <tessera/storage/process_memory.hpp>
 
 #include <algorithm>
@@ -75,6 +76,7 @@ RunState::RunState(const ExecGraph& graph, RunContext& ctx, std::shared_ptr<Resu
 }
 
 RunState::~RunState() {
+  end_shuffle_run(m_base);  // pieces of shuffles whose unpack did not run (failed, culled)
   if (!m_store) return;
   std::vector<ResultStore::Id> ids;
   std::vector<bool> kept(m_graph.size(), false);
@@ -190,6 +192,7 @@ void RunState::run_body(std::uint32_t i, int thread) {
 
   Value result;
   std::exception_ptr error;
+  const ShuffleRunScope shuffle_scope(m_base);
   for (int attempt = 0;; ++attempt) {
     const bool observed = m_ctx.observed();
     const double t0 = observed ? m_ctx.seconds_since_start() : 0.0;
