@@ -110,27 +110,41 @@ decltype(auto) shuffle_step(const ShuffleSpec& spec, const std::string& name, co
   }
 }
 
+/// The transfer task's callable: splits input i and hands the pieces to the service.
+/// (User callables live inside task callables: these carry them as delayed carries its own,
+/// function pointers as code references, through the Codecs below; they are not trivially
+/// copyable on purpose, so that no function pointer inside travels as a raw address.)
 template <class P, class Split>
-ShuffleReceipt shuffle_transfer(const P& input, const ShuffleSpec& spec, const std::uint32_t& i,
-                                const Split& split, const std::string& name) {
-  auto pieces = shuffle_step(spec, name, "split", "input", i, spec.n_in, [&] {
-    return std::invoke(split, input, static_cast<std::size_t>(spec.n_out));
-  });
-  if (pieces.size() != spec.n_out) {
-    TESSERA_THROW(ShuffleError, shuffle_label(spec, name), ": split of input partition ", i, " of ",
-                  spec.n_in, " returned ", pieces.size(), " pieces for ", spec.n_out, " outputs");
+struct TransferTask {
+  Split split;
+  explicit TransferTask(Split s) : split(std::move(s)) {}
+  TransferTask(const TransferTask&) = default;
+  TransferTask(TransferTask&&) noexcept = default;
+  TransferTask& operator=(const TransferTask&) = default;
+  TransferTask& operator=(TransferTask&&) noexcept = default;
+  ~TransferTask() {}  // NOLINT(modernize-use-equals-default): keeps the type non-trivial
+
+  ShuffleReceipt operator()(const P& input, const ShuffleSpec& spec, const std::uint32_t& i,
+                            const std::string& name) const {
+    auto pieces = shuffle_step(spec, name, "split", "input", i, spec.n_in, [&] {
+      return std::invoke(split, input, static_cast<std::size_t>(spec.n_out));
+    });
+    if (pieces.size() != spec.n_out) {
+      TESSERA_THROW(ShuffleError, shuffle_label(spec, name), ": split of input partition ", i, " of ",
+                    spec.n_in, " returned ", pieces.size(), " pieces for ", spec.n_out, " outputs");
+    }
+    ShuffleReceipt receipt;
+    std::vector<Value> values;
+    values.reserve(pieces.size());
+    for (auto& p : pieces) {
+      values.push_back(Value::of(ShufflePiece<P>{std::move(p)}));
+      receipt.bytes += values.back().nbytes();
+    }
+    receipt.pieces = values.size();
+    shuffle_service().put(spec, name, i, std::move(values));
+    return receipt;
   }
-  ShuffleReceipt receipt;
-  std::vector<Value> values;
-  values.reserve(pieces.size());
-  for (auto& p : pieces) {
-    values.push_back(Value::of(ShufflePiece<P>{std::move(p)}));
-    receipt.bytes += values.back().nbytes();
-  }
-  receipt.pieces = values.size();
-  shuffle_service().put(spec, name, i, std::move(values));
-  return receipt;
-}
+};
 
 inline ShuffleReceipt shuffle_barrier(const std::vector<ShuffleReceipt>& receipts) {
   ShuffleReceipt total;
@@ -141,23 +155,51 @@ inline ShuffleReceipt shuffle_barrier(const std::vector<ShuffleReceipt>& receipt
   return total;
 }
 
+/// The unpack task's callable: takes the pieces of output j from the service, combines them.
 template <class P, class Combine>
-P shuffle_unpack(const ShuffleReceipt& /*barrier*/, const ShuffleSpec& spec, const std::uint32_t& j,
-                 const Combine& combine, const std::string& name) {
-  std::vector<Value> taken = shuffle_service().take(spec, name, j);
-  std::vector<P> pieces;
-  pieces.reserve(taken.size());
-  for (auto& v : taken) {
-    // The service forgot the piece: this Value is its only owner, so it may be moved from.
-    Value live = v.decoded<ShufflePiece<P>>();
-    v = Value{};
-    pieces.push_back(std::move(live.get<ShufflePiece<P>>().value));
+struct UnpackTask {
+  Combine combine;
+  explicit UnpackTask(Combine c) : combine(std::move(c)) {}
+  UnpackTask(const UnpackTask&) = default;
+  UnpackTask(UnpackTask&&) noexcept = default;
+  UnpackTask& operator=(const UnpackTask&) = default;
+  UnpackTask& operator=(UnpackTask&&) noexcept = default;
+  ~UnpackTask() {}  // NOLINT(modernize-use-equals-default): keeps the type non-trivial
+
+  P operator()(const ShuffleReceipt& /*barrier*/, const ShuffleSpec& spec, const std::uint32_t& j,
+               const std::string& name) const {
+    std::vector<Value> taken = shuffle_service().take(spec, name, j);
+    std::vector<P> pieces;
+    pieces.reserve(taken.size());
+    for (auto& v : taken) {
+      // The service forgot the piece: this Value is its only owner, so it may be moved from.
+      Value live = v.decoded<ShufflePiece<P>>();
+      v = Value{};
+      pieces.push_back(std::move(live.get<ShufflePiece<P>>().value));
+    }
+    return shuffle_step(spec, name, "combine", "output", j, spec.n_out,
+                        [&]() -> P { return std::invoke(combine, std::move(pieces)); });
   }
-  return shuffle_step(spec, name, "combine", "output", j, spec.n_out,
-                      [&]() -> P { return std::invoke(combine, std::move(pieces)); });
-}
+};
 
 }  // namespace detail
+
+template <class P, class Split>
+  requires detail::callable_serializable<Split>
+struct Codec<detail::TransferTask<P, Split>> {
+  static void write(ByteWriter& w, const detail::TransferTask<P, Split>& t) { detail::write_callable(w, t.split); }
+  static detail::TransferTask<P, Split> read(ByteReader& r) {
+    return detail::TransferTask<P, Split>(detail::read_callable<Split>(r));
+  }
+};
+template <class P, class Combine>
+  requires detail::callable_serializable<Combine>
+struct Codec<detail::UnpackTask<P, Combine>> {
+  static void write(ByteWriter& w, const detail::UnpackTask<P, Combine>& t) { detail::write_callable(w, t.combine); }
+  static detail::UnpackTask<P, Combine> read(ByteReader& r) {
+    return detail::UnpackTask<P, Combine>(detail::read_callable<Combine>(r));
+  }
+};
 
 /// Shuffles `inputs` (N partitions) into `n_out` partitions: output j is
 /// combine({split(inputs[0], n_out)[j], ..., split(inputs[N-1], n_out)[j]}). Builds the graph
@@ -181,15 +223,19 @@ std::vector<Delayed<P>> shuffle(const std::vector<Delayed<P>>& inputs, std::size
   const auto spec = detail::new_shuffle_spec(static_cast<std::uint32_t>(inputs.size()),
                                              static_cast<std::uint32_t>(n_out));
   const std::string& name = options.name;
-  auto transfer = delayed(&detail::shuffle_transfer<P, Split>, {.name = name + "-transfer"});
+  auto transfer = delayed(detail::TransferTask<P, Split>(std::move(split)), {.name = name + "-transfer"});
   std::vector<Delayed<detail::ShuffleReceipt>> receipts;
   receipts.reserve(inputs.size());
-  for (std::uint32_t i = 0; i < spec.n_in; ++i) receipts.push_back(transfer(inputs[i], spec, i, split, name));
+  for (std::uint32_t i = 0; i < spec.n_in; ++i) receipts.push_back(transfer(inputs[i], spec, i, name));
   auto barrier = delayed(&detail::shuffle_barrier, {.name = name + "-barrier"})(receipts);
-  auto unpack = delayed(&detail::shuffle_unpack<P, Combine>, {.name = name + "-unpack"});
   std::vector<Delayed<P>> out;
   out.reserve(n_out);
-  for (std::uint32_t j = 0; j < spec.n_out; ++j) out.push_back(unpack(barrier, spec, j, combine, name));
+  for (std::uint32_t j = 0; j < spec.n_out; ++j) {
+    // Unpack j runs where the service sent output j's pieces (MPI: worker 1 + j % workers).
+    const auto hint = detail::shuffle_worker_hint(j);
+    auto unpack = delayed(detail::UnpackTask<P, Combine>(combine), {.name = name + "-unpack", .worker_hint = hint});
+    out.push_back(unpack(barrier, spec, j, name));
+  }
   return out;
 }
 
@@ -208,6 +254,12 @@ template <class K>
 template <class KeyOf>
 struct HashPartition {
   KeyOf key_of;
+  explicit HashPartition(KeyOf k) : key_of(std::move(k)) {}
+  HashPartition(const HashPartition&) = default;
+  HashPartition(HashPartition&&) noexcept = default;
+  HashPartition& operator=(const HashPartition&) = default;
+  HashPartition& operator=(HashPartition&&) noexcept = default;
+  ~HashPartition() {}  // NOLINT(modernize-use-equals-default): not trivial, see TransferTask
   template <class T, class A>
   std::vector<std::vector<T, A>> operator()(const std::vector<T, A>& part, std::size_t n_out) const {
     std::vector<std::vector<T, A>> out(n_out);
@@ -215,6 +267,14 @@ struct HashPartition {
     for (const auto& r : part) out[shuffle_hash(std::invoke(key_of, r)) % n_out].push_back(r);
     return out;
   }
+};
+
+/// key_of travels as delayed's callables do (a function pointer as a code reference).
+template <class KeyOf>
+  requires detail::callable_serializable<KeyOf>
+struct Codec<HashPartition<KeyOf>> {
+  static void write(ByteWriter& w, const HashPartition<KeyOf>& h) { detail::write_callable(w, h.key_of); }
+  static HashPartition<KeyOf> read(ByteReader& r) { return HashPartition<KeyOf>(detail::read_callable<KeyOf>(r)); }
 };
 
 /// A combine for std::vector pieces: concatenates them in input order.
@@ -239,7 +299,7 @@ template <class T, class A, class KeyOf>
 std::vector<Delayed<std::vector<T, A>>> hash_shuffle(const std::vector<Delayed<std::vector<T, A>>>& inputs,
                                                      std::size_t n_out, KeyOf key_of,
                                                      ShuffleOptions options = {}) {
-  return shuffle(inputs, n_out, HashPartition<KeyOf>{std::move(key_of)}, Concatenate{}, std::move(options));
+  return shuffle(inputs, n_out, HashPartition<KeyOf>(std::move(key_of)), Concatenate{}, std::move(options));
 }
 
 }  // namespace tessera

@@ -324,6 +324,7 @@ private:
     };
 
     auto place = [&](std::uint32_t i) -> int {
+      if (g.nodes[i]->worker_hint >= 0) return detail::hinted_worker(g.nodes[i]->worker_hint, workers);
       std::fill(local_bytes.begin(), local_bytes.end(), 0);
       for (auto j : g.inputs_of(i)) {
         for (int r : oc.holders[j]) local_bytes[static_cast<std::size_t>(r)] += oc.nbytes[j] + 1;
@@ -512,6 +513,7 @@ private:
       for (int w = 1; w <= workers; ++w) total_in_flight += in_flight[static_cast<std::size_t>(w)];
     }
     flush_releases();
+    proto::end_mpi_shuffle_run();  // workers drop the pieces no unpack took
     if (failure) {
       ctx.run_end(false);
       release_all(oc, g);
@@ -731,6 +733,7 @@ Runtime::Impl::Impl(std::unique_ptr<Environment> e, RuntimeOptions o)
       arrival_cv.notify_all();
     });
     messenger->set_busy(true);  // until the first computation: see Active
+    proto::attach_shuffle_driver(messenger.get());
     messenger->on_rank_lost([this](int r, double silent) {
       char buf[200];
       std::snprintf(buf, sizeof buf,
@@ -818,6 +821,7 @@ Runtime::~Runtime() {
     if (m_impl->rank == 0 && !m_impl->shut_down) shutdown(0);
     m_impl->shut_down = true;
     m_impl->scheduler.reset();
+    if (m_impl->rank == 0) proto::attach_shuffle_driver(nullptr);
     if (m_impl->messenger) m_impl->messenger->shutdown();
     m_impl->worker.reset();
     m_impl->data.reset();

@@ -13,6 +13,8 @@ Worker::Worker(Messenger& messenger, unsigned threads, std::uint64_t memory_limi
              memory_limit, thresholds),
       m_num_threads(threads == 0 ? 1 : threads) {
   m_data.set_clock_origin(m_t0);
+  m_shuffle = MpiShuffleService::create(m_messenger, m_data);
+  install_shuffle_service(m_shuffle);
   m_messenger.on(tag_run, [this](int, std::vector<std::byte>&& b) { on_run(std::move(b)); });
   m_messenger.on(tag_release, [this](int, std::vector<std::byte>&& b) {
     ByteReader r(b);
@@ -67,6 +69,7 @@ Worker::~Worker() {
   }
   m_ready_cv.notify_all();
   for (auto& t : m_threads) t.join();
+  install_shuffle_service(nullptr);
 }
 
 double Worker::now() const {

@@ -136,6 +136,9 @@ LocalShuffleService& local_service() {
   return service;
 }
 
+std::mutex g_stats_mutex;
+std::function<ShuffleService::Stats()> g_worker_stats;
+
 std::mutex g_installed_mutex;
 std::shared_ptr<ShuffleService> g_installed;
 std::atomic<ShuffleService*> g_installed_raw{nullptr};
@@ -153,6 +156,8 @@ ShuffleSpec new_shuffle_spec(std::uint32_t n_in, std::uint32_t n_out) {
   return spec;
 }
 
+std::uint64_t shuffles_built() noexcept { return g_next_seq.load() - 1; }
+
 std::string shuffle_label(const ShuffleSpec& spec, const std::string& name) {
   return "shuffle '" + name + "' #" + std::to_string(spec.seq);
 }
@@ -168,6 +173,20 @@ void install_shuffle_service(std::shared_ptr<ShuffleService> service) {
   std::lock_guard lock(g_installed_mutex);
   g_installed_raw.store(service.get(), std::memory_order_release);
   g_installed = std::move(service);
+}
+
+ShuffleService::Stats worker_shuffle_stats() {
+  std::function<ShuffleService::Stats()> source;
+  {
+    std::lock_guard lock(g_stats_mutex);
+    source = g_worker_stats;
+  }
+  return source ? source() : local_service().stats();
+}
+
+void set_worker_shuffle_stats(std::function<ShuffleService::Stats()> source) {
+  std::lock_guard lock(g_stats_mutex);
+  g_worker_stats = std::move(source);
 }
 
 ShuffleRunScope::ShuffleRunScope(std::uint64_t run) noexcept : m_previous(t_current_run) {

@@ -15,7 +15,9 @@
 #include <tessera/core/error.hpp>
 #include <tessera/serialization/value.hpp>
 
+#include <climits>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,6 +47,11 @@ struct ShuffleSpec {
   }
 };
 
+/// The worker_hint of unpack task j: its pieces go to rank hinted_worker(hint, workers).
+[[nodiscard]] inline std::int32_t shuffle_worker_hint(std::uint32_t j) noexcept {
+  return static_cast<std::int32_t>(j % static_cast<std::uint32_t>(INT32_MAX));
+}
+
 /// What a transfer task returns (and the barrier sums): counts only, never data.
 struct ShuffleReceipt {
   std::uint64_t pieces = 0;
@@ -54,6 +61,9 @@ struct ShuffleReceipt {
 /// Reserves a fresh spec for a shuffle of n_in inputs into n_out outputs.
 /// Thread safety: any thread.
 ShuffleSpec new_shuffle_spec(std::uint32_t n_in, std::uint32_t n_out);
+
+/// How many shuffles this process built (new_shuffle_spec calls).
+std::uint64_t shuffles_built() noexcept;
 
 /// "shuffle 'name' #seq"
 std::string shuffle_label(const ShuffleSpec& spec, const std::string& name);
@@ -65,6 +75,7 @@ public:
     std::uint64_t pieces_collected = 0, bytes_collected = 0;  ///< read by unpack tasks
     std::uint64_t pieces_read_back = 0;                   ///< collected from the spill file
     std::uint64_t pieces_held = 0;                        ///< stored now (memory or spilled)
+    std::uint64_t bytes_sent = 0, bytes_received = 0;     ///< to and from other ranks (MPI)
   };
 
   virtual ~ShuffleService() = default;
@@ -92,6 +103,13 @@ ShuffleService& shuffle_service();
 ShuffleService& local_shuffle_service();
 /// Makes `service` the one shuffle_service() returns (null: back to the in-process one).
 void install_shuffle_service(std::shared_ptr<ShuffleService> service);
+
+/// The shuffle statistics of the processes that run tasks: under MPI, on rank 0, the sum of the
+/// workers' services (a round trip to each); elsewhere, the in-process service's.
+/// Thread safety: any thread. Throws: TransportError if a worker does not answer.
+ShuffleService::Stats worker_shuffle_stats();
+/// Where worker_shuffle_stats() asks (set by the MPI runtime on rank 0; null: in process).
+void set_worker_shuffle_stats(std::function<ShuffleService::Stats()> source);
 
 /// Marks the tasks the calling thread runs while it lives as tasks of run `run` (local
 /// schedulers, around each task): the shuffles those tasks touch are dropped by
