@@ -2,7 +2,6 @@
 
 #include <tessera/core/config.hpp>
 #include <tessera/core/error.hpp>
-#include <tessera/scheduling/detail/shuffle_service.hpp>
 #include <tessera/storage/process_memory.hpp>
 
 #include <algorithm>
@@ -69,6 +68,9 @@ RunState::RunState(const ExecGraph& graph, RunContext& ctx, std::shared_ptr<Resu
   if (!m_store) m_values.resize(n);
   if (ctx.keep_going) m_errors.resize(n);
   m_outputs_by_node = ctx.outputs_by_node(graph);
+  // Shuffles are built before their runs: with none in this process, nothing to report.
+  m_shuffles = shuffles_built() > 0;
+  if (m_shuffles) m_shuffle_before = local_shuffle_service().stats();
   for (std::uint32_t i = 0; i < n; ++i) {
     m_pending[i].store(static_cast<std::uint32_t>(graph.inputs_of(i).size()), std::memory_order_relaxed);
     m_consumers[i].store(graph.consumers[i], std::memory_order_relaxed);
@@ -223,6 +225,10 @@ void RunState::run_body(std::uint32_t i, int thread) {
 }
 
 bool RunState::end_run() {
+  if (m_shuffles) {
+    const auto t = shuffle_traffic(0, m_shuffle_before, local_shuffle_service().stats());
+    if (t.pieces_stored + t.bytes_read_back > 0) m_ctx.shuffle(t);
+  }
   {
     std::lock_guard lock(m_error_mutex);
     if (m_error) {

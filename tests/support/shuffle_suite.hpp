@@ -349,3 +349,29 @@ TEST_CASE_TEMPLATE("retries: a transfer that failed once runs again and its reco
   }
   std::filesystem::remove(log);
 }
+
+TEST_CASE_TEMPLATE("the run summary reports each rank's shuffle traffic", S, TESSERA_TEST_SCHEDULERS) {
+  using namespace shuffle_suite;
+  auto sched = make_test_scheduler<S>();
+  auto summary = std::make_shared<tessera::RunSummary>();
+  tessera::add_global_observer(summary);
+  const auto before = shuffle_test_stats<S>();
+  auto outs = tessera::hash_shuffle(inputs(4, 5000, false), 3, &key_of, {.name = "observed"});
+  const auto got = tessera::compute(outs, sched);
+  tessera::remove_global_observer(summary);
+  const auto after = shuffle_test_stats<S>();
+  CHECK(digest(got) == digest(expected_inputs(4, 5000, false)));
+  std::uint64_t stored = 0, sent = 0, received = 0, read_back = 0;
+  for (const auto& rank : summary->report().ranks) {
+    stored += rank.shuffle.bytes_stored;
+    sent += rank.shuffle.bytes_sent;
+    received += rank.shuffle.bytes_received;
+    read_back += rank.shuffle.bytes_read_back;
+  }
+  CHECK(stored == after.bytes_put - before.bytes_put);
+  CHECK(stored >= 4 * 5000 * sizeof(Record));
+  CHECK(sent == after.bytes_sent - before.bytes_sent);
+  CHECK(received == sent);
+  CHECK(read_back == after.bytes_read_back - before.bytes_read_back);
+  CHECK(summary->text().find("shuffle: rank") != std::string::npos);
+}

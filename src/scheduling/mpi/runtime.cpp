@@ -513,7 +513,7 @@ private:
       for (int w = 1; w <= workers; ++w) total_in_flight += in_flight[static_cast<std::size_t>(w)];
     }
     flush_releases();
-    proto::end_mpi_shuffle_run();  // workers drop the pieces no unpack took
+    proto::end_mpi_shuffle_run(ctx);  // workers drop the pieces no unpack took
     if (failure) {
       ctx.run_end(false);
       release_all(oc, g);

@@ -50,10 +50,14 @@ public:
     out.reserve(spec.n_in);
     std::vector<ResultStore::Id> ids;
     ids.reserve(spec.n_in);
-    std::uint64_t read_back = 0, bytes = 0;
+    std::uint64_t read_back = 0, bytes = 0, bytes_read_back = 0;
+    std::vector<std::size_t> spilled;  // indexes in `out` of pieces read back
     for (std::uint32_t i = 0; i < spec.n_in; ++i) {
       const auto id = spec.piece_id(output, i);
-      if (m_store->is_spilled(id)) ++read_back;
+      if (m_store->is_spilled(id)) {
+        ++read_back;
+        spilled.push_back(out.size());
+      }
       Value v = m_store->get(id);
       if (v.empty()) {
         TESSERA_THROW(ShuffleError, shuffle_label(spec, name), ": the piece of input partition ", i,
@@ -65,11 +69,13 @@ public:
       out.push_back(std::move(v));
       ids.push_back(id);
     }
+    for (auto k : spilled) bytes_read_back += out[k].nbytes();
     m_store->erase(ids);
     std::lock_guard lock(m_mutex);
     m_stats.pieces_collected += out.size();
     m_stats.bytes_collected += bytes;
     m_stats.pieces_read_back += read_back;
+    m_stats.bytes_read_back += bytes_read_back;
     m_stats.pieces_held -= std::min<std::uint64_t>(m_stats.pieces_held, out.size());
     return out;
   }
@@ -187,6 +193,17 @@ ShuffleService::Stats worker_shuffle_stats() {
 void set_worker_shuffle_stats(std::function<ShuffleService::Stats()> source) {
   std::lock_guard lock(g_stats_mutex);
   g_worker_stats = std::move(source);
+}
+
+ShuffleTraffic shuffle_traffic(int rank, const ShuffleService::Stats& before, const ShuffleService::Stats& after) {
+  ShuffleTraffic t;
+  t.rank = rank;
+  t.bytes_sent = after.bytes_sent - before.bytes_sent;
+  t.bytes_received = after.bytes_received - before.bytes_received;
+  t.bytes_stored = after.bytes_put - before.bytes_put;
+  t.bytes_read_back = after.bytes_read_back - before.bytes_read_back;
+  t.pieces_stored = after.pieces_put - before.pieces_put;
+  return t;
 }
 
 ShuffleRunScope::ShuffleRunScope(std::uint64_t run) noexcept : m_previous(t_current_run) {

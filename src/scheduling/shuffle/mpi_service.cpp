@@ -49,8 +49,14 @@ std::shared_ptr<MpiShuffleService> MpiShuffleService::create(Messenger& messenge
     if (auto s = weak.lock()) s->on_ack(std::move(b));
   });
   messenger.on(tag_shuffle_drop, [weak, &messenger](int source, std::vector<std::byte>&&) {
-    if (auto s = weak.lock()) s->drop_all();
-    messenger.send(source, tag_shuffle_dropped, std::vector<std::byte>{});
+    Stats st;
+    if (auto s = weak.lock()) {
+      s->drop_all();
+      st = s->stats();
+    }
+    Bytes out;
+    append_pod(out, st);
+    messenger.send(source, tag_shuffle_dropped, std::move(out));
   });
   messenger.on(tag_shuffle_stats, [weak, &messenger](int source, std::vector<std::byte>&&) {
     Stats st;
@@ -210,10 +216,14 @@ std::vector<Value> MpiShuffleService::take(const ShuffleSpec& spec, const std::s
   out.reserve(spec.n_in);
   std::vector<DataId> ids;
   ids.reserve(spec.n_in);
-  std::uint64_t read_back = 0, bytes = 0;
+  std::uint64_t read_back = 0, bytes = 0, bytes_read_back = 0;
+  std::vector<std::size_t> spilled;  // indexes in `out` of pieces read back
   for (std::uint32_t i = 0; i < spec.n_in; ++i) {
     const auto id = spec.piece_id(output, i);
-    if (m_data.is_spilled(id)) ++read_back;
+    if (m_data.is_spilled(id)) {
+      ++read_back;
+      spilled.push_back(out.size());
+    }
     Value v = m_data.get(id);
     if (v.empty()) {
       TESSERA_THROW(ShuffleError, shuffle_label(spec, name), ": the piece of input partition ", i,
@@ -224,11 +234,13 @@ std::vector<Value> MpiShuffleService::take(const ShuffleSpec& spec, const std::s
     out.push_back(std::move(v));
     ids.push_back(id);
   }
+  for (auto k : spilled) bytes_read_back += out[k].nbytes();
   m_data.erase(ids);
   std::lock_guard lock(m_mutex);
   m_stats.pieces_collected += out.size();
   m_stats.bytes_collected += bytes;
   m_stats.pieces_read_back += read_back;
+  m_stats.bytes_read_back += bytes_read_back;
   m_stats.pieces_held -= std::min<std::uint64_t>(m_stats.pieces_held, out.size());
   return out;
 }
@@ -273,14 +285,16 @@ namespace {
 std::mutex g_driver_mutex;
 Messenger* g_driver = nullptr;
 
-/// Sends `ask` to every worker and waits for one `answer` from each; calls on_answer(bytes).
+std::unordered_map<int, ShuffleService::Stats> g_reported;  // by worker: stats at the last run's end
+
+/// Sends `ask` to every worker and waits for one `answer` from each; calls on_answer(source, bytes).
 template <class F>
 void ask_workers(Messenger& m, int ask, int answer, F&& on_answer) {
   for (int r = 1; r < m.size(); ++r) m.send(r, ask, std::vector<std::byte>{});
   for (int got = 1; got < m.size(); ++got) {
     auto msg = m.receive_for(answer, std::chrono::minutes(2));
     if (!msg) TESSERA_THROW(TransportError, "a worker did not answer the shuffle service within 2 minutes");
-    on_answer(msg->bytes);
+    on_answer(msg->source, msg->bytes);
   }
 }
 
@@ -299,7 +313,7 @@ void attach_shuffle_driver(Messenger* messenger) {
     std::lock_guard lock(g_driver_mutex);
     ShuffleService::Stats total;
     if (g_driver == nullptr) return total;
-    ask_workers(*g_driver, tag_shuffle_stats, tag_shuffle_stats_reply, [&](const std::vector<std::byte>& b) {
+    ask_workers(*g_driver, tag_shuffle_stats, tag_shuffle_stats_reply, [&](int, const std::vector<std::byte>& b) {
       ByteReader r(b);
       const auto s = r.pod<ShuffleService::Stats>();
       total.pieces_put += s.pieces_put;
@@ -307,6 +321,7 @@ void attach_shuffle_driver(Messenger* messenger) {
       total.pieces_collected += s.pieces_collected;
       total.bytes_collected += s.bytes_collected;
       total.pieces_read_back += s.pieces_read_back;
+      total.bytes_read_back += s.bytes_read_back;
       total.pieces_held += s.pieces_held;
       total.bytes_sent += s.bytes_sent;
       total.bytes_received += s.bytes_received;
@@ -315,12 +330,19 @@ void attach_shuffle_driver(Messenger* messenger) {
   });
 }
 
-void end_mpi_shuffle_run() noexcept {
+void end_mpi_shuffle_run(const RunContext& ctx) noexcept {
   if (shuffles_built() == 0) return;
   std::lock_guard lock(g_driver_mutex);
   if (g_driver == nullptr) return;
   try {
-    ask_workers(*g_driver, tag_shuffle_drop, tag_shuffle_dropped, [](const std::vector<std::byte>&) {});
+    ask_workers(*g_driver, tag_shuffle_drop, tag_shuffle_dropped, [&](int source, const std::vector<std::byte>& b) {
+      ByteReader r(b);
+      const auto now = r.pod<ShuffleService::Stats>();
+      auto& before = g_reported[source];
+      const auto t = shuffle_traffic(source, before, now);
+      before = now;
+      if (ctx.observed() && t.pieces_stored + t.bytes_sent + t.bytes_read_back > 0) ctx.shuffle(t);
+    });
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tessera: rank 0: dropping the shuffle pieces after the run: %s\n", e.what());
   }

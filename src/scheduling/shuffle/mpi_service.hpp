@@ -16,12 +16,13 @@
 // Messages (their own tags, handled on the messenger's comm thread):
 //   put      transfer -> owner   token, spec, input, count, then per piece: output, size, bytes
 //   ack      owner -> transfer   token, ok, error message
-//   drop     rank 0 -> worker    (nothing): forget every piece; answered by dropped
+//   drop     rank 0 -> worker    (nothing): forget every piece; answered by dropped (Stats)
 //   stats    rank 0 -> worker    (nothing): answered by stats_reply (ShuffleService::Stats)
 
 #include "scheduling/mpi/data_plane.hpp"
 
 #include <tessera/scheduling/detail/shuffle_service.hpp>
+#include <tessera/scheduling/scheduler.hpp>
 #include <tessera/transport/messenger.hpp>
 
 #include <condition_variable>
@@ -83,7 +84,8 @@ private:
 /// Rank 0: makes worker_shuffle_stats() ask the workers through `messenger` (null: stop).
 void attach_shuffle_driver(Messenger* messenger);
 /// Rank 0, at the end of every run: if this process ever built a shuffle, tells every worker
-/// to drop its pieces and waits for their answers. Never throws (reports on stderr).
-void end_mpi_shuffle_run() noexcept;
+/// to drop its pieces and waits for their answers, which carry the workers' shuffle stats: the
+/// traffic of the run goes to ctx's observers. Never throws (reports on stderr).
+void end_mpi_shuffle_run(const RunContext& ctx) noexcept;
 
 }  // namespace tessera::detail::mpi

@@ -13,6 +13,7 @@
 /// (install_shuffle_service); tasks always use shuffle_service().
 
 #include <tessera/core/error.hpp>
+#include <tessera/diagnostics/observer.hpp>
 #include <tessera/serialization/value.hpp>
 
 #include <climits>
@@ -73,7 +74,7 @@ public:
   struct Stats {
     std::uint64_t pieces_put = 0, bytes_put = 0;          ///< stored by transfer tasks
     std::uint64_t pieces_collected = 0, bytes_collected = 0;  ///< read by unpack tasks
-    std::uint64_t pieces_read_back = 0;                   ///< collected from the spill file
+    std::uint64_t pieces_read_back = 0, bytes_read_back = 0;  ///< collected from the spill file
     std::uint64_t pieces_held = 0;                        ///< stored now (memory or spilled)
     std::uint64_t bytes_sent = 0, bytes_received = 0;     ///< to and from other ranks (MPI)
   };
@@ -110,6 +111,9 @@ void install_shuffle_service(std::shared_ptr<ShuffleService> service);
 ShuffleService::Stats worker_shuffle_stats();
 /// Where worker_shuffle_stats() asks (set by the MPI runtime on rank 0; null: in process).
 void set_worker_shuffle_stats(std::function<ShuffleService::Stats()> source);
+
+/// The traffic between two snapshots of a service's stats, as observers see it.
+ShuffleTraffic shuffle_traffic(int rank, const ShuffleService::Stats& before, const ShuffleService::Stats& after);
 
 /// Marks the tasks the calling thread runs while it lives as tasks of run `run` (local
 /// schedulers, around each task): the shuffles those tasks touch are dropped by
