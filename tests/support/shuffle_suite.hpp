@@ -375,3 +375,22 @@ TEST_CASE_TEMPLATE("the run summary reports each rank's shuffle traffic", S, TES
   CHECK(read_back == after.bytes_read_back - before.bytes_read_back);
   CHECK(summary->text().find("shuffle: rank") != std::string::npos);
 }
+
+TEST_CASE_TEMPLATE("retries: a failed combine is reported with its own error, also when retried", S,
+                   TESSERA_TEST_SCHEDULERS) {
+  using namespace shuffle_suite;
+  auto sched = make_test_scheduler<S>();
+  const auto before = shuffle_test_stats<S>();
+  auto outs = tessera::shuffle(inputs(3, 400, false), 2, &split_by_range, &combine_fails_on_many,
+                               {.name = "combine-retried"});
+  try {
+    (void)tessera::compute(outs, sched);
+    FAIL("a failing combine did not fail the run");
+  } catch (const tessera::TaskError& e) {
+    const std::string what = e.what();
+    CHECK(what.find("shuffle 'combine-retried' #") != std::string::npos);
+    CHECK(what.find("too many records") != std::string::npos);
+    if (configured_retries() > 0) CHECK(what.find("an earlier attempt consumed its pieces") != std::string::npos);
+  }
+  CHECK(shuffle_test_stats<S>().pieces_held == before.pieces_held);
+}

@@ -32,6 +32,17 @@
 /// Pieces of output j are dropped once unpack j has read them; the pieces of every shuffle a
 /// run touched are dropped when the run ends (failed, cancelled, or with outputs culled).
 ///
+/// On MPI each worker runs a shuffle service: a transfer task sends the pieces of output j
+/// straight to the owner of j (worker 1 + j % workers, where unpack task j is placed; see
+/// DelayedOptions::worker_hint), worker to worker, never through rank 0, and completes when the
+/// owners acknowledged storing them. Owners keep pieces under the worker's memory limit and
+/// spill them to the worker's spill directory. At one rank the threaded fallback shuffles in
+/// process. A run's summary (TESSERA_SUMMARY) lists each rank's shuffle traffic.
+///
+/// Retries (TESSERA_TASK_RETRIES): a retried transfer replaces the pieces it stored before. An
+/// unpack task consumes its pieces (they move into combine's argument), so a combine that throws
+/// fails the run even with retries; the run's end drops the remaining pieces.
+///
 /// Callables travel as delayed's do: function pointers, capture-less lambdas, and lambdas or
 /// function objects whose state is trivially copyable or serializable may run on other ranks.
 
@@ -177,8 +188,13 @@ struct UnpackTask {
       v = Value{};
       pieces.push_back(std::move(live.get<ShufflePiece<P>>().value));
     }
-    return shuffle_step(spec, name, "combine", "output", j, spec.n_out,
-                        [&]() -> P { return std::invoke(combine, std::move(pieces)); });
+    try {
+      return shuffle_step(spec, name, "combine", "output", j, spec.n_out,
+                          [&]() -> P { return std::invoke(combine, std::move(pieces)); });
+    } catch (const ShuffleError& e) {
+      shuffle_service().note_failed_output(spec, j, e.what());
+      throw;
+    }
   }
 };
 

@@ -46,6 +46,7 @@ public:
   }
 
   std::vector<Value> take(const ShuffleSpec& spec, const std::string& name, std::uint32_t output) override {
+    m_failed.check(spec, name, output);
     std::vector<Value> out;
     out.reserve(spec.n_in);
     std::vector<ResultStore::Id> ids;
@@ -80,7 +81,12 @@ public:
     return out;
   }
 
+  void note_failed_output(const ShuffleSpec& spec, std::uint32_t output, std::string error) noexcept override {
+    m_failed.note(spec, output, std::move(error));
+  }
+
   void drop(std::uint64_t id) noexcept override {
+    m_failed.forget(id);
     ShuffleSpec spec;
     {
       std::lock_guard lock(m_mutex);
@@ -131,6 +137,7 @@ private:
   }
 
   std::shared_ptr<ResultStore> m_store;
+  FailedOutputs m_failed;
   mutable std::mutex m_mutex;
   Stats m_stats;
   std::unordered_map<std::uint64_t, ShuffleSpec> m_specs;  // by spec id: shuffles with pieces
@@ -193,6 +200,30 @@ ShuffleService::Stats worker_shuffle_stats() {
 void set_worker_shuffle_stats(std::function<ShuffleService::Stats()> source) {
   std::lock_guard lock(g_stats_mutex);
   g_worker_stats = std::move(source);
+}
+
+void FailedOutputs::note(const ShuffleSpec& spec, std::uint32_t output, std::string error) noexcept {
+  try {
+    std::lock_guard lock(m_mutex);
+    m_errors[{spec.id, output}] = std::move(error);
+  } catch (...) {
+    // Without the note a retry reports the missing pieces instead: still an error.
+  }
+}
+
+void FailedOutputs::check(const ShuffleSpec& spec, const std::string& name, std::uint32_t output) const {
+  std::lock_guard lock(m_mutex);
+  auto it = m_errors.find({spec.id, output});
+  if (it == m_errors.end()) return;
+  TESSERA_THROW(ShuffleError, shuffle_label(spec, name), ": output partition ", output,
+                " is not unpacked again (an earlier attempt consumed its pieces): ", it->second);
+}
+
+void FailedOutputs::forget(std::uint64_t id) noexcept {
+  std::lock_guard lock(m_mutex);
+  for (auto it = m_errors.lower_bound({id, 0}); it != m_errors.end() && it->first.first == id;) {
+    it = m_errors.erase(it);
+  }
 }
 
 ShuffleTraffic shuffle_traffic(int rank, const ShuffleService::Stats& before, const ShuffleService::Stats& after) {

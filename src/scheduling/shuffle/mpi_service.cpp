@@ -212,6 +212,7 @@ void MpiShuffleService::on_ack(std::vector<std::byte>&& bytes) {
 }
 
 std::vector<Value> MpiShuffleService::take(const ShuffleSpec& spec, const std::string& name, std::uint32_t output) {
+  m_failed.check(spec, name, output);
   std::vector<Value> out;
   out.reserve(spec.n_in);
   std::vector<DataId> ids;
@@ -245,7 +246,13 @@ std::vector<Value> MpiShuffleService::take(const ShuffleSpec& spec, const std::s
   return out;
 }
 
+void MpiShuffleService::note_failed_output(const ShuffleSpec& spec, std::uint32_t output,
+                                           std::string error) noexcept {
+  m_failed.note(spec, output, std::move(error));
+}
+
 void MpiShuffleService::drop(std::uint64_t id) noexcept {
+  m_failed.forget(id);
   ShuffleSpec spec;
   {
     std::lock_guard lock(m_mutex);

@@ -52,6 +52,7 @@ public:
   void put(const ShuffleSpec& spec, const std::string& name, std::uint32_t input,
            std::vector<Value> pieces) override;
   std::vector<Value> take(const ShuffleSpec& spec, const std::string& name, std::uint32_t output) override;
+  void note_failed_output(const ShuffleSpec& spec, std::uint32_t output, std::string error) noexcept override;
   void drop(std::uint64_t id) noexcept override;
   [[nodiscard]] Stats stats() const override;
 
@@ -73,6 +74,7 @@ private:
 
   Messenger& m_messenger;
   DataPlane& m_data;
+  FailedOutputs m_failed;
   mutable std::mutex m_mutex;
   std::condition_variable m_acked;
   std::uint64_t m_next_token = 1;

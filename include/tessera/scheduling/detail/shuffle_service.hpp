@@ -19,8 +19,11 @@
 #include <climits>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tessera {
@@ -63,6 +66,20 @@ struct ShuffleReceipt {
 /// Thread safety: any thread.
 ShuffleSpec new_shuffle_spec(std::uint32_t n_in, std::uint32_t n_out);
 
+/// Remembers the combine failures of a service's outputs (note_failed_output) until the
+/// shuffle is dropped. Thread safety: any thread.
+class FailedOutputs {
+public:
+  void note(const ShuffleSpec& spec, std::uint32_t output, std::string error) noexcept;
+  /// Throws ShuffleError with the recorded failure if `output` failed before; else nothing.
+  void check(const ShuffleSpec& spec, const std::string& name, std::uint32_t output) const;
+  void forget(std::uint64_t id) noexcept;
+
+private:
+  mutable std::mutex m_mutex;
+  std::map<std::pair<std::uint64_t, std::uint32_t>, std::string> m_errors;
+};
+
 /// How many shuffles this process built (new_shuffle_spec calls).
 std::uint64_t shuffles_built() noexcept;
 
@@ -92,6 +109,9 @@ public:
   /// caller now). Throws: ShuffleError naming the shuffle, output and first missing input.
   virtual std::vector<Value> take(const ShuffleSpec& spec, const std::string& name,
                                   std::uint32_t output) = 0;
+  /// Records that the combine of `output` failed with `error` after take(): a retried unpack
+  /// then fails with that error (its pieces are gone) instead of a missing piece. Never throws.
+  virtual void note_failed_output(const ShuffleSpec& spec, std::uint32_t output, std::string error) noexcept = 0;
   /// Forgets every piece of the shuffle whose spec id is `id`. Never throws.
   virtual void drop(std::uint64_t id) noexcept = 0;
   [[nodiscard]] virtual Stats stats() const = 0;
