@@ -21,9 +21,12 @@ struct PutHeader {
 };
 struct PieceHeader {
   std::uint32_t output = 0;
-  std::uint32_t pad = 0;
+  std::uint32_t separate = 0;  // 1: the bytes follow as a body message of their own
   std::uint64_t size = 0;
 };
+
+/// Pieces from this size up travel as body messages of their own (received without a copy).
+constexpr std::size_t separate_body_bytes = std::size_t{64} << 10;
 
 template <class T>
 void append_pod(Bytes& out, const T& v) {
@@ -44,6 +47,9 @@ std::shared_ptr<MpiShuffleService> MpiShuffleService::create(Messenger& messenge
   std::weak_ptr<MpiShuffleService> weak = service;
   messenger.on(tag_shuffle_put, [weak](int source, std::vector<std::byte>&& b) {
     if (auto s = weak.lock()) s->on_put(source, std::move(b));
+  });
+  messenger.on(tag_shuffle_body, [weak](int source, std::vector<std::byte>&& b) {
+    if (auto s = weak.lock()) s->on_body(source, std::move(b));
   });
   messenger.on(tag_shuffle_ack, [weak](int, std::vector<std::byte>&& b) {
     if (auto s = weak.lock()) s->on_ack(std::move(b));
@@ -91,8 +97,9 @@ void MpiShuffleService::store(const ShuffleSpec& spec, std::uint32_t output, std
 
 void MpiShuffleService::send_pieces(int owner, std::uint64_t token, const ShuffleSpec& spec, std::uint32_t input,
                                     const std::vector<std::uint32_t>& outputs, const std::vector<Value>& pieces) {
-  // Headers and wires are kept alive by `keep` until the send completed; the pieces' bulk
-  // blocks are sent from the pieces' own memory.
+  // Small pieces travel inside the put message; large ones each as a body message of their
+  // own, sent from the piece's memory and kept by the owner as received (no copy on either
+  // side). The put message lists them; the owner takes the bodies from this source in order.
   struct Keep {
     std::deque<Bytes> heads;
     std::vector<Value::Wire> wires;
@@ -100,7 +107,8 @@ void MpiShuffleService::send_pieces(int owner, std::uint64_t token, const Shuffl
   auto keep = std::make_shared<Keep>();
   keep->wires.reserve(outputs.size());
   std::vector<std::span<const std::byte>> spans;
-  std::size_t size = 0;
+  std::vector<std::size_t> big;  // indexes into keep->wires
+  std::size_t size = 0, total = 0;
   auto head = [&](auto&& fill) {
     Bytes& h = keep->heads.emplace_back();
     fill(h);
@@ -112,7 +120,13 @@ void MpiShuffleService::send_pieces(int owner, std::uint64_t token, const Shuffl
   });
   for (auto j : outputs) {
     const auto& wire = keep->wires.emplace_back(pieces[j].wire());
-    head([&](Bytes& h) { append_pod(h, PieceHeader{j, 0, wire.size}); });
+    const bool inline_piece = wire.size < separate_body_bytes;
+    head([&](Bytes& h) { append_pod(h, PieceHeader{j, inline_piece ? 0u : 1u, wire.size}); });
+    total += wire.size;
+    if (!inline_piece) {
+      big.push_back(keep->wires.size() - 1);
+      continue;
+    }
     for (const auto& p : wire.pieces) {
       if (p.empty()) continue;
       spans.push_back(p);
@@ -121,9 +135,19 @@ void MpiShuffleService::send_pieces(int owner, std::uint64_t token, const Shuffl
   }
   {
     std::lock_guard lock(m_mutex);
-    m_stats.bytes_sent += size;
+    m_stats.bytes_sent += total;
   }
+  // One put's messages must reach the owner back to back: the bodies are matched by order.
+  std::lock_guard send_lock(m_send_mutex);
   m_messenger.send(owner, tag_shuffle_put, std::move(spans), std::shared_ptr<const void>(keep), size);
+  for (auto k : big) {
+    const auto& wire = keep->wires[k];
+    std::vector<std::span<const std::byte>> body;
+    for (const auto& p : wire.pieces) {
+      if (!p.empty()) body.push_back(p);
+    }
+    m_messenger.send(owner, tag_shuffle_body, std::move(body), std::shared_ptr<const void>(keep), wire.size);
+  }
 }
 
 void MpiShuffleService::put(const ShuffleSpec& spec, const std::string& name, std::uint32_t input,
@@ -174,27 +198,80 @@ void MpiShuffleService::put(const ShuffleSpec& spec, const std::string& name, st
 void MpiShuffleService::on_put(int source, std::vector<std::byte>&& bytes) {
   ByteReader r(bytes);
   const auto h = r.pod<PutHeader>();
-  std::string error;
+  Incoming in;
+  in.token = h.token;
+  in.spec = h.spec;
+  in.input = h.input;
   try {
     for (std::uint32_t k = 0; k < h.count; ++k) {
       const auto ph = r.pod<PieceHeader>();
+      if (ph.separate != 0) {
+        in.bodies.push_back(ph.output);
+        continue;
+      }
       auto body = r.take(ph.size);
       auto piece = std::make_shared<Bytes>(body.begin(), body.end());
       store(h.spec, ph.output, h.input, Value::serialized(std::move(piece)));
+      note_received(body.size());
     }
   } catch (const std::exception& e) {
-    error = "rank " + std::to_string(rank()) + ": " + current_exception_type() + ": " + e.what();
-  }
-  {
-    std::lock_guard lock(m_mutex);
-    m_stats.bytes_received += bytes.size();
+    in.error = "rank " + std::to_string(rank()) + ": " + current_exception_type() + ": " + e.what();
   }
   recycle_byte_buffer(std::move(bytes));
+  if (in.bodies.empty()) {
+    acknowledge(source, in);
+    return;
+  }
+  std::lock_guard lock(m_mutex);
+  m_incoming[source].push_back(std::move(in));
+}
+
+void MpiShuffleService::on_body(int source, std::vector<std::byte>&& bytes) {
+  Incoming* in = nullptr;
+  {
+    std::lock_guard lock(m_mutex);
+    auto& queue = m_incoming[source];
+    if (queue.empty()) return;  // cannot happen: a body follows its put message
+    in = &queue.front();
+  }
+  const auto output = in->bodies.front();
+  in->bodies.erase(in->bodies.begin());
+  const auto n = bytes.size();
+  // The received buffer becomes the piece; it goes back to the pool when the piece is gone.
+  auto piece = std::shared_ptr<Bytes>(new Bytes(std::move(bytes)), [](Bytes* b) {
+    recycle_byte_buffer(std::move(*b));
+    delete b;
+  });
+  if (in->error.empty()) {
+    try {
+      store(in->spec, output, in->input, Value::serialized(std::move(piece)));
+    } catch (const std::exception& e) {
+      in->error = "rank " + std::to_string(rank()) + ": " + current_exception_type() + ": " + e.what();
+    }
+  }
+  note_received(n);
+  if (!in->bodies.empty()) return;
+  Incoming done;
+  {
+    std::lock_guard lock(m_mutex);
+    auto& queue = m_incoming[source];
+    done = std::move(queue.front());
+    queue.pop_front();
+  }
+  acknowledge(source, done);
+}
+
+void MpiShuffleService::note_received(std::size_t n) {
+  std::lock_guard lock(m_mutex);
+  m_stats.bytes_received += n;
+}
+
+void MpiShuffleService::acknowledge(int source, const Incoming& in) {
   Bytes ack;
   ByteWriter w(ack);
-  w.pod<std::uint64_t>(h.token);
-  w.pod<std::uint8_t>(error.empty() ? 1 : 0);
-  put_string(w, error);
+  w.pod<std::uint64_t>(in.token);
+  w.pod<std::uint8_t>(in.error.empty() ? 1 : 0);
+  put_string(w, in.error);
   m_messenger.send(source, tag_shuffle_ack, std::move(ack));
 }
 

@@ -14,7 +14,12 @@
 // answers, so the next run starts clean (MPI runs one compute at a time).
 //
 // Messages (their own tags, handled on the messenger's comm thread):
-//   put      transfer -> owner   token, spec, input, count, then per piece: output, size, bytes
+//   put      transfer -> owner   token, spec, input, count, then per piece: output, separate,
+//                                size, and the bytes of small pieces (< 64 KiB)
+//   body     transfer -> owner   the bytes of one large piece, right after its put message
+//                                (one put's messages are sent back to back; the owner matches
+//                                bodies to the put's list in order, as the messenger delivers
+//                                one source's messages in order)
 //   ack      owner -> transfer   token, ok, error message
 //   drop     rank 0 -> worker    (nothing): forget every piece; answered by dropped (Stats)
 //   stats    rank 0 -> worker    (nothing): answered by stats_reply (ShuffleService::Stats)
@@ -26,6 +31,7 @@
 #include <tessera/transport/messenger.hpp>
 
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -39,6 +45,7 @@ enum ShuffleTag : int {
   tag_shuffle_dropped = 21004,
   tag_shuffle_stats = 21005,
   tag_shuffle_stats_reply = 21006,
+  tag_shuffle_body = 21007,
 };
 
 class MpiShuffleService final : public ShuffleService, public std::enable_shared_from_this<MpiShuffleService> {
@@ -64,11 +71,22 @@ private:
     int remaining = 0;
     std::string error;
   };
+  /// A put message whose large pieces are still to come (comm thread).
+  struct Incoming {
+    std::uint64_t token = 0;
+    ShuffleSpec spec;
+    std::uint32_t input = 0;
+    std::vector<std::uint32_t> bodies;  // outputs of the bodies to come, in order
+    std::string error;
+  };
 
   [[nodiscard]] int owner_of(std::uint32_t output) const noexcept;
   void store(const ShuffleSpec& spec, std::uint32_t output, std::uint32_t input, Value piece);
   void on_put(int source, std::vector<std::byte>&& bytes);
+  void on_body(int source, std::vector<std::byte>&& bytes);
   void on_ack(std::vector<std::byte>&& bytes);
+  void note_received(std::size_t n);
+  void acknowledge(int source, const Incoming& in);
   void send_pieces(int owner, std::uint64_t token, const ShuffleSpec& spec, std::uint32_t input,
                    const std::vector<std::uint32_t>& outputs, const std::vector<Value>& pieces);
 
@@ -80,6 +98,8 @@ private:
   std::uint64_t m_next_token = 1;
   std::unordered_map<std::uint64_t, Pending> m_pending;    // by token
   std::unordered_map<std::uint64_t, ShuffleSpec> m_specs;  // shuffles with pieces stored here
+  std::unordered_map<int, std::deque<Incoming>> m_incoming;  // by source
+  std::mutex m_send_mutex;  // one put's messages go out back to back
   Stats m_stats;
 };
 
