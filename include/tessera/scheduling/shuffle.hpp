@@ -52,7 +52,10 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <exception>
+#include <memory>
+#include <span>
 #include <functional>
 #include <iterator>
 #include <string>
@@ -75,7 +78,14 @@ concept ShuffleSplit = std::is_invocable_r_v<std::vector<P>, const S&, const P&,
 template <class C, class P>
 concept ShuffleCombine = std::is_invocable_r_v<P, const C&, std::vector<P>&&>;
 
+struct Concatenate;
+
 namespace detail {
+
+template <class P>
+struct is_bitwise_vector : std::false_type {};
+template <class T, class A>
+struct is_bitwise_vector<std::vector<T, A>> : std::bool_constant<Bitwise<T>> {};
 
 /// A piece as the service keeps it. The member is mutable so that the unpack task, the
 /// piece's only owner once the service forgot it, can move it out of its (const) Value.
@@ -166,6 +176,43 @@ inline ShuffleReceipt shuffle_barrier(const std::vector<ShuffleReceipt>& receipt
   return total;
 }
 
+/// Concatenates vectors of bitwise records straight from their pieces: serialized pieces (the
+/// vector's count, then its elements) are copied once, into the output, not decoded first.
+template <class P>
+P concatenate_bitwise(std::vector<Value>& taken) {
+  using T = typename P::value_type;
+  std::vector<std::span<const T>> parts;
+  std::vector<std::shared_ptr<const Bytes>> held;
+  parts.reserve(taken.size());
+  std::size_t n = 0;
+  for (const auto& v : taken) {
+    if (v.is_serialized()) {
+      auto bytes = v.bytes();
+      ByteReader r(*bytes);
+      const auto count = r.pod<std::uint64_t>();
+      if (count > r.remaining() / sizeof(T)) {
+        TESSERA_THROW(SerializationError, "a shuffle piece claims ", count, " records but holds ", r.remaining(), " bytes");
+      }
+      const auto body = r.take(count * sizeof(T));
+      parts.emplace_back(reinterpret_cast<const T*>(body.data()), count);
+      held.push_back(std::move(bytes));
+    } else {
+      const auto& piece = v.get<ShufflePiece<P>>().value;
+      parts.emplace_back(piece.data(), piece.size());
+    }
+    n += parts.back().size();
+  }
+  P out;
+  out.resize(n);
+  std::size_t at = 0;
+  for (const auto& part : parts) {
+    if (!part.empty()) std::memcpy(static_cast<void*>(out.data() + at), part.data(), part.size_bytes());
+    at += part.size();
+  }
+  taken.clear();
+  return out;
+}
+
 /// The unpack task's callable: takes the pieces of output j from the service, combines them.
 template <class P, class Combine>
 struct UnpackTask {
@@ -180,6 +227,9 @@ struct UnpackTask {
   P operator()(const ShuffleReceipt& /*barrier*/, const ShuffleSpec& spec, const std::uint32_t& j,
                const std::string& name) const {
     std::vector<Value> taken = shuffle_service().take(spec, name, j);
+    if constexpr (std::is_same_v<Combine, Concatenate> && is_bitwise_vector<P>::value) {
+      return concatenate_bitwise<P>(taken);
+    }
     std::vector<P> pieces;
     pieces.reserve(taken.size());
     for (auto& v : taken) {
@@ -278,9 +328,16 @@ struct HashPartition {
   ~HashPartition() {}  // NOLINT(modernize-use-equals-default): not trivial, see TransferTask
   template <class T, class A>
   std::vector<std::vector<T, A>> operator()(const std::vector<T, A>& part, std::size_t n_out) const {
+    // Two passes: each piece is allocated once, at its exact size.
+    std::vector<std::uint32_t> dest(part.size());
+    std::vector<std::size_t> counts(n_out, 0);
+    for (std::size_t k = 0; k < part.size(); ++k) {
+      dest[k] = static_cast<std::uint32_t>(shuffle_hash(std::invoke(key_of, part[k])) % n_out);
+      ++counts[dest[k]];
+    }
     std::vector<std::vector<T, A>> out(n_out);
-    for (auto& piece : out) piece.reserve(part.size() / n_out + 1);
-    for (const auto& r : part) out[shuffle_hash(std::invoke(key_of, r)) % n_out].push_back(r);
+    for (std::size_t j = 0; j < n_out; ++j) out[j].reserve(counts[j]);
+    for (std::size_t k = 0; k < part.size(); ++k) out[dest[k]].push_back(part[k]);
     return out;
   }
 };
