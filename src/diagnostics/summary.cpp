@@ -42,6 +42,7 @@ void RunSummary::on_run_start(std::size_t num_tasks, std::string_view scheduler)
   m_threads.clear();
   m_bytes.clear();
   m_groups.clear();
+  m_shuffle.clear();
 }
 
 void RunSummary::on_task_done(const TaskEvent& e) {
@@ -71,6 +72,17 @@ void RunSummary::on_task_done(const TaskEvent& e) {
 void RunSummary::on_transfer(std::string_view, int, int to, std::size_t bytes, double, double) {
   std::lock_guard lock(m_mutex);
   m_bytes[to].second += bytes;
+}
+
+void RunSummary::on_shuffle(const ShuffleTraffic& t) {
+  std::lock_guard lock(m_mutex);
+  auto& acc = m_shuffle[t.rank];
+  acc.rank = t.rank;
+  acc.bytes_sent += t.bytes_sent;
+  acc.bytes_received += t.bytes_received;
+  acc.bytes_stored += t.bytes_stored;
+  acc.bytes_read_back += t.bytes_read_back;
+  acc.pieces_stored += t.pieces_stored;
 }
 
 void RunSummary::on_run_end(bool ok) {
@@ -123,6 +135,15 @@ RunReport RunSummary::build_unlocked() const {
     }
     r.bytes_out += rank.bytes_out;
   }
+  for (const auto& [rank_id, t] : m_shuffle) {
+    auto it = std::find_if(r.ranks.begin(), r.ranks.end(), [&](const auto& k) { return k.rank == rank_id; });
+    if (it == r.ranks.end()) {
+      r.ranks.push_back({});
+      r.ranks.back().rank = rank_id;
+      it = r.ranks.end() - 1;
+    }
+    it->shuffle = t;
+  }
   for (const auto& [name, g] : m_groups) {
     RunReport::Group group;
     group.name = name;
@@ -151,6 +172,18 @@ std::string format_run_report(const RunReport& r, std::size_t max_groups) {
       << pad(std::to_string(k.tasks), 10) << pad(seconds(k.busy_seconds), 12)
       << pad(fixed(100.0 * k.busy_fraction, 1), 8) << pad(format_bytes(k.bytes_out), 12)
       << pad(format_bytes(k.bytes_in), 12) << "\n";
+  }
+  const bool shuffled = std::any_of(r.ranks.begin(), r.ranks.end(), [](const auto& k) {
+    return k.shuffle.bytes_stored + k.shuffle.bytes_sent + k.shuffle.bytes_received > 0;
+  });
+  if (shuffled) {
+    o << "  shuffle: rank        sent    received      stored   read back\n";
+    for (const auto& k : r.ranks) {
+      const auto& t = k.shuffle;
+      o << pad(std::to_string(k.rank), 15) << pad(format_bytes(t.bytes_sent), 12)
+        << pad(format_bytes(t.bytes_received), 12) << pad(format_bytes(t.bytes_stored), 12)
+        << pad(format_bytes(t.bytes_read_back), 12) << "\n";
+    }
   }
   o << "  tasks per thread:";
   int last_rank = -1;

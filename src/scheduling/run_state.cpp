@@ -69,6 +69,9 @@ RunState::RunState(const ExecGraph& graph, RunContext& ctx, std::shared_ptr<Resu
   if (!m_store) m_values.resize(n);
   if (ctx.keep_going) m_errors.resize(n);
   m_outputs_by_node = ctx.outputs_by_node(graph);
+  // Shuffles are built before their runs: with none in this process, nothing to report.
+  m_shuffles = shuffles_built() > 0;
+  if (m_shuffles) m_shuffle_before = local_shuffle_service().stats();
   for (std::uint32_t i = 0; i < n; ++i) {
     m_pending[i].store(static_cast<std::uint32_t>(graph.inputs_of(i).size()), std::memory_order_relaxed);
     m_consumers[i].store(graph.consumers[i], std::memory_order_relaxed);
@@ -76,6 +79,7 @@ RunState::RunState(const ExecGraph& graph, RunContext& ctx, std::shared_ptr<Resu
 }
 
 RunState::~RunState() {
+  end_shuffle_run(m_base);  // pieces of shuffles whose unpack did not run (failed, culled)
   if (!m_store) return;
   std::vector<ResultStore::Id> ids;
   std::vector<bool> kept(m_graph.size(), false);
@@ -207,6 +211,7 @@ void RunState::run_body(std::uint32_t i, int thread) {
 
   Value result;
   std::exception_ptr error;
+  const ShuffleRunScope shuffle_scope(m_base);
   for (int attempt = 0;; ++attempt) {
     const bool observed = m_ctx.observed();
     const double t0 = observed ? m_ctx.seconds_since_start() : 0.0;
@@ -238,6 +243,10 @@ void RunState::run_body(std::uint32_t i, int thread) {
 }
 
 bool RunState::end_run() {
+  if (m_shuffles) {
+    const auto t = shuffle_traffic(0, m_shuffle_before, local_shuffle_service().stats());
+    if (t.pieces_stored + t.bytes_read_back > 0) m_ctx.shuffle(t);
+  }
   try {
     m_plan.finish();  // seals what was computed, even when the run failed
   } catch (...) {

@@ -10,6 +10,7 @@
 // the process's ResultStore, which spills them to HDF5 under the limit and reads them back.
 
 #include "scheduling/resume_plan.hpp"
+#include <tessera/scheduling/detail/shuffle_service.hpp>
 #include <tessera/scheduling/local_store.hpp>
 #include <tessera/scheduling/scheduler.hpp>
 #include <tessera/storage/result_store.hpp>
@@ -83,6 +84,8 @@ private:
   std::mutex m_error_mutex;
   std::exception_ptr m_error;
   bool m_persisted = false;
+  bool m_shuffles = false;                // shuffles existed when the run started
+  ShuffleService::Stats m_shuffle_before;  // the in-process service's stats then
 };
 
 }  // namespace tessera::detail

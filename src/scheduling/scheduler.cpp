@@ -27,6 +27,9 @@ void RunContext::transfer(std::string_view key, int from, int to, std::size_t by
                           double t_stop) const {
   for (const auto& o : observers) o->on_transfer(key, from, to, bytes, t_start, t_stop);
 }
+void RunContext::shuffle(const ShuffleTraffic& traffic) const {
+  for (const auto& o : observers) o->on_shuffle(traffic);
+}
 void RunContext::run_end(bool ok) const {
   for (const auto& o : observers) o->on_run_end(ok);
 }

@@ -24,6 +24,15 @@ struct TaskEvent {
   bool failed = false;
 };
 
+/// What one rank's shuffle service did during a run (tessera::shuffle): bytes of pieces sent
+/// to and received from other ranks, stored (including its own), and read back from the spill
+/// file after the memory limit pushed them there.
+struct ShuffleTraffic {
+  int rank = 0;
+  std::uint64_t bytes_sent = 0, bytes_received = 0, bytes_stored = 0, bytes_read_back = 0;
+  std::uint64_t pieces_stored = 0;
+};
+
 /// Receives scheduler events. Thread safety: on_task_done may be called from several threads
 /// at once; implementations synchronize themselves.
 class Observer {
@@ -35,6 +44,8 @@ public:
   /// Data moved between ranks (MPI) or spilled to disk.
   virtual void on_transfer(std::string_view /*key*/, int /*from*/, int /*to*/, std::size_t /*bytes*/,
                            double /*start*/, double /*stop*/) {}
+  /// A rank's shuffle traffic of this run, reported once per rank near the run's end.
+  virtual void on_shuffle(const ShuffleTraffic& /*traffic*/) {}
   virtual void on_run_end(bool /*ok*/) {}
 };
 

@@ -40,6 +40,7 @@ struct RunReport {
     double busy_fraction = 0;   ///< busy_seconds / (wall_seconds * threads)
     std::size_t bytes_out = 0;
     std::size_t bytes_in = 0;
+    ShuffleTraffic shuffle{};   ///< tessera::shuffle traffic of this rank (zero: none)
   };
   struct Group {
     std::string name;
@@ -80,6 +81,7 @@ public:
   void on_task_done(const TaskEvent& event) override;
   void on_transfer(std::string_view key, int from, int to, std::size_t bytes, double start,
                    double stop) override;
+  void on_shuffle(const ShuffleTraffic& traffic) override;
   void on_run_end(bool ok) override;
 
   /// The figures of the last finished run (or of the run in progress, so far).
@@ -106,6 +108,7 @@ private:
   std::map<std::pair<int, int>, RunReport::Thread> m_threads;
   std::map<int, std::pair<std::size_t, std::size_t>> m_bytes;  // rank -> (out, in)
   std::map<std::string, GroupAcc, std::less<>> m_groups;
+  std::map<int, ShuffleTraffic> m_shuffle;  // by rank
 };
 
 }  // namespace tessera

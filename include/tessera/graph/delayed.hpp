@@ -77,6 +77,9 @@ struct DelayedOptions {
   /// false (default, Dask's delayed): every call is its own task with a fresh key.
   /// true: equal calls (same function and arguments) share one key and run once.
   bool pure = false;
+  /// Placement group (TaskNode::worker_hint): -1 (default) lets the scheduler choose; h >= 0
+  /// makes the MPI scheduler run the task on worker 1 + h % workers. Not part of the key.
+  std::int32_t worker_hint = -1;
 };
 
 namespace detail {
@@ -315,7 +318,8 @@ std::uint64_t function_pointer_token(const void* fn);
 template <class F>
 class DelayedFunction {
 public:
-  DelayedFunction(F f, DelayedOptions options) : m_f(std::move(f)), m_pure(options.pure) {
+  DelayedFunction(F f, DelayedOptions options)
+      : m_f(std::move(f)), m_pure(options.pure), m_worker_hint(options.worker_hint) {
     Hasher h;
     if constexpr (std::is_pointer_v<F> && std::is_function_v<std::remove_pointer_t<F>>) {
       const void* p = reinterpret_cast<const void*>(m_f);
@@ -368,6 +372,7 @@ private:
     }(std::index_sequence_for<Args...>{});
     if (!m_pure) h.u64(detail::next_impure_token());
     detail::set_key(*node, m_name, h.digest());
+    node->worker_hint = m_worker_hint;
     node->body = std::make_unique<detail::CallBody<F, std::decay_t<Args>...>>(m_f, std::move(stored));
     return node;
   }
@@ -379,6 +384,7 @@ private:
 
   F m_f;
   bool m_pure;
+  std::int32_t m_worker_hint;
   std::string m_name;
   std::uint64_t m_token = 0;
 };

@@ -61,6 +61,10 @@ struct TaskNode {
   std::unique_ptr<const TaskBody> body;  // null when the result is already known
   Value value;                           // known result (literals, persisted results)
   std::shared_ptr<const ResultRef> ref;  // result held elsewhere (persisted on workers)
+  /// Placement group, or -1: the MPI scheduler runs a task with hint h >= 0 on worker
+  /// 1 + h % workers (a shuffle's unpack task j runs where output j's pieces were sent).
+  /// Local schedulers ignore it.
+  std::int32_t worker_hint = -1;
 
   TaskNode() = default;
   TaskNode(const TaskNode&) = delete;
@@ -76,6 +80,9 @@ struct TaskNode {
 };
 
 using NodePtr = std::shared_ptr<const TaskNode>;
+
+/// The worker (rank 1 .. workers) a task with worker_hint `hint` >= 0 runs on.
+[[nodiscard]] inline int hinted_worker(std::int32_t hint, int workers) noexcept { return 1 + hint % workers; }
 
 /// Makes the key "name-<16 hex digits>" and fills key/hash/name_length.
 void set_key(TaskNode& node, std::string_view name, std::uint64_t hash);

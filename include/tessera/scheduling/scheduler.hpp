@@ -50,6 +50,7 @@ struct RunContext {
   /// Data moved between ranks, or spilled and read back (from == to == the worker's rank).
   void transfer(std::string_view key, int from, int to, std::size_t bytes, double t_start,
                 double t_stop) const;
+  void shuffle(const ShuffleTraffic& traffic) const;
   void run_end(bool ok) const;
 
   /// For schedulers: graph node -> the output requests it answers (empty if on_output is unset).

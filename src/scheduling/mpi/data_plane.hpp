@@ -59,6 +59,7 @@ public:
   /// The held value, or an empty Value.
   [[nodiscard]] Value get(DataId id) const;
   [[nodiscard]] bool has(DataId id) const;
+  [[nodiscard]] bool is_spilled(DataId id) const { return m_store.is_spilled(id); }
   void erase(DataId id);
   void erase(const std::vector<DataId>& ids);
   /// Asks `holder` for these results (each at most once until it arrives).

@@ -344,6 +344,7 @@ private:
     proto::Placement placement(rt.worker_threads);
     std::vector<proto::Placement::Input> input_places;
     auto place = [&](std::uint32_t i) -> int {
+      if (g.nodes[i]->worker_hint >= 0) return detail::hinted_worker(g.nodes[i]->worker_hint, workers);
       input_places.clear();
       for (auto j : g.inputs_of(i)) input_places.push_back({oc.holders[j], oc.nbytes[j]});
       return placement.choose(input_places);
@@ -487,6 +488,7 @@ private:
       total_in_flight = placement.total_in_flight();
     }
     flush_releases();
+    proto::end_mpi_shuffle_run(ctx);  // workers drop the pieces no unpack took
     if (failure) {
       ctx.run_end(false);
       release_all(oc, g);
@@ -714,6 +716,7 @@ Runtime::Impl::Impl(std::unique_ptr<Environment> e, RuntimeOptions o)
           arrival_cv.notify_all();
         });
     messenger->set_busy(true);  // until the first computation: see Active
+    proto::attach_shuffle_driver(messenger.get());
     messenger->on_rank_lost([this](int r, double silent) {
       char buf[200];
       std::snprintf(buf, sizeof buf,
@@ -801,6 +804,7 @@ Runtime::~Runtime() {
     if (m_impl->rank == 0 && !m_impl->shut_down) shutdown(0);
     m_impl->shut_down = true;
     m_impl->scheduler.reset();
+    if (m_impl->rank == 0) proto::attach_shuffle_driver(nullptr);
     if (m_impl->messenger) m_impl->messenger->shutdown();
     m_impl->worker.reset();
     m_impl->data.reset();

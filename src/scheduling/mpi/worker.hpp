@@ -5,6 +5,7 @@
 // batches.
 
 #include "scheduling/mpi/data_plane.hpp"
+#include "scheduling/shuffle/mpi_service.hpp"
 
 #include <tessera/serialization/code_ref.hpp>
 #include <tessera/transport/messenger.hpp>
@@ -59,6 +60,7 @@ private:
 
   Messenger& m_messenger;
   DataPlane m_data;
+  std::shared_ptr<MpiShuffleService> m_shuffle;  // installed as this process's shuffle_service()
   const unsigned m_num_threads;
   std::chrono::steady_clock::time_point m_t0 = std::chrono::steady_clock::now();
 
