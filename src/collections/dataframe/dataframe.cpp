@@ -85,9 +85,6 @@ Table filter_part(const Table& t, const Expr& mask) {
 Table project_part(const Table& t, const std::vector<std::string>& cols) {
   Table out;
   out.set_index(t.index_names(), t.index_columns());
-  if (t.index_columns().empty() && !cols.empty()) {
-    // A range-indexed table takes its length from its first column.
-  }
   for (const auto& c : cols) out.add_column(c, t.column(c));
   return out;
 }
@@ -96,6 +93,17 @@ Table assign_part(const Table& t, const Expr& e, const std::string& name) {
   Table out = t;
   out.add_column(name, detail::eval(e, t));
   return out;
+}
+
+/// assign of a Series of another DataFrame with the same rows: evaluated on its partition.
+Table assign_from(const Table& t, const Table& src, const Expr& e, const std::string& name) {
+  Table out = t;
+  out.add_column(name, detail::eval(e, src));
+  return out;
+}
+
+Table filter_from(const Table& t, const Table& src, const Expr& mask) {
+  return t.take(true_rows(detail::eval(mask, src)));
 }
 
 Table series_part(const Table& t, const Expr& e, const std::string& name) {
@@ -140,6 +148,14 @@ bool same_partitions(const DataFrame& a, const DataFrame& b) {
 
 void require_same(const DataFrame& a, const DataFrame& b, const char* what) {
   if (!same_partitions(a, b)) {
+    TESSERA_THROW(GraphError, what, ": the Series belong to different DataFrames (combining "
+                  "DataFrames by index alignment waits for the shuffle)");
+  }
+}
+
+/// a and b have the same rows (b is a or derived from it by assign / column selection).
+void require_same_rows(const DataFrame& a, const DataFrame& b, const char* what) {
+  if (a.row_keys() != b.row_keys()) {
     TESSERA_THROW(GraphError, what, ": the Series belongs to another DataFrame (combining "
                   "DataFrames by index alignment waits for the shuffle)");
   }
@@ -152,6 +168,7 @@ void require_same(const DataFrame& a, const DataFrame& b, const char* what) {
 DataFrame::DataFrame(Schema schema, std::vector<Delayed<Table>> partitions)
     : m_schema(std::move(schema)), m_parts(std::move(partitions)) {
   if (m_parts.empty()) TESSERA_THROW(GraphError, "a DataFrame needs at least one partition");
+  for (const auto& p : m_parts) m_row_keys.push_back(p.key());
 }
 
 Series DataFrame::operator[](std::string_view column) const {
@@ -172,7 +189,7 @@ DataFrame DataFrame::operator[](const std::vector<std::string>& columns) const {
   auto fn = delayed(project_part, {.name = "getitem", .pure = true});
   std::vector<Delayed<Table>> out;
   for (const auto& p : m_parts) out.push_back(fn(p, columns));
-  return DataFrame(std::move(s), std::move(out));
+  return keeping_rows(DataFrame(std::move(s), std::move(out)));
 }
 
 DataFrame DataFrame::operator[](const Series& mask) const {
@@ -180,10 +197,17 @@ DataFrame DataFrame::operator[](const Series& mask) const {
     TESSERA_THROW(TypeError, "a filter needs a bool Series; ", detail::describe(mask.expr()), " is ",
                   dtype_name(mask.dtype()));
   }
-  require_same(*this, mask.frame(), "filter");
-  auto fn = delayed(filter_part, {.name = "filter", .pure = true});
+  require_same_rows(*this, mask.frame(), "filter");
   std::vector<Delayed<Table>> out;
-  for (const auto& p : m_parts) out.push_back(fn(p, mask.expr()));
+  if (same_partitions(*this, mask.frame())) {
+    auto fn = delayed(filter_part, {.name = "filter", .pure = true});
+    for (const auto& p : m_parts) out.push_back(fn(p, mask.expr()));
+  } else {
+    auto fn = delayed(filter_from, {.name = "filter", .pure = true});
+    for (std::size_t i = 0; i < m_parts.size(); ++i) {
+      out.push_back(fn(m_parts[i], mask.frame().partitions()[i], mask.expr()));
+    }
+  }
   return DataFrame(m_schema, std::move(out));
 }
 
@@ -201,14 +225,21 @@ DataFrame DataFrame::tail(std::int64_t n) const {
 }
 
 DataFrame DataFrame::assign(std::string column, const Series& values) const {
-  require_same(*this, values.frame(), "assign");
+  require_same_rows(*this, values.frame(), "assign");
   Schema s = m_schema;
   if (s.contains(column)) s.columns[s.find(column)].dtype = values.dtype();
   else s.columns.push_back({column, values.dtype()});
-  auto fn = delayed(assign_part, {.name = "assign", .pure = true});
   std::vector<Delayed<Table>> out;
-  for (const auto& p : m_parts) out.push_back(fn(p, values.expr(), column));
-  return DataFrame(std::move(s), std::move(out));
+  if (same_partitions(*this, values.frame())) {
+    auto fn = delayed(assign_part, {.name = "assign", .pure = true});
+    for (const auto& p : m_parts) out.push_back(fn(p, values.expr(), column));
+  } else {
+    auto fn = delayed(assign_from, {.name = "assign", .pure = true});
+    for (std::size_t i = 0; i < m_parts.size(); ++i) {
+      out.push_back(fn(m_parts[i], values.frame().partitions()[i], values.expr(), column));
+    }
+  }
+  return keeping_rows(DataFrame(std::move(s), std::move(out)));
 }
 
 DataFrame DataFrame::assign(std::string column, const Scalar& value) const {

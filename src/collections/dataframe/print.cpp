@@ -128,8 +128,9 @@ std::ostream& operator<<(std::ostream& os, const Table& t) {
   std::vector<std::vector<std::string>> cells;
   std::vector<std::size_t> cw;
   for (std::size_t c = 0; c < t.num_columns(); ++c) {
-    cells.push_back(with_dots(format_column(t.column(c), rows), "..."));
-    cw.push_back(width_of(cells.back(), t.column_names()[c].size()));
+    auto v = format_column(t.column(c), rows);
+    cw.push_back(width_of(v, t.column_names()[c].size()));
+    cells.push_back(with_dots(std::move(v), cw.back() >= 3 ? "..." : ".."));
   }
   auto index_blank = [&] {
     for (std::size_t l = 0; l < iw.size(); ++l) os << (l ? " " : "") << std::string(iw[l], ' ');

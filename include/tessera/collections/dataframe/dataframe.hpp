@@ -82,6 +82,10 @@ public:
   [[nodiscard]] std::vector<std::string> columns() const { return m_schema.column_names(); }
   [[nodiscard]] std::size_t npartitions() const noexcept { return m_parts.size(); }
   [[nodiscard]] const std::vector<Delayed<Table>>& partitions() const noexcept { return m_parts; }
+  /// Identity of the rows: keys of the partitions that fixed them. Operations that keep the
+  /// rows (assign, column selection) keep it, so a Series of `df` may filter or be assigned to
+  /// `df.assign(...)` too.
+  [[nodiscard]] const std::vector<Key>& row_keys() const noexcept { return m_row_keys; }
 
   /// One column as a Series. Throws: ColumnError naming it and listing the columns.
   [[nodiscard]] Series operator[](std::string_view column) const;
@@ -120,8 +124,14 @@ public:
   [[nodiscard]] Delayed<std::int64_t> length() const;
 
 private:
+  [[nodiscard]] DataFrame keeping_rows(DataFrame out) const {
+    out.m_row_keys = m_row_keys;
+    return out;
+  }
+
   Schema m_schema;
   std::vector<Delayed<Table>> m_parts;
+  std::vector<Key> m_row_keys;
 };
 
 /// One column (or a column expression) of a DataFrame.
