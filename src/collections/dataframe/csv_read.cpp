@@ -132,7 +132,9 @@ void truncate(Column& c, std::size_t n) {
       c.chars.resize(static_cast<std::size_t>(c.offsets.back()));
       break;
   }
-  if (!c.valid.empty()) c.valid.resize((n + 63) / 64);
+  if (c.valid.size() > (n + 63) / 64) c.valid.resize((n + 63) / 64);
+  // Rows from n on start valid again.
+  if ((n & 63) != 0 && (n >> 6) < c.valid.size()) c.valid[n >> 6] |= ~std::uint64_t{0} << (n & 63);
 }
 
 Counts count_block(const std::string& path, std::int64_t begin, std::int64_t end) {

@@ -63,16 +63,16 @@ std::size_t Column::size() const noexcept {
 bool Column::has_nulls() const noexcept { return null_count() > 0; }
 
 std::size_t Column::null_count() const noexcept {
-  if (valid.empty()) return 0;
+  // Rows past the validity words (appended without a null since) are valid.
   const std::size_t n = size();
-  std::size_t ones = 0;
-  for (std::size_t w = 0; w < valid.size(); ++w) {
-    std::uint64_t word = valid[w];
+  std::size_t nulls = 0;
+  for (std::size_t w = 0; w < valid.size() && w * 64 < n; ++w) {
+    std::uint64_t word = ~valid[w];
     const std::size_t bits = std::min<std::size_t>(64, n - w * 64);
     if (bits < 64) word &= (std::uint64_t{1} << bits) - 1;
-    ones += static_cast<std::size_t>(std::popcount(word));
+    nulls += static_cast<std::size_t>(std::popcount(word));
   }
-  return n - ones;
+  return nulls;
 }
 
 double Column::as_double(std::size_t i) const {
@@ -97,8 +97,8 @@ void Column::reserve(std::size_t n) {
 }
 
 void Column::set_null(std::size_t i) {
-  const std::size_t n = size();
-  if (valid.empty()) valid.assign((n + 63) / 64, ~std::uint64_t{0});
+  const std::size_t words = (size() + 63) / 64;
+  if (valid.size() < words) valid.resize(words, ~std::uint64_t{0});
   valid[i >> 6] &= ~(std::uint64_t{1} << (i & 63));
 }
 
@@ -110,10 +110,7 @@ void Column::push_null() {
     case DType::boolean: b8.push_back(0); break;
     case DType::string: push_str({}); break;
   }
-  const std::size_t n = size();
-  if (valid.empty()) valid.assign((n + 63) / 64, ~std::uint64_t{0});
-  else if (valid.size() < (n + 63) / 64) valid.push_back(~std::uint64_t{0});
-  set_null(n - 1);
+  set_null(size() - 1);
 }
 
 namespace {

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include "support/dataframe_testing.hpp"
@@ -179,6 +180,24 @@ TEST_CASE("format_csv quotes what needs quotes and writes nulls empty") {
   td::Table q;
   q.add_column("s", td::Column::from_strings({"a,b", "say \"hi\"", "two\nlines"}));
   CHECK(td::format_csv(q) == ",s\n0,\"a,b\"\n1,\"say \"\"hi\"\"\"\n2,\"two\nlines\"\n");
+}
+
+TEST_CASE("validity bits stay right when values follow nulls for many words") {
+  td::Column c(td::DType::float64);
+  c.push_null();
+  for (int i = 0; i < 1000; ++i) c.push_float(i);
+  c.push_null();
+  CHECK(c.size() == 1002);
+  CHECK(c.null_count() == 2);
+  CHECK(c.is_null(0));
+  CHECK(!c.is_null(500));
+  CHECK(c.is_null(1001));
+  td::Column d = td::Column::from_float64({1, 2, 3});
+  d.append(c);
+  CHECK(d.null_count() == 2);
+  CHECK(d.is_null(3));
+  CHECK(d.is_null(1004));
+  CHECK(!d.is_null(1003));
 }
 
 }  // TEST_SUITE

@@ -66,8 +66,8 @@ bool is_numeric(DType t) noexcept;
 /// One column: the raw storage is public (kernels and the CSV parser fill it directly).
 /// Invariants: int64/datetime use `i64`, float64 `f64`, bool `b8` (0 or 1), string `offsets`
 /// (size()+1 entries, offsets[0] == 0) and `chars`; `valid` is empty (no nulls) or holds
-/// ceil(size/64) words, bit i of word i/64 set when row i is valid. A null row's slot holds
-/// 0, NaN or "".
+/// up to ceil(size/64) words, bit i of word i/64 set when row i is valid (rows past the
+/// words, appended without a null since, are valid). A null row's slot holds 0, NaN or "".
 struct Column {
   DType dtype = DType::float64;
   std::vector<std::int64_t> i64;
@@ -87,7 +87,7 @@ struct Column {
 
   [[nodiscard]] std::size_t size() const noexcept;
   [[nodiscard]] bool is_null(std::size_t i) const noexcept {
-    return !valid.empty() && ((valid[i >> 6] >> (i & 63)) & 1u) == 0;
+    return (i >> 6) < valid.size() && ((valid[i >> 6] >> (i & 63)) & 1u) == 0;
   }
   [[nodiscard]] bool has_nulls() const noexcept;
   [[nodiscard]] std::size_t null_count() const noexcept;
