@@ -18,27 +18,17 @@
 
 #include "support/local_schedulers.hpp"
 
+template <class Tag>
+std::shared_ptr<tessera::Scheduler> make_test_scheduler() {
+  return tessera::testing::local_scheduler<Tag>(4);
+}
+#define TESSERA_TEST_SCHEDULERS SyncTag, ThreadsTag
+#include "support/dataframe_flights.hpp"
+
 namespace {
-
+using dataframe_flights::expected;
+using dataframe_flights::flights_dir;
 namespace fs = std::filesystem;
-
-/// Generates the data once per process; returns the folder.
-const fs::path& flights_dir() {
-  static const fs::path dir = [] {
-    const fs::path d = fs::temp_directory_path() / ("tessera-flights-" + std::to_string(::getpid()));
-    fs::remove_all(d);
-    fs::create_directories(d);
-    const std::string cmd = std::string("/usr/bin/python3 ") + TESSERA_FLIGHTS_SCRIPT + " " + d.string();
-    REQUIRE(std::system(cmd.c_str()) == 0);
-    return d;
-  }();
-  return dir;
-}
-
-nlohmann::json expected() {
-  std::ifstream in(flights_dir() / "expected.json");
-  return nlohmann::json::parse(in);
-}
 
 /// Changes the working directory for the scope (the example uses relative paths).
 struct InDir {
@@ -46,7 +36,6 @@ struct InDir {
   explicit InDir(const fs::path& d) { fs::current_path(d); }
   ~InDir() { fs::current_path(old); }
 };
-
 }  // namespace
 
 TEST_SUITE("dataframe.api") {
@@ -111,28 +100,6 @@ TEST_CASE("the issue's example, as written, gives pandas' results") {
   }
   auto back = td::read_csv("out/part-*.csv", {.parse_dates = {"Date"}});
   CHECK(tessera::compute(back.length()) == want["on_time_rows"].get<std::int64_t>());
-}
-
-TEST_CASE_TEMPLATE("the example's queries give pandas' results on every local scheduler", S, SyncTag, ThreadsTag) {
-  namespace td = tessera::dataframe;
-  const auto want = expected();
-  auto sched = tessera::testing::local_scheduler<S>(4);
-  const std::string glob = (flights_dir() / "flights" / "*.csv").string();
-  // Small blocks: many partitions per file, and a tree of combine tasks.
-  auto df = td::read_csv(glob, {.parse_dates = {"Date"}, .na_values = {"NA"}, .blocksize = 8 << 10});
-  REQUIRE(df.npartitions() > 9);
-  auto on_time = df[df["DepDelay"] <= 0 && !df["Cancelled"]];
-  auto r = tessera::compute(df["DepDelay"].max(), on_time["DepDelay"].count(),
-                            df.groupby("Origin")["DepDelay"].mean(), sched);
-  const double worst = std::get<0>(r);
-  const std::int64_t kept = std::get<1>(r);
-  const td::Table by_origin = std::get<2>(r);
-  CHECK(worst == doctest::Approx(want["worst"].get<double>()));
-  CHECK(kept == want["kept"].get<std::int64_t>());
-  for (std::size_t i = 0; i < by_origin.num_rows(); ++i) {
-    const auto key = by_origin.index_at<std::string>(i);
-    CHECK(by_origin.at<double>("DepDelay", i) == doctest::Approx(want["by_origin"][key].get<double>()));
-  }
 }
 
 }  // TEST_SUITE
