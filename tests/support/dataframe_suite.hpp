@@ -150,6 +150,18 @@ TEST_CASE_TEMPLATE("groupby agg by tree reduction equals a hand count", S, TESSE
   const td::Table two = tessera::compute(df.groupby({"group", "flag"})["x"].mean(), sched);
   CHECK(two.num_rows() == 6);
   CHECK(two.index_columns().size() == 2);
+  // int64 and datetime keys.
+  auto keyed = df.assign("k", df["id"] % 4);
+  const td::Table by_k = tessera::compute(keyed.groupby("k")["id"].agg({{"id", {"count", "min"}}}), sched);
+  REQUIRE(by_k.num_rows() == 4);
+  CHECK(by_k.index_at<std::int64_t>(3) == 3);
+  CHECK(by_k.at<std::int64_t>("id_count", 3) == 500);
+  CHECK(by_k.at<std::int64_t>("id_min", 3) == 3);
+  auto dated = td::read_csv((dir / "data.csv").string(), {.parse_dates = {"day"}, .blocksize = 5000});
+  const td::Table by_day = tessera::compute(dated.groupby("day").size(), sched);
+  REQUIRE(by_day.num_rows() == 28);
+  CHECK(by_day.index_at<std::string>(27) == "2024-01-28 00:00:00");
+  CHECK(by_day.at<std::int64_t>("size", 0) == 72);  // i % 28 == 0 for 72 of 0..1999
   const td::Table vc = tessera::compute(df["group"].value_counts(), sched);
   CHECK(vc.at<std::int64_t>("count", 0) == 667);
   CHECK(vc.index_at<std::string>(0) == "a");

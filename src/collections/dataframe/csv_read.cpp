@@ -52,6 +52,27 @@ bool is_na(std::string_view s, const std::vector<std::string>& na) {
   return false;
 }
 
+/// NA strings with a quick rejection: most fields differ from every NA string in length or in
+/// their first byte.
+struct NaSet {
+  std::vector<std::string> values;
+  std::uint64_t lengths = 0;            // bit n: some NA string has n bytes (n < 64)
+  std::array<bool, 256> first{};        // first bytes of non-empty NA strings
+  bool empty_na = false;
+  explicit NaSet(const std::vector<std::string>& na, bool empty_is_na) : values(na), empty_na(empty_is_na) {
+    for (const auto& v : na) {
+      if (v.empty()) continue;
+      lengths |= v.size() < 64 ? std::uint64_t{1} << v.size() : 0;
+      first[static_cast<unsigned char>(v[0])] = true;
+    }
+  }
+  [[nodiscard]] bool contains(std::string_view s) const {
+    if (s.empty()) return empty_na;
+    if (s.size() >= 64 || !((lengths >> s.size()) & 1) || !first[static_cast<unsigned char>(s[0])]) return false;
+    return is_na(s, values);
+  }
+};
+
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -83,37 +104,37 @@ bool parse_bool(std::string_view s, bool& v) {
 }
 
 /// Appends one field to its column; false if it does not parse.
-bool append_field(Column& c, std::string_view s, const CsvPlan& plan) {
+bool append_field(Column& c, std::string_view s, const NaSet& na) {
   switch (c.dtype) {
     case DType::string:
-      if ((s.empty() && plan.empty_is_na) || (!s.empty() && is_na(s, plan.na))) c.push_null();
+      if (na.contains(s)) c.push_null();
       else c.push_str(s);
       return true;
     case DType::int64: {
       std::int64_t v;
       if (parse_int(s, v)) c.push_int(v);
-      else if (s.empty() || is_na(s, plan.na)) c.push_null();
+      else if (s.empty() || na.contains(s)) c.push_null();
       else return false;
       return true;
     }
     case DType::float64: {
       double v;
       if (parse_float(s, v)) c.push_float(v);
-      else if (s.empty() || is_na(s, plan.na)) c.push_null();
+      else if (s.empty() || na.contains(s)) c.push_null();
       else return false;
       return true;
     }
     case DType::boolean: {
       bool v;
       if (parse_bool(s, v)) c.push_bool(v);
-      else if (s.empty() || is_na(s, plan.na)) c.push_null();
+      else if (s.empty() || na.contains(s)) c.push_null();
       else return false;
       return true;
     }
     case DType::datetime: {
       std::int64_t v;
       if (parse_datetime(trim(s), v)) c.push_int(v);
-      else if (s.empty() || is_na(s, plan.na)) c.push_null();
+      else if (s.empty() || na.contains(s)) c.push_null();
       else return false;
       return true;
     }
@@ -180,6 +201,7 @@ Table parse_block(const CsvPlan& plan, const std::vector<Counts>& before) {
   for (auto& c : cols) c.reserve(guess);
   const char* p = first_record(data, block_begin, file_end, quotes % 2 == 1, line);
   Record r;
+  const NaSet na(plan.na, plan.empty_is_na);
   std::size_t rows = 0;
   bool header = plan.begin == 0;
   while (p < file_end && p < block_end) {
@@ -202,7 +224,7 @@ Table parse_block(const CsvPlan& plan, const std::vector<Counts>& before) {
       Column& c = cols[static_cast<std::size_t>(t)];
       if (j >= r.fields.size()) {
         c.push_null();
-      } else if (!append_field(c, r.field(j), plan)) {
+      } else if (!append_field(c, r.field(j), na)) {
         error = "column '" + plan.header[j] + "': cannot parse '" + std::string(r.field(j)) + "' as " +
                 dtype_name(c.dtype) + " (give read_csv a dtype for it, or on_bad_lines = skip)";
       }

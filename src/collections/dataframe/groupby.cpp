@@ -201,10 +201,49 @@ Builder builder_for(const std::vector<std::string>& names, const std::vector<con
   return b;
 }
 
+/// One key column: a hash map on the key itself (string views into the partition, int64).
+template <class K, class KeyOf>
+GroupState group_single(const GroupPlan& plan, const Column& key, const std::vector<const Column*>& vals,
+                        KeyOf key_of) {
+  std::unordered_map<K, std::uint32_t> ids;
+  ids.reserve(256);
+  Column keys_out(key.dtype);
+  std::vector<std::int64_t> sizes;
+  std::vector<Acc> accs;
+  const std::size_t nv = vals.size();
+  const std::size_t n = key.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!present(key, i)) continue;
+    auto [it, fresh] = ids.try_emplace(key_of(i), static_cast<std::uint32_t>(sizes.size()));
+    if (fresh) {
+      push_value(keys_out, key, i);
+      sizes.push_back(0);
+      accs.resize(accs.size() + nv);
+    }
+    const std::size_t g = it->second;
+    ++sizes[g];
+    Acc* a = &accs[g * nv];
+    for (std::size_t v = 0; v < nv; ++v) add_value(a[v], *vals[v], i);
+  }
+  GroupState s;
+  s.keys.add_column(plan.keys[0], std::move(keys_out));
+  s.sizes = std::move(sizes);
+  s.accs = std::move(accs);
+  return s;
+}
+
 GroupState partial_groupby(const Table& t, const GroupPlan& plan) {
   std::vector<const Column*> keys, vals;
   for (const auto& k : plan.keys) keys.push_back(&t.column(k));
   for (const auto& v : plan.values) vals.push_back(&t.column(v));
+  if (keys.size() == 1 && keys[0]->dtype == DType::string) {
+    const Column& k = *keys[0];
+    return group_single<std::string_view>(plan, k, vals, [&](std::size_t i) { return k.str(i); });
+  }
+  if (keys.size() == 1 && (keys[0]->dtype == DType::int64 || keys[0]->dtype == DType::datetime)) {
+    const Column& k = *keys[0];
+    return group_single<std::int64_t>(plan, k, vals, [&](std::size_t i) { return k.i64[i]; });
+  }
   Builder b = builder_for(plan.keys, keys, vals.size());
   const std::size_t n = t.num_rows();
   for (std::size_t i = 0; i < n; ++i) {
