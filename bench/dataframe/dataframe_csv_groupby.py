@@ -11,6 +11,7 @@ tessera (bm_dataframe_csv, a thread pool of N). Prints a table and MB/s of CSV p
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -39,10 +40,22 @@ def generate(d, rows, files):
     json.dump(want, open(manifest, "w"))
 
 
-def timed(fn):
+CPU = {}
+
+
+def timed(fn, name=None):
+    """Wall seconds; the CPU seconds of this process (all threads) go to CPU[name]."""
+    c = time.process_time()
     t = time.perf_counter()
     out = fn()
+    if name:
+        CPU[name] = time.process_time() - c
     return time.perf_counter() - t, out
+
+
+def child_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def main():
@@ -66,13 +79,13 @@ def main():
         return n
 
     raw()  # into the page cache
-    t_raw, _ = timed(raw)
+    t_raw, _ = timed(raw, "raw")
 
     def with_pandas():
         df = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
         return df.groupby("key")["x"].mean()
 
-    t_pandas, want = timed(with_pandas)
+    t_pandas, want = timed(with_pandas, "pandas")
 
     import dask
     import dask.dataframe as dd
@@ -82,9 +95,11 @@ def main():
             scheduler="threads", num_workers=a.threads)
 
     with dask.config.set(scheduler="threads"):
-        t_dask, got_dask = timed(with_dask)
+        t_dask, got_dask = timed(with_dask, "dask")
 
+    c0 = child_cpu()
     out = subprocess.run([a.binary, glob, str(a.threads)], check=True, capture_output=True, text=True)
+    CPU["tessera"] = child_cpu() - c0  # the program parses twice: length(), then groupby
     tess = json.loads(out.stdout.strip().splitlines()[-1])
     t_tess = tess["read_csv_groupby_mean_s"]
     t_parse = tess["parse_s"]
@@ -93,16 +108,20 @@ def main():
     assert np.allclose(got_dask.sort_index().values, want.sort_index().values)
 
     rows = [
-        ("raw read (python, 1 thread)", t_raw, 1),
-        ("pandas read_csv + groupby mean (1 thread)", t_pandas, 1),
-        (f"dask read_csv + groupby mean (threads={a.threads})", t_dask, a.threads),
-        (f"tessera read_csv + groupby mean (threads={a.threads})", t_tess, a.threads),
-        (f"tessera read_csv only, parse (threads={a.threads})", t_parse, a.threads),
+        ("raw read (python, 1 thread)", t_raw, 1, mb / CPU["raw"]),
+        ("pandas read_csv + groupby mean (1 thread)", t_pandas, 1, mb / CPU["pandas"]),
+        (f"dask read_csv + groupby mean (threads={a.threads})", t_dask, a.threads, mb / CPU["dask"]),
+        (f"tessera read_csv + groupby mean (threads={a.threads})", t_tess, a.threads, 2 * mb / CPU["tessera"]),
+        (f"tessera read_csv only, parse (threads={a.threads})", t_parse, a.threads, None),
     ]
-    print(f"{a.rows} rows, {len(paths)} files, {mb:.1f} MB of CSV, {tess['partitions']} tessera partitions")
-    print(f"{'what':55s} {'s':>8s} {'MB/s':>9s} {'MB/s/core':>10s}")
-    for name, t, cores in rows:
-        print(f"{name:55s} {t:8.3f} {mb / t:9.1f} {mb / t / cores:10.1f}")
+    print(f"{a.rows} rows, {len(paths)} files, {mb:.1f} MB of CSV, {tess['partitions']} tessera partitions, "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"{'what':55s} {'s':>8s} {'MB/s':>9s} {'MB/s/core':>10s} {'MB/CPU-s':>9s}")
+    for name, t, cores, per_cpu in rows:
+        pc = f"{per_cpu:9.1f}" if per_cpu else f"{'':9s}"
+        print(f"{name:55s} {t:8.3f} {mb / t:9.1f} {mb / t / cores:10.1f} {pc}")
+    print("MB/CPU-s: MB of CSV per second of CPU time the system used (tessera's program parses the")
+    print("files twice, length() then the groupby, so its figure counts both passes)")
     print(f"tessera vs dask: {t_dask / t_tess:.2f}x, vs pandas: {t_pandas / t_tess:.2f}x")
 
 

@@ -182,6 +182,9 @@ TEST_CASE_TEMPLATE("describe and to_csv round trip", S, TESSERA_TEST_SCHEDULERS)
   CHECK(d.at<double>("id", 7) == 99);
   const auto files = td::to_csv(df, (dir / "out" / "part-*.csv").string(), {.index = false}, *sched);
   CHECK(files.size() == df.npartitions());
+  for (const auto& e : std::filesystem::directory_iterator(dir / "out")) {
+    CHECK(e.path().filename().string().find(".tmp-") == std::string::npos);  // renamed when complete
+  }
   auto back = td::read_csv((dir / "out" / "part-*.csv").string(), {.parse_dates = {"day"}, .blocksize = 0});
   const td::Table t = tessera::compute(back, sched);
   const td::Table want = tessera::compute(df, sched);

@@ -87,7 +87,40 @@ bool parse_int(std::string_view s, std::int64_t& v) {
   return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
+/// Clinger's fast path: "[-]digits[.digits]" with at most 15 significant digits is an exact
+/// integer divided by an exact power of ten, so one IEEE division rounds it correctly (the
+/// same double std::from_chars gives). Returns false for anything else.
+bool parse_simple_decimal(std::string_view s, double& v) {
+  static constexpr double pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  const bool neg = p < end && *p == '-';
+  if (neg) ++p;
+  std::uint64_t m = 0;
+  int digits = 0, frac = 0;
+  bool dot = false;
+  if (p == end) return false;
+  for (; p < end; ++p) {
+    const char c = *p;
+    if (c >= '0' && c <= '9') {
+      m = m * 10 + static_cast<std::uint64_t>(c - '0');
+      if (m != 0 || dot) ++digits;
+      if (dot) ++frac;
+    } else if (c == '.' && !dot) {
+      dot = true;
+    } else {
+      return false;
+    }
+  }
+  if (digits > 15 || frac > 15 || (dot && s.size() == static_cast<std::size_t>(neg) + 1)) return false;
+  const double r = static_cast<double>(m) / pow10[frac];
+  v = neg ? -r : r;
+  return true;
+}
+
 bool parse_float(std::string_view s, double& v) {
+  if (parse_simple_decimal(s, v)) return true;
   s = trim(s);
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
   if (s.empty()) return false;

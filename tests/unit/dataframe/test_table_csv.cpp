@@ -7,7 +7,9 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <charconv>
 #include <cmath>
+#include <random>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -198,6 +200,27 @@ TEST_CASE("validity bits stay right when values follow nulls for many words") {
   CHECK(d.is_null(3));
   CHECK(d.is_null(1004));
   CHECK(!d.is_null(1003));
+}
+
+TEST_CASE("floats parse to the same doubles as std::from_chars") {
+  std::mt19937_64 rng(7);
+  std::vector<std::string> texts = {"0", "-0", "1.", "0.1", "-0.000001", "123456789012345", "1234567890123456",
+                                    "0.30000000000000004", "1e300", "-2.5E-3", "inf", "12345.678901234567"};
+  for (int i = 0; i < 2000; ++i) {
+    const auto digits = std::to_string(rng() % 10'000'000'000'000'000ULL);
+    const auto cut = rng() % (digits.size() + 1);
+    texts.push_back((rng() % 2 ? "-" : "") + digits.substr(0, cut) + "." + digits.substr(cut));
+  }
+  std::string csv = "v\n";
+  for (const auto& t : texts) csv += t + "\n";
+  const auto dir = fresh_dir("floats");
+  const td::Table t = read(write_file(dir, "f.csv", csv), {.dtype = {{"v", td::DType::float64}}});
+  REQUIRE(t.num_rows() == texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    double want = 0;
+    std::from_chars(texts[i].data(), texts[i].data() + texts[i].size(), want);
+    CHECK_MESSAGE(t.column("v").f64[i] == want, texts[i]);
+  }
 }
 
 }  // TEST_SUITE
