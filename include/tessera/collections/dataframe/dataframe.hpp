@@ -1,0 +1,291 @@
+#pragma once
+
+/// @file
+/// tessera::dataframe: Dask DataFrame in C++. A DataFrame is a list of partitions, each a
+/// `Delayed<Table>` task, with a schema (column names and dtypes) known when the expression is
+/// built, so unknown columns and dtype errors are thrown at build time. All tasks are pure
+/// (keys from function and arguments), so the same graph runs on the sync, threads and MPI
+/// schedulers, and equal expressions share their tasks.
+///
+/// @code
+/// namespace td = tessera::dataframe;
+/// auto df = td::read_csv("flights/*.csv", {.parse_dates = {"Date"}, .na_values = {"NA"}});
+/// double worst = tessera::compute(df["DepDelay"].max());                 // skips nulls
+/// auto on_time = df[df["DepDelay"] <= 0 && !df["Cancelled"]];            // lazy filter
+/// td::Table by_origin = tessera::compute(df.groupby("Origin")["DepDelay"].mean());
+/// td::Table stats = tessera::compute(df.groupby({"Origin", "Dest"}).agg(
+///     {{"DepDelay", {"mean", "max", "count"}}, {"Distance", {"sum"}}}));   // DepDelay_mean, ...
+/// td::to_csv(on_time, "out/part-*.csv");
+/// std::cout << tessera::compute(df.describe()) << "\n";
+/// std::int64_t kept = tessera::compute(on_time["DepDelay"].count());
+/// @endcode
+///
+/// What is here (first slice of issue 15): column selection, boolean filtering with column
+/// expressions, assign, map_partitions, head/tail, Series reductions (sum, mean, min, max,
+/// count, std, var; nulls skipped as pandas' skipna), describe, value_counts, groupby on one or
+/// several keys with agg (sum, mean, count, size, min, max, std, var, first, last) by tree
+/// reduction (suited to groups that fit in one task's memory), compute() to a Table.
+/// merge, sort_values, set_index, loc and high-cardinality groupby wait for the shuffle.
+///
+/// Differences from pandas, on purpose: integer columns with nulls stay int64 (nullable, shown
+/// "<NA>") instead of becoming float64; the default index is positional: a computed result's
+/// range index counts 0..n-1 over the whole result (after a filter too); groupby().agg() with a
+/// list of functions names its columns "<column>_<function>" (pandas' MultiIndex columns,
+/// flattened); a multi-key index prints every level on every row.
+///
+/// Collective: with the MPI scheduler build and compute on rank 0 only (the driver).
+/// Thread safety: DataFrame, Series and GroupBy are immutable handles; const members may be
+/// called concurrently.
+
+#include <tessera/collections/dataframe/csv.hpp>
+#include <tessera/collections/dataframe/detail/expr.hpp>
+#include <tessera/collections/dataframe/schema.hpp>
+#include <tessera/collections/dataframe/table.hpp>
+#include <tessera/graph/delayed.hpp>
+#include <tessera/scheduling/compute.hpp>
+
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tessera::dataframe {
+
+class Series;
+class GroupBy;
+
+/// A scalar operand of a column expression: int, double, bool or string (a string compared
+/// with a datetime column is parsed as a date, "1990-01-31").
+struct Scalar {
+  detail::ExprNode node;
+  Scalar(int v);
+  Scalar(std::int64_t v);
+  Scalar(double v);
+  Scalar(bool v);
+  Scalar(const char* v);
+  Scalar(std::string v);
+};
+
+/// groupby().agg() specification: per column, the functions, in output order.
+using AggSpec = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
+/// A lazy partitioned table; see the file comment.
+class DataFrame {
+public:
+  /// Partitions that each compute to a Table of `schema` (not checked until computed).
+  DataFrame(Schema schema, std::vector<Delayed<Table>> partitions);
+
+  [[nodiscard]] const Schema& schema() const noexcept { return m_schema; }
+  [[nodiscard]] std::vector<std::string> columns() const { return m_schema.column_names(); }
+  [[nodiscard]] std::size_t npartitions() const noexcept { return m_parts.size(); }
+  [[nodiscard]] const std::vector<Delayed<Table>>& partitions() const noexcept { return m_parts; }
+  /// Identity of the rows: keys of the partitions that fixed them. Operations that keep the
+  /// rows (assign, column selection) keep it, so a Series of `df` may filter or be assigned to
+  /// `df.assign(...)` too.
+  [[nodiscard]] const std::vector<Key>& row_keys() const noexcept { return m_row_keys; }
+
+  /// One column as a Series. Throws: ColumnError naming it and listing the columns.
+  [[nodiscard]] Series operator[](std::string_view column) const;
+  /// Only these columns, in this order. Throws: ColumnError.
+  [[nodiscard]] DataFrame operator[](std::initializer_list<std::string> columns) const;
+  [[nodiscard]] DataFrame operator[](const std::vector<std::string>& columns) const;
+  /// Rows where `mask` (a bool Series of this DataFrame) is true; null counts as false.
+  /// Throws: TypeError if mask is not bool; GraphError if it belongs to another DataFrame.
+  [[nodiscard]] DataFrame operator[](const Series& mask) const;
+
+  /// First n rows, taken from the first `npartitions` partitions (as Dask: 1 by default;
+  /// -1: all). One partition.
+  [[nodiscard]] DataFrame head(std::int64_t n = 5, int npartitions = 1) const;
+  /// Last n rows of the last partition.
+  [[nodiscard]] DataFrame tail(std::int64_t n = 5) const;
+  /// A new or replaced column computed from `values` (a Series of this DataFrame).
+  /// Throws: GraphError if values belongs to another DataFrame.
+  [[nodiscard]] DataFrame assign(std::string column, const Series& values) const;
+  /// A column of one value on every row.
+  [[nodiscard]] DataFrame assign(std::string column, const Scalar& value) const;
+  /// f(Table) -> Table on every partition. The output schema is what f returns for an empty
+  /// Table of this schema (Dask's meta); f must be serializable for MPI (see tessera::delayed).
+  template <class F>
+  [[nodiscard]] DataFrame map_partitions(F f, std::string name = "map_partitions") const;
+
+  /// Groups by one or several columns. Throws: ColumnError.
+  [[nodiscard]] GroupBy groupby(std::string_view key) const;
+  [[nodiscard]] GroupBy groupby(std::initializer_list<std::string> keys) const;
+  [[nodiscard]] GroupBy groupby(const std::vector<std::string>& keys) const;
+
+  /// pandas' describe(): count, mean, std, min, 25%, 50%, 75%, max of the numeric (non-bool)
+  /// columns. Quantiles are exact while a partition has at most 10000 non-null values, and
+  /// drawn from 10000 evenly spaced order statistics per partition above that (approximate).
+  [[nodiscard]] DataFrame describe() const;
+  /// Number of rows.
+  [[nodiscard]] Delayed<std::int64_t> length() const;
+
+private:
+  [[nodiscard]] DataFrame keeping_rows(DataFrame out) const {
+    out.m_row_keys = m_row_keys;
+    return out;
+  }
+
+  Schema m_schema;
+  std::vector<Delayed<Table>> m_parts;
+  std::vector<Key> m_row_keys;
+};
+
+/// One column (or a column expression) of a DataFrame.
+class Series {
+public:
+  Series(DataFrame frame, detail::Expr expr, std::string name);
+
+  [[nodiscard]] DType dtype() const { return m_expr.dtype(); }
+  [[nodiscard]] const std::string& name() const noexcept { return m_name; }
+  [[nodiscard]] const DataFrame& frame() const noexcept { return m_frame; }
+  [[nodiscard]] const detail::Expr& expr() const noexcept { return m_expr; }
+  /// The same values under another name.
+  [[nodiscard]] Series rename(std::string name) const;
+
+  [[nodiscard]] Series isna() const;
+  [[nodiscard]] Series notna() const;
+  /// Nulls replaced by `value`. Throws: TypeError if value does not fit the dtype.
+  [[nodiscard]] Series fillna(const Scalar& value) const;
+
+  /// Reductions over the non-null values (pandas skipna). sum of no values is 0; mean, min,
+  /// max, std, var of no values are NaN; std/var with `ddof` (1, as pandas). datetime min/max
+  /// are nanoseconds. Throws: TypeError for string columns.
+  [[nodiscard]] Delayed<double> sum() const;
+  [[nodiscard]] Delayed<double> mean() const;
+  [[nodiscard]] Delayed<double> min() const;
+  [[nodiscard]] Delayed<double> max() const;
+  [[nodiscard]] Delayed<double> std(double ddof = 1) const;
+  [[nodiscard]] Delayed<double> var(double ddof = 1) const;
+  /// Number of non-null values.
+  [[nodiscard]] Delayed<std::int64_t> count() const;
+  /// Counts of each distinct non-null value: index = the values, column "count", by count
+  /// descending (ties: by value).
+  [[nodiscard]] DataFrame value_counts() const;
+  /// The series as a one-column DataFrame.
+  [[nodiscard]] DataFrame to_frame() const;
+
+private:
+  DataFrame m_frame;
+  detail::Expr m_expr;
+  std::string m_name;
+};
+
+// Column expressions: arithmetic (int64 op int64 is int64, / is float64), comparisons (false
+// where either side is null, != true), logical (on bool; null is false). Throws: TypeError
+// naming both operands and dtypes; GraphError for Series of different DataFrames.
+Series operator+(const Series& a, const Series& b);
+Series operator-(const Series& a, const Series& b);
+Series operator*(const Series& a, const Series& b);
+Series operator/(const Series& a, const Series& b);
+Series operator%(const Series& a, const Series& b);
+Series operator-(const Series& a);
+Series operator<(const Series& a, const Series& b);
+Series operator<=(const Series& a, const Series& b);
+Series operator>(const Series& a, const Series& b);
+Series operator>=(const Series& a, const Series& b);
+Series operator==(const Series& a, const Series& b);
+Series operator!=(const Series& a, const Series& b);
+Series operator&&(const Series& a, const Series& b);
+Series operator||(const Series& a, const Series& b);
+Series operator!(const Series& a);
+#define TESSERA_DF_SCALAR_OP(OP)                     \
+  Series operator OP(const Series& a, const Scalar& b); \
+  Series operator OP(const Scalar& a, const Series& b);
+TESSERA_DF_SCALAR_OP(+)
+TESSERA_DF_SCALAR_OP(-)
+TESSERA_DF_SCALAR_OP(*)
+TESSERA_DF_SCALAR_OP(/)
+TESSERA_DF_SCALAR_OP(%)
+TESSERA_DF_SCALAR_OP(<)
+TESSERA_DF_SCALAR_OP(<=)
+TESSERA_DF_SCALAR_OP(>)
+TESSERA_DF_SCALAR_OP(>=)
+TESSERA_DF_SCALAR_OP(==)
+TESSERA_DF_SCALAR_OP(!=)
+#undef TESSERA_DF_SCALAR_OP
+
+/// Grouped rows of a DataFrame, optionally restricted to some value columns.
+class GroupBy {
+public:
+  GroupBy(DataFrame frame, std::vector<std::string> keys, std::vector<std::string> selected = {});
+
+  /// Only these value columns. Throws: ColumnError.
+  [[nodiscard]] GroupBy operator[](std::string_view column) const;
+  [[nodiscard]] GroupBy operator[](std::initializer_list<std::string> columns) const;
+
+  /// One partition: index = the keys (sorted; rows with a null key dropped, as pandas),
+  /// columns "<column>_<function>" in spec order. Functions: sum, mean, count, size, min,
+  /// max, std, var, first, last. Throws: ColumnError; TypeError for a function the column's
+  /// dtype lacks (sum/mean/std/var/min/max/first/last of strings) or an unknown function.
+  [[nodiscard]] DataFrame agg(const AggSpec& spec) const;
+  /// One function on every selected column (all non-key columns when none were selected);
+  /// the columns keep their names. size(): one column "size".
+  [[nodiscard]] DataFrame sum() const { return one("sum"); }
+  [[nodiscard]] DataFrame mean() const { return one("mean"); }
+  [[nodiscard]] DataFrame count() const { return one("count"); }
+  [[nodiscard]] DataFrame min() const { return one("min"); }
+  [[nodiscard]] DataFrame max() const { return one("max"); }
+  [[nodiscard]] DataFrame std() const { return one("std"); }
+  [[nodiscard]] DataFrame var() const { return one("var"); }
+  [[nodiscard]] DataFrame first() const { return one("first"); }
+  [[nodiscard]] DataFrame last() const { return one("last"); }
+  [[nodiscard]] DataFrame size() const;
+
+private:
+  [[nodiscard]] DataFrame one(const std::string& fn) const;
+  [[nodiscard]] DataFrame build(const AggSpec& spec, bool flat_names) const;
+
+  DataFrame m_frame;
+  std::vector<std::string> m_keys;
+  std::vector<std::string> m_selected;
+};
+
+template <class F>
+DataFrame DataFrame::map_partitions(F f, std::string name) const {
+  const Table meta = f(empty_table(m_schema));
+  auto fn = tessera::delayed(std::move(f), {.name = std::move(name), .pure = true});
+  std::vector<Delayed<Table>> out;
+  out.reserve(m_parts.size());
+  for (const auto& p : m_parts) out.push_back(fn(p));
+  return DataFrame(schema_of(meta), std::move(out));
+}
+
+}  // namespace tessera::dataframe
+
+namespace tessera {
+
+/// compute(DataFrame) gives the Table of all partitions, one after another.
+template <>
+struct Collection<dataframe::DataFrame> {
+  using result_type = dataframe::Table;
+  static void roots(const dataframe::DataFrame& d, std::vector<detail::NodePtr>& out) {
+    for (const auto& p : d.partitions()) Collection<Delayed<dataframe::Table>>::roots(p, out);
+  }
+  static dataframe::Table finalize(const dataframe::DataFrame& d, std::span<const Value> v);
+  static dataframe::DataFrame rebuild(const dataframe::DataFrame& d, std::span<const detail::NodePtr> n) {
+    std::vector<Delayed<dataframe::Table>> parts;
+    for (const auto& x : n) parts.emplace_back(x);
+    return dataframe::DataFrame(d.schema(), std::move(parts));
+  }
+};
+
+/// compute(Series) gives a one-column Table.
+template <>
+struct Collection<dataframe::Series> {
+  using result_type = dataframe::Table;
+  static void roots(const dataframe::Series& s, std::vector<detail::NodePtr>& out) {
+    Collection<dataframe::DataFrame>::roots(s.to_frame(), out);
+  }
+  static dataframe::Table finalize(const dataframe::Series& s, std::span<const Value> v) {
+    return Collection<dataframe::DataFrame>::finalize(s.to_frame(), v);
+  }
+  static dataframe::DataFrame rebuild(const dataframe::Series& s, std::span<const detail::NodePtr> n) {
+    return Collection<dataframe::DataFrame>::rebuild(s.to_frame(), n);
+  }
+};
+
+}  // namespace tessera

@@ -1,0 +1,219 @@
+#pragma once
+
+// DataFrame behaviour, written once. Include after defining TESSERA_TEST_SCHEDULERS and
+//   template <class Tag> std::shared_ptr<tessera::Scheduler> make_test_scheduler();
+// Results are compared with values worked out by hand and with the sync scheduler (the oracle).
+// Files are written by the driver into a folder every rank sees (the build's temp directory).
+
+#include <tessera/collections/dataframe/dataframe.hpp>
+#include <tessera/tessera.hpp>
+
+#include <doctest/doctest.h>
+
+#include "support/dataframe_testing.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+TEST_SUITE("dataframe.behaviour") {
+
+TEST_CASE_TEMPLATE("read_csv splits a file at record boundaries, quoted newlines included", S,
+                   TESSERA_TEST_SCHEDULERS) {
+  using namespace dataframe_suite;
+  auto sched = make_test_scheduler<S>();
+  const auto dir = fresh_dir("blocks");
+  const auto path = write_file(dir, "data.csv", sample_csv(500));
+  auto whole = td::read_csv(path, {.parse_dates = {"day"}, .blocksize = 0});
+  CHECK(whole.npartitions() == 1);
+  // 97-byte blocks: many block edges fall inside quoted fields that hold newlines.
+  auto split = td::read_csv(path, {.parse_dates = {"day"}, .blocksize = 97});
+  CHECK(split.npartitions() > 50);
+  const td::Table a = tessera::compute(whole, sched);
+  const td::Table b = tessera::compute(split, sched);
+  CHECK(a.num_rows() == 500);
+  CHECK(b == a);
+  CHECK(a.column("x").dtype == td::DType::float64);
+  CHECK(a.column("id").dtype == td::DType::int64);
+  CHECK(a.column("flag").dtype == td::DType::boolean);
+  CHECK(a.column("day").dtype == td::DType::datetime);
+  CHECK(a.at<std::string>("name", 5) == "x, \"quoted\"\nline 5");
+  CHECK(a.is_null("x", 3));
+  CHECK(a.at<std::string>("day", 1) == "2024-01-02 00:00:00");
+}
+
+TEST_CASE_TEMPLATE("reductions skip nulls as pandas", S, TESSERA_TEST_SCHEDULERS) {
+  using namespace dataframe_suite;
+  auto sched = make_test_scheduler<S>();
+  const auto dir = fresh_dir("reduce");
+  auto df = td::read_csv(write_file(dir, "data.csv", sample_csv(300)), {.blocksize = 1000});
+  const auto xs = sample_x(300);
+  double sum = 0, mx = -1e300, mn = 1e300;
+  for (double v : xs) {
+    sum += v;
+    mx = std::max(mx, v);
+    mn = std::min(mn, v);
+  }
+  const double mean = sum / static_cast<double>(xs.size());
+  double ss = 0;
+  for (double v : xs) ss += (v - mean) * (v - mean);
+  const double var = ss / static_cast<double>(xs.size() - 1);
+  auto [s, m, lo, hi, c, v, sd] = tessera::compute(df["x"].sum(), df["x"].mean(), df["x"].min(), df["x"].max(),
+                                                   df["x"].count(), df["x"].var(), df["x"].std(), sched);
+  CHECK(s == doctest::Approx(sum));
+  CHECK(m == doctest::Approx(mean));
+  CHECK(lo == mn);
+  CHECK(hi == mx);
+  CHECK(c == static_cast<std::int64_t>(xs.size()));
+  CHECK(v == doctest::Approx(var));
+  CHECK(sd == doctest::Approx(std::sqrt(var)));
+  CHECK(tessera::compute(df.length(), sched) == 300);
+}
+
+TEST_CASE_TEMPLATE("filters, expressions, assign and map_partitions", S, TESSERA_TEST_SCHEDULERS) {
+  using namespace dataframe_suite;
+  auto sched = make_test_scheduler<S>();
+  const auto dir = fresh_dir("filter");
+  auto df = td::read_csv(write_file(dir, "data.csv", sample_csv(200)), {.parse_dates = {"day"}, .blocksize = 700});
+  auto kept = df[(df["x"] > 0 && !df["flag"]) || df["group"] == "c"];
+  const td::Table t = tessera::compute(kept, sched);
+  std::size_t want = 0;
+  for (int i = 0; i < 200; ++i) {
+    const bool x_pos = i % 7 != 3 && (i % 11) * 0.5 - 2 > 0;
+    if ((x_pos && i % 2 == 0) || i % 3 == 2) ++want;
+  }
+  CHECK(t.num_rows() == want);
+  CHECK(t == on_sync(kept));
+  // Dates compare with date strings; arithmetic, isna and fillna.
+  auto early = df[df["day"] < "2024-01-03"];
+  CHECK(tessera::compute(early.length(), sched) == 200 / 28 * 2 + 2);
+  auto y = df.assign("y", (df["x"] * 2 + df["id"]).fillna(-1.0)).assign("missing", df["x"].isna());
+  const td::Table ty = tessera::compute(y[{"id", "y", "missing"}], sched);
+  CHECK(ty.column_names() == std::vector<std::string>{"id", "y", "missing"});
+  CHECK(ty.at<double>("y", 3) == -1.0);
+  CHECK(ty.at<bool>("missing", 3));
+  CHECK(ty.at<double>("y", 4) == doctest::Approx(((4 % 11) * 0.5 - 2) * 2 + 4));
+  CHECK(tessera::compute(df["x"].isna().to_frame(), sched).num_rows() == 200);
+  auto mp = df.map_partitions(add_one_to_x);
+  CHECK(mp.schema().contains("x1"));
+  const td::Table tm = tessera::compute(mp, sched);
+  CHECK(tm.at<double>("x1", 0) == doctest::Approx(-1.0));
+  const td::Table h = tessera::compute(df.head(3), sched);
+  CHECK(h.num_rows() == 3);
+  CHECK(h.at<std::int64_t>("id", 2) == 2);
+  const td::Table tl = tessera::compute(df.tail(2), sched);
+  CHECK(tl.at<std::int64_t>("id", 1) == 199);
+}
+
+TEST_CASE_TEMPLATE("groupby agg by tree reduction equals a hand count", S, TESSERA_TEST_SCHEDULERS) {
+  using namespace dataframe_suite;
+  auto sched = make_test_scheduler<S>();
+  const auto dir = fresh_dir("groupby");
+  // 80 small blocks: the tree reduction has two combine levels.
+  auto df = td::read_csv(write_file(dir, "data.csv", sample_csv(2000)), {.blocksize = 700});
+  REQUIRE(df.npartitions() > 64);
+  auto g = df.groupby("group").agg({{"x", {"mean", "count", "max", "first", "last"}}, {"id", {"sum", "size"}}});
+  const td::Table t = tessera::compute(g, sched);
+  REQUIRE(t.num_rows() == 3);
+  CHECK(t.index_at<std::string>(0) == "a");
+  CHECK(t.index_at<std::string>(2) == "c");
+  for (int k = 0; k < 3; ++k) {
+    double sum = 0, mx = -1e300;
+    std::int64_t count = 0, ids = 0, size = 0;
+    double first = NAN, last = NAN;
+    for (int i = k; i < 2000; i += 3) {
+      ids += i;
+      ++size;
+      if (i % 7 == 3) continue;
+      const double x = (i % 11) * 0.5 - 2;
+      if (count == 0) first = x;
+      last = x;
+      sum += x;
+      ++count;
+      mx = std::max(mx, x);
+    }
+    const auto r = static_cast<std::size_t>(k);
+    CHECK(t.at<double>("x_mean", r) == doctest::Approx(sum / static_cast<double>(count)));
+    CHECK(t.at<std::int64_t>("x_count", r) == count);
+    CHECK(t.at<double>("x_max", r) == mx);
+    CHECK(t.at<double>("x_first", r) == first);
+    CHECK(t.at<double>("x_last", r) == last);
+    CHECK(t.at<std::int64_t>("id_sum", r) == ids);
+    CHECK(t.at<std::int64_t>("id_size", r) == size);
+  }
+  CHECK(t == on_sync(g));
+  // Several keys, and value_counts.
+  const td::Table two = tessera::compute(df.groupby({"group", "flag"})["x"].mean(), sched);
+  CHECK(two.num_rows() == 6);
+  CHECK(two.index_columns().size() == 2);
+  // int64 and datetime keys.
+  auto keyed = df.assign("k", df["id"] % 4);
+  const td::Table by_k = tessera::compute(keyed.groupby("k")["id"].agg({{"id", {"count", "min"}}}), sched);
+  REQUIRE(by_k.num_rows() == 4);
+  CHECK(by_k.index_at<std::int64_t>(3) == 3);
+  CHECK(by_k.at<std::int64_t>("id_count", 3) == 500);
+  CHECK(by_k.at<std::int64_t>("id_min", 3) == 3);
+  auto dated = td::read_csv((dir / "data.csv").string(), {.parse_dates = {"day"}, .blocksize = 5000});
+  const td::Table by_day = tessera::compute(dated.groupby("day").size(), sched);
+  REQUIRE(by_day.num_rows() == 28);
+  CHECK(by_day.index_at<std::string>(27) == "2024-01-28 00:00:00");
+  CHECK(by_day.at<std::int64_t>("size", 0) == 72);  // i % 28 == 0 for 72 of 0..1999
+  const td::Table vc = tessera::compute(df["group"].value_counts(), sched);
+  CHECK(vc.at<std::int64_t>("count", 0) == 667);
+  CHECK(vc.index_at<std::string>(0) == "a");
+}
+
+TEST_CASE_TEMPLATE("describe and to_csv round trip", S, TESSERA_TEST_SCHEDULERS) {
+  using namespace dataframe_suite;
+  auto sched = make_test_scheduler<S>();
+  const auto dir = fresh_dir("describe");
+  auto df = td::read_csv(write_file(dir, "data.csv", sample_csv(100)), {.parse_dates = {"day"}, .blocksize = 900});
+  const td::Table d = tessera::compute(df.describe(), sched);
+  CHECK(d.column_names() == std::vector<std::string>{"id", "x"});
+  CHECK(d.at<double>("id", 0) == 100);              // count
+  CHECK(d.at<double>("id", 1) == doctest::Approx(49.5));
+  CHECK(d.at<double>("id", 3) == 0);                // min
+  CHECK(d.at<double>("id", 4) == doctest::Approx(24.75));
+  CHECK(d.at<double>("id", 5) == doctest::Approx(49.5));
+  CHECK(d.at<double>("id", 7) == 99);
+  const auto files = td::to_csv(df, (dir / "out" / "part-*.csv").string(), {.index = false}, *sched);
+  CHECK(files.size() == df.npartitions());
+  for (const auto& e : std::filesystem::directory_iterator(dir / "out")) {
+    CHECK(e.path().filename().string().find(".tmp-") == std::string::npos);  // renamed when complete
+  }
+  auto back = td::read_csv((dir / "out" / "part-*.csv").string(), {.parse_dates = {"day"}, .blocksize = 0});
+  const td::Table t = tessera::compute(back, sched);
+  const td::Table want = tessera::compute(df, sched);
+  CHECK(t.num_rows() == 100);
+  // part-10 sorts before part-2: compare as sets of ids via a sum and the first file's rows.
+  CHECK(tessera::compute(back["id"].sum(), sched) == doctest::Approx(4950));
+  CHECK(t.column("name").dtype == td::DType::string);
+  CHECK(t.at<std::string>("name", 0) == want.at<std::string>("name", 0));
+}
+
+TEST_CASE_TEMPLATE("a bad row names file, line and column; skip drops it", S, TESSERA_TEST_SCHEDULERS) {
+  using namespace dataframe_suite;
+  auto sched = make_test_scheduler<S>();
+  const auto dir = fresh_dir("bad");
+  const auto path = write_file(dir, "bad.csv", "a,b\n1,2\n3,4\n\"q\nq\",9\n5,oops\n7,8\n");
+  auto df = td::read_csv(path, {.dtype = {{"a", td::DType::string}, {"b", td::DType::int64}}});
+  try {
+    (void)tessera::compute(df, sched);
+    FAIL("a bad row must fail");
+  } catch (const tessera::Error& e) {
+    const std::string msg = e.what();
+    CHECK(msg.find(path + ":6: column 'b': cannot parse 'oops' as int64") != std::string::npos);
+  }
+  auto skipped = td::read_csv(path, {.dtype = {{"a", td::DType::string}, {"b", td::DType::int64}},
+                                     .on_bad_lines = td::OnBadLines::skip});
+  const td::Table t = tessera::compute(skipped, sched);
+  CHECK(t.num_rows() == 4);
+  CHECK(t.at<std::string>("a", 2) == "q\nq");
+  CHECK(t.at<std::int64_t>("b", 3) == 8);
+}
+
+}  // TEST_SUITE

@@ -1,0 +1,76 @@
+#pragma once
+
+// Helpers of the DataFrame tests: temporary folders, files, the sample CSV and its values.
+
+#include <tessera/collections/dataframe/dataframe.hpp>
+#include <tessera/tessera.hpp>
+
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace dataframe_suite {
+
+namespace td = tessera::dataframe;
+
+inline std::filesystem::path fresh_dir(const std::string& what) {
+  static int serial = 0;
+  auto p = std::filesystem::temp_directory_path() /
+           ("tessera-df-" + what + "-" + std::to_string(::getpid()) + "-" + std::to_string(serial++));
+  std::filesystem::remove_all(p);
+  std::filesystem::create_directories(p);
+  return p;
+}
+
+inline std::string write_file(const std::filesystem::path& dir, const std::string& name, const std::string& text) {
+  const auto p = dir / name;
+  std::ofstream(p, std::ios::binary) << text;
+  return p.string();
+}
+
+/// A CSV of n rows: id, group (a/b/c), x (float, every 7th missing), name (quoted, some with
+/// commas, quotes and newlines), flag (True/False), day (dates).
+inline std::string sample_csv(int n) {
+  std::ostringstream os;
+  os << "id,group,x,name,flag,day\n";
+  for (int i = 0; i < n; ++i) {
+    os << i << "," << "abc"[i % 3] << ",";
+    if (i % 7 != 3) os << (i % 11) * 0.5 - 2;
+    else os << "NA";
+    os << ",";
+    if (i % 5 == 0) os << "\"x, \"\"quoted\"\"\nline " << i << "\"";
+    else os << "n" << i;
+    os << "," << (i % 2 ? "True" : "False") << ",2024-01-" << (i % 28 + 1 < 10 ? "0" : "") << i % 28 + 1 << "\n";
+  }
+  return os.str();
+}
+
+/// Expected by hand: the x values of sample_csv that are not NA.
+inline std::vector<double> sample_x(int n) {
+  std::vector<double> v;
+  for (int i = 0; i < n; ++i) {
+    if (i % 7 != 3) v.push_back((i % 11) * 0.5 - 2);
+  }
+  return v;
+}
+
+inline td::Table on_sync(const td::DataFrame& df) {
+  tessera::SyncScheduler sync;
+  return tessera::compute(df, sync);
+}
+
+inline td::Table add_one_to_x(const td::Table& t) {
+  td::Table out = t;
+  td::Column x = t.column("x");
+  for (auto& v : x.f64) v += 1;
+  out.add_column("x1", std::move(x));
+  return out;
+}
+
+}  // namespace dataframe_suite
+

@@ -1,0 +1,55 @@
+"""Generates flights-style CSV files with pandas and writes what pandas computes on them.
+
+usage: flights_oracle.py DIR   -> DIR/flights/*.csv, DIR/expected.json
+Deterministic (seeded). Used by tests/unit/dataframe/test_api_example.cpp.
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import pandas as pd
+
+out = sys.argv[1]
+os.makedirs(os.path.join(out, "flights"), exist_ok=True)
+rng = np.random.default_rng(1990)
+origins = ["EWR", "JFK", "LGA"]
+dests = ["BOS", "ORD", "ATL", "SAN, CA"]
+cities = ["Newark", "New York", 'Queens "LGA"', None]
+frames = []
+for f in range(3):
+    n = 1500
+    delay = rng.normal(5, 20, n).round(1)
+    delay[rng.random(n) < 0.05] = np.nan
+    df = pd.DataFrame({
+        "Date": pd.to_datetime("1990-01-01") + pd.to_timedelta(rng.integers(0, 90, n), unit="D"),
+        "Origin": rng.choice(origins, n),
+        "Dest": rng.choice(dests, n),
+        "DepDelay": delay,
+        "Distance": rng.integers(100, 3000, n),
+        "Cancelled": rng.random(n) < 0.1,
+        "City": [cities[i] for i in rng.integers(0, 4, n)],
+    })
+    df.to_csv(os.path.join(out, "flights", f"{1990 + f}.csv"), index=False, na_rep="NA")
+    frames.append(df)
+
+df = pd.concat([pd.read_csv(os.path.join(out, "flights", f"{1990 + f}.csv"), parse_dates=["Date"],
+                            na_values=["NA"]) for f in range(3)], ignore_index=True)
+on_time = df[(df["DepDelay"] <= 0) & ~df["Cancelled"]]
+by_origin = df.groupby("Origin")["DepDelay"].mean()
+stats = df.groupby(["Origin", "Dest"]).agg({"DepDelay": ["mean", "max", "count"], "Distance": ["sum"]})
+desc = df.describe()
+expected = {
+    "rows": len(df),
+    "worst": float(df["DepDelay"].max()),
+    "kept": int(on_time["DepDelay"].count()),
+    "on_time_rows": len(on_time),
+    "by_origin": {k: float(v) for k, v in by_origin.items()},
+    "stats": [[o, d, float(r[("DepDelay", "mean")]), float(r[("DepDelay", "max")]),
+               int(r[("DepDelay", "count")]), int(r[("Distance", "sum")])] for (o, d), r in stats.iterrows()],
+    "describe": {c: [float(x) for x in desc[c]] for c in desc.columns},
+    "describe_index": list(desc.index),
+    "city_nulls": int(df["City"].isna().sum()),
+}
+with open(os.path.join(out, "expected.json"), "w") as fh:
+    json.dump(expected, fh)
