@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <cstring>
 
 namespace tessera::bag::detail {
@@ -65,7 +66,8 @@ std::vector<TextBlock> plan_text_blocks(const std::vector<std::string>& patterns
   if (patterns.empty()) TESSERA_THROW(FileError, "read_text: no paths given");
   std::vector<TextBlock> blocks;
   for (const auto& p : patterns) {
-    for (const auto& path : expand(p)) add_blocks(path, o, blocks);
+    // Absolute paths: tasks may run on other ranks, in another working directory.
+    for (const auto& path : expand(p)) add_blocks(std::filesystem::absolute(path).string(), o, blocks);
   }
   return blocks;
 }

@@ -105,7 +105,9 @@ std::string output_path(const std::string& pattern, std::size_t partition) {
     TESSERA_THROW(FileError, "to_textfiles: the path '", pattern,
                   "' must contain exactly one '*' (replaced by the partition number)");
   }
-  return pattern.substr(0, star) + std::to_string(partition) + pattern.substr(star + 1);
+  // Absolute: the writing task may run on another rank, in another working directory.
+  return std::filesystem::absolute(pattern.substr(0, star) + std::to_string(partition) + pattern.substr(star + 1))
+      .string();
 }
 
 void make_parent_dirs(const std::string& path) {

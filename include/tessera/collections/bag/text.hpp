@@ -22,8 +22,9 @@
 /// Encoding. Lines must be valid UTF-8 unless `.encoding = Encoding::bytes`: the task fails with
 /// bag::FileError naming file:line.
 ///
-/// Files are listed (and stat'ed) when the bag is built, on the driver; tasks read them on
-/// whichever rank runs them, so under MPI all ranks must see the same paths.
+/// Files are listed (and stat'ed) when the bag is built, on the driver, and named by absolute
+/// paths; tasks read them on whichever rank runs them, so under MPI all ranks must see the same
+/// file system. to_textfiles likewise resolves its pattern against the driver's directory.
 ///
 /// Throws (when building): bag::FileError if a glob matches nothing (naming the glob), a listed
 /// file is missing (naming it and what its glob matched), or a file cannot be stat'ed.
@@ -77,7 +78,7 @@ std::vector<std::string> read_text_block(const std::string& path, std::uint64_t 
 /// The task writing one partition: to a temporary name beside `path`, compressed by its suffix,
 /// then renamed to `path`; on failure the temporary file is removed. Returns `path`.
 std::string write_text_partition(const std::vector<std::string>& lines, const std::string& path);
-/// "out/part-*.txt" with partition i: "out/part-i.txt". Throws: FileError unless the pattern
+/// "out/part-*.txt" with partition i: "<absolute>/out/part-i.txt". Throws: FileError unless the pattern
 /// has exactly one '*'.
 std::string output_path(const std::string& pattern, std::size_t partition);
 /// Creates the directory that will hold `path` (and its parents). Throws: FileError.
