@@ -322,6 +322,37 @@ TEST_CASE_TEMPLATE("bag: persist keeps the partitions and later graphs reuse the
   CHECK(tessera::compute(p.sum(), sched) == 380);
 }
 
+TEST_CASE_TEMPLATE("bag: reductions after a pipeline take the elements one at a time, with the same results",
+                   S, TESSERA_TEST_SCHEDULERS) {
+  namespace tb = tessera::bag;
+  auto sched = make_test_scheduler<S>();
+  auto b = tb::from_sequence(bagtest::iota_vec(60), {.npartitions = 7});
+  auto piped = b.map([](int x) { return x; });  // same elements, pending: the streaming path
+  static_assert(tb::detail::Streaming<tb::detail::FrequenciesPartial, int>);
+  static_assert(tb::detail::Streaming<tb::detail::CountPartial, int>);
+  static_assert(tb::detail::Streaming<tb::detail::SumAll, int>);
+  static_assert(tb::detail::Streaming<tb::detail::FoldPartial<std::plus<>>, int, long>);
+  static_assert(!tb::detail::Streaming<tb::detail::TopK<tb::detail::IdentityKey>, int, std::uint64_t>);
+  auto by_key = [](int x) { return x % 5; };
+  auto add = [](long acc, int x) { return acc + x; };
+  CHECK(tessera::compute(piped.fold(add, std::plus<>{}, 1000L), sched) ==
+        tessera::compute(b.fold(add, std::plus<>{}, 1000L), sched));
+  CHECK(bagtest::sorted(tessera::compute(piped.foldby(by_key, add, 0L, std::plus<>{}, 0L), sched)) ==
+        bagtest::sorted(tessera::compute(b.foldby(by_key, add, 0L, std::plus<>{}, 0L), sched)));
+  CHECK(bagtest::sorted(tessera::compute(piped.frequencies(), sched)) ==
+        bagtest::sorted(tessera::compute(b.frequencies(), sched)));
+  CHECK(tessera::compute(piped.count(), sched) == 60);
+  CHECK(tessera::compute(piped.sum(), sched) == 59 * 60 / 2);
+  // A binop failing inside the streaming partial names the element it was given.
+  auto failing = piped.fold([](long acc, int x) {
+    if (x == 20) throw std::runtime_error("twenty");
+    return acc + x;
+  }, 0L);
+  const auto msg = bagtest::failure_of([&] { (void)tessera::compute(failing, sched); });
+  CHECK(msg.find("bag partition 2, element 2") != std::string::npos);  // partitions of 9: 18, 19, 20
+  CHECK(msg.find("twenty") != std::string::npos);
+}
+
 // ---- errors and drawing -----------------------------------------------------------------------
 
 TEST_CASE_TEMPLATE("bag: a failing element names its partition and index", S, TESSERA_TEST_SCHEDULERS) {

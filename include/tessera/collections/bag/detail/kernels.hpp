@@ -88,6 +88,18 @@ struct FoldPartial {
     for (const auto& x : v) acc = std::invoke(binop, std::move(acc), x);
     return acc;
   }
+  template <class T, class A>
+  A start(const A& initial) const {
+    return initial;
+  }
+  template <class A, class T>
+  void add(A& acc, T&& x) const {
+    acc = std::invoke(binop, std::move(acc), std::as_const(x));
+  }
+  template <class A>
+  A finish(A&& acc) const {
+    return std::move(acc);
+  }
 };
 
 /// Tree level of reduction/fold: the user's aggregate over a list of partials.
@@ -117,6 +129,15 @@ struct CountPartial {
   std::int64_t operator()(const std::vector<T>& v) const {
     return static_cast<std::int64_t>(v.size());
   }
+  template <class T>
+  std::int64_t start() const {
+    return 0;
+  }
+  template <class T>
+  void add(std::int64_t& n, T&&) const {
+    ++n;
+  }
+  std::int64_t finish(std::int64_t n) const { return n; }
 };
 struct SumAll {
   template <class T>
@@ -124,6 +145,18 @@ struct SumAll {
     T acc{};
     for (const auto& x : v) acc = acc + x;
     return acc;
+  }
+  template <class T>
+  T start() const {
+    return T{};
+  }
+  template <class T, class X>
+  void add(T& acc, X&& x) const {
+    acc = acc + x;
+  }
+  template <class T>
+  T finish(T&& acc) const {
+    return std::move(acc);
   }
 };
 
@@ -226,6 +259,19 @@ struct FrequenciesPartial {
     for (const auto& x : v) ++m[x];
     return {m.begin(), m.end()};
   }
+  template <class T>
+  MapFor<T, std::int64_t> start() const {
+    return {};
+  }
+  template <class M, class T>
+  void add(M& m, T&& x) const {
+    ++m[std::forward<T>(x)];
+  }
+  template <class M>
+  auto finish(M&& m) const {
+    using T = typename std::decay_t<M>::key_type;
+    return std::vector<std::pair<T, std::int64_t>>(std::make_move_iterator(m.begin()), std::make_move_iterator(m.end()));
+  }
 };
 struct FrequenciesCombine {
   template <class T>
@@ -253,6 +299,22 @@ struct FoldbyPartial {
       it->second = std::invoke(binop, std::move(it->second), x);
     }
     return std::vector<std::pair<Key, A>>(m.begin(), m.end());
+  }
+  template <class T, class A>
+  auto start(const A& initial) const {
+    using Key = std::decay_t<std::invoke_result_t<const K&, const T&>>;
+    return std::pair<MapFor<Key, A>, A>{{}, initial};
+  }
+  template <class S, class T>
+  void add(S& s, T&& x) const {
+    auto [it, fresh] = s.first.try_emplace(std::invoke(key, std::as_const(x)), s.second);
+    it->second = std::invoke(binop, std::move(it->second), std::as_const(x));
+  }
+  template <class S>
+  auto finish(S&& s) const {
+    using Key = typename std::decay_t<S>::first_type::key_type;
+    using A = typename std::decay_t<S>::second_type;
+    return std::vector<std::pair<Key, A>>(s.first.begin(), s.first.end());
   }
 };
 /// foldby across partitions: out[k] = combine(out[k] or combine_initial, v).

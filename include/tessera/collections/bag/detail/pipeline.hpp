@@ -138,6 +138,18 @@ std::vector<typename P::out_type> run_pipe(const P& pipe, const std::vector<type
   return out;
 }
 
+/// A per-partition function that can also take the elements one at a time, so that a fused
+/// pipeline feeding it never materializes the partition: `g.template start<T>(extra...)` makes
+/// the accumulator, `g.add(acc, x)` takes an element, `g.finish(acc)` is the result.
+template <class G, class T, class... E>
+concept Streaming = requires(const G& g, const E&... e) {
+  g.template start<T>(e...);
+} && requires(const G& g, decltype(std::declval<const G&>().template start<T>(std::declval<const E&>()...)) & acc,
+              T&& x) {
+  g.add(acc, std::move(x));
+  g.finish(std::move(acc));
+};
+
 /// The body of a partition task: the pending pipeline, then `g` over the partition's elements
 /// (with the task's literal arguments). One task does both.
 template <class P, class G>
@@ -147,8 +159,20 @@ struct Fused {
   template <class... E>
   auto operator()(const std::vector<typename P::in_type>& in, std::uint64_t partition,
                   const E&... extra) const {
+    using T = typename P::out_type;
     if constexpr (is_identity_v<P>) {
       return call(in, partition, extra...);
+    } else if constexpr (Streaming<G, T, E...>) {
+      auto acc = g.template start<T>(extra...);
+      auto sink = [&](auto&& y) { g.add(acc, static_cast<T>(std::forward<decltype(y)>(y))); };
+      for (std::size_t i = 0; i < in.size(); ++i) {
+        try {
+          pipe(in[i], sink);
+        } catch (...) {
+          rethrow_element(partition, i);
+        }
+      }
+      return g.finish(std::move(acc));
     } else {
       const auto elements = run_pipe(pipe, in, partition);
       return call(elements, partition, extra...);
