@@ -14,6 +14,7 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <ranges>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -97,6 +98,11 @@ TEST_CASE_TEMPLATE("bag: from_sequence cuts partitions as Dask does and compute 
   CHECK(tb::from_sequence(bagtest::iota_vec(1000)).npartitions() == 100);  // else about 100
   CHECK(tessera::compute(tb::from_sequence(std::vector<int>{}), sched).empty());
   CHECK_THROWS_AS(tb::from_sequence(v, {.npartitions = 2, .partition_size = 2}), tessera::GraphError);
+  auto squares = tb::from_sequence(std::views::iota(0, 6) | std::views::transform([](int x) { return x * x; }),
+                                   {.npartitions = 4});
+  CHECK(squares.npartitions() == 3);  // partitions of ceil(6 / 4) = 2
+  CHECK(tessera::compute(squares, sched) == std::vector<int>{0, 1, 4, 9, 16, 25});
+  CHECK(tessera::compute(tb::from_sequence({"a", "b"}), sched).size() == 2);
   auto r = tb::range(10, 3);
   CHECK(r.npartitions() == 3);
   CHECK(tessera::compute(r, sched) == std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
