@@ -25,7 +25,9 @@
 /// elements (a reduction, map_partitions, compute, ...) runs the whole chain and itself in ONE
 /// task per partition. The chain is one function object holding the user's callables, so it
 /// travels to MPI ranks as raw bytes when they are trivially copyable: capture by value, and
-/// pass lambdas rather than function pointers (a static_assert says so).
+/// pass lambdas rather than function pointers (a static_assert says so). Each consumer of a
+/// pending bag fuses the chain into its own tasks, so two reductions of one pending bag run the
+/// chain twice (its input tasks once): call materialize() (or persist()) first to share it.
 ///
 /// Keys. Tasks have pure keys (equal operations on equal partitions share one task) when the
 /// callables are empty, trivially copyable or serializable; others get a fresh key per call.

@@ -27,7 +27,7 @@
 /// file system. to_textfiles likewise resolves its pattern against the driver's directory.
 ///
 /// Throws (when building): bag::FileError if a glob matches nothing (naming the glob), a listed
-/// file is missing (naming it and what its glob matched), or a file cannot be stat'ed.
+/// file is missing or cannot be stat'ed (naming it).
 
 #include <tessera/collections/bag/bag.hpp>
 #include <tessera/collections/bag/errors.hpp>
@@ -36,8 +36,8 @@
 
 #include <cstdint>
 #include <string>
-#include <type_traits>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace tessera::bag {
@@ -61,7 +61,7 @@ namespace detail {
 struct TextBlock {
   std::string path;
   std::uint64_t offset = 0;
-  std::uint64_t length = 0;  // bytes of the file the block covers (0 with `whole`)
+  std::uint64_t length = 0;  // bytes of the file the block covers (the file size with `whole`)
   bool whole = false;        // read to the end (compressed files)
   Compression compression = Compression::none;
   std::int64_t mtime_ns = 0;  // part of the key: a changed file is read again
