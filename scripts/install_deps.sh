@@ -11,6 +11,7 @@ packages=(
   doctest-dev                                     # tests
   clang                                           # libFuzzer targets (tests/fuzz)
   libopenblas-dev                                 # BLAS for matmul
+  zlib1g-dev libzstd-dev nlohmann-json3-dev       # bag: .gz/.zst text, JSON lines
   graphviz                                        # drawing task graphs (dot)
   python3 python3-numpy python3-h5py              # HDF5 files written by h5py in tests
   slurm-wlm munge procps iproute2                 # a real local SLURM for the job-script tests
