@@ -317,6 +317,34 @@ TEST_CASE_TEMPLATE("bag: foldby combines inside partitions, then in a tree", S, 
   CHECK(mv[1].second.size() == 50);
 }
 
+TEST_CASE_TEMPLATE("bag: groupby brings every element of a key together, through the shuffle", S,
+                   TESSERA_TEST_SCHEDULERS) {
+  namespace tb = tessera::bag;
+  auto sched = make_test_scheduler<S>();
+  // Skewed: key 0 holds half the elements; 7 input partitions (one empty), 3 and 10 outputs.
+  std::vector<int> xs;
+  for (int i = 0; i < 2000; ++i) xs.push_back(i % 2 == 0 ? 0 : i);
+  auto b = tb::from_sequence(xs, {.npartitions = 7}).map([](int x) { return x; });
+  for (std::size_t out : {std::size_t{3}, std::size_t{10}}) {
+    auto g = b.groupby([](int x) { return x % 13; }, {.npartitions = out});
+    CHECK(g.npartitions() == out);
+    std::map<int, std::vector<int>> got;
+    for (const auto& [k, members] : tessera::compute(g, sched)) {
+      REQUIRE(got.count(k) == 0);
+      got[k] = members;
+    }
+    std::map<int, std::vector<int>> want;
+    for (int x : xs) want[x % 13].push_back(x);  // elements in input order within a group
+    CHECK(got == want);
+  }
+  // The graph is O(N + M): N transfers, a barrier, M unpacks, M groups (plus the N inputs).
+  auto g = tb::from_sequence(xs, {.npartitions = 7}).groupby([](int x) { return x % 5; }, {.npartitions = 4});
+  CHECK(g.task_graph().size() == 7 + 7 + 1 + 4 + 4);
+  // An empty bag groups into nothing.
+  CHECK(tessera::compute(tb::from_sequence(std::vector<int>{}, {.npartitions = 2})
+                             .groupby([](int x) { return x; }), sched).empty());
+}
+
 TEST_CASE_TEMPLATE("bag: persist keeps the partitions and later graphs reuse them", S, TESSERA_TEST_SCHEDULERS) {
   namespace tb = tessera::bag;
   auto sched = make_test_scheduler<S>();
@@ -582,11 +610,23 @@ TEST_CASE_TEMPLATE("bag: the API example of the issue runs as written", S, TESSE
   auto by_name = recs.foldby([](const tessera::Json& r) { return r["name"].get<std::string>(); },
                              [](long acc, const tessera::Json& r) { return acc + amount_sum(r); }, 0L,
                              std::plus<>{}, 0L);                         // Bag<pair<string, long>>
-  // groupby goes here once the all-to-all shuffle lands (another branch):
-  //   auto groups = recs.groupby([](const tessera::Json& r) { return r["id"].get<long>() % 7; });
+  auto groups = recs.groupby([](const tessera::Json& r) { return r["id"].get<long>() % 7; });
+                                                                         // Bag<pair<long, vector<Json>>>, shuffled
   tb::to_textfiles(words.distinct(), "out/part-*.txt");                  // one file per partition
   // ---- end of the example ----
 
+  std::map<long, std::vector<long>> ids_by_group;
+  for (const auto& [k, members] : tessera::compute(groups)) {
+    REQUIRE(ids_by_group.count(k) == 0);  // each key once: the shuffle brought its records together
+    for (const tessera::Json& r : members) ids_by_group[k].push_back(r["id"].get<long>());
+  }
+  REQUIRE(ids_by_group.size() == 7);
+  for (auto& [k, ids] : ids_by_group) {
+    std::sort(ids.begin(), ids.end());
+    std::vector<long> want_ids;
+    for (long id = k; id < 60; id += 7) want_ids.push_back(id);
+    CHECK(ids == want_ids);
+  }
   CHECK(first3 == std::vector<int>{1, 2, 3});
   CHECK(v == std::vector<int>{4, 16, 36, 64, 100});
   CHECK(total == 55);

@@ -54,6 +54,7 @@
 #include <tessera/graph/delayed.hpp>
 #include <tessera/graph/task_graph.hpp>
 #include <tessera/scheduling/compute.hpp>
+#include <tessera/scheduling/shuffle.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -69,6 +70,12 @@ namespace tessera::bag {
 
 /// Dask Bag's default number of partials per combine task.
 inline constexpr int default_split_every = 8;
+
+/// Options of groupby.
+struct GroupbyOptions {
+  /// Output partitions; 0: as many as the bag has.
+  std::size_t npartitions = 0;
+};
 
 /// Options of the tree reductions.
 struct ReduceOptions {
@@ -324,6 +331,26 @@ public:
       auto fin = tessera::delayed(F{combine}, {.name = base + "-aggregate", .pure = detail::keyable_v<F>});
       return Bag<std::pair<KeyT, R>>({fin(partials, combine_initial)});
     }
+  }
+  /// Dask's groupby: (key, every element with that key) pairs, through the all-to-all shuffle
+  /// (scheduling/shuffle.hpp): each input partition sends each element to the output partition
+  /// of its key's hash, worker to worker under MPI, spilling under the memory limit; then each
+  /// output partition is grouped. Groups come in order of their first element within the output
+  /// partition, elements in input order. O(N + M) tasks. Prefer foldby when a per-key fold is
+  /// enough: it moves only one accumulator per key and partition.
+  /// Throws at compute(): TaskError naming the shuffle and partition when key() throws.
+  template <class K>
+  auto groupby(K key, GroupbyOptions o = {}) const {
+    detail::check_callable<K>();
+    using KeyT = std::decay_t<std::invoke_result_t<const K&, const T&>>;
+    const std::size_t n_out = o.npartitions != 0 ? o.npartitions : std::max<std::size_t>(1, npartitions());
+    auto shuffled = tessera::hash_shuffle(to_delayed(), n_out, key, {.name = task_name("groupby")});
+    using G = detail::GroupPartition<K>;
+    auto group = tessera::delayed(G{key}, {.name = task_name("groupby-group"), .pure = detail::keyable_v<G>});
+    std::vector<Delayed<std::vector<std::pair<KeyT, std::vector<T>>>>> out;
+    out.reserve(shuffled.size());
+    for (const auto& p : shuffled) out.push_back(group(p));
+    return Bag<std::pair<KeyT, std::vector<T>>>(std::move(out));
   }
   /// foldby with combine = binop and combine_initial = initial.
   template <class K, class B, class A>

@@ -376,6 +376,26 @@ struct IdentityKey {
   }
 };
 
+/// The groups of one shuffled partition (groupby): every element of a key is in this
+/// partition; groups in order of their key's first element, elements in input order.
+template <class K>
+struct GroupPartition {
+  [[no_unique_address]] K key;
+  template <class T>
+  auto operator()(const std::vector<T>& v) const {
+    using KeyT = std::decay_t<std::invoke_result_t<const K&, const T&>>;
+    MapFor<KeyT, std::size_t> where;
+    std::vector<std::pair<KeyT, std::vector<T>>> groups;
+    for (const auto& x : v) {
+      KeyT k = key(x);
+      auto [it, fresh] = where.emplace(k, groups.size());
+      if (fresh) groups.emplace_back(std::move(k), std::vector<T>{});
+      groups[it->second].second.push_back(x);
+    }
+    return groups;
+  }
+};
+
 struct DistinctPartial {
   template <class T>
   std::vector<T> operator()(const std::vector<T>& v) const {
