@@ -49,6 +49,9 @@ serial=$(result_of "$out")
 run "result=$serial" "$lesson" array-mean --scheduler threads --size 200000000 --chunks 8
 step "the same under MPI with 4 workers, each holding only its chunks (peak memory per rank)"
 run "result=$serial" mpirun -n 5 "$lesson" array-mean --scheduler mpi --size 200000000 --chunks 16
+step "bags: the Dask Bag docs' word count (generated gz corpus, read_text, flat_map, frequencies().topk(10)), 2 threads"
+run "result=w0:2000,w1:1900,w2:1800,w3:1700,w4:1600,w5:1500,w6:1400,w7:1300,w8:1200,w9:1100" \
+  "$lesson" bag-wordcount --scheduler threads --threads 2 --lines 2000 --files 4
 step "futures: an adaptive parameter sweep on 4 MPI workers, traced to $build/sweep-trace.json"
 TESSERA_TRACE="$build/sweep-trace.json" run "" mpirun -n 5 "$build/apps/sweep/tessera-sweep" --scheduler mpi --budget 64
 [[ -s "$build/sweep-trace.json" ]] || fail "no trace written"

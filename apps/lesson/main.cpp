@@ -1,8 +1,8 @@
 // tessera-lesson: the Dask lesson's workflows (../shared/seed) in C++.
 //
-//   tessera-lesson diamond|loop|flow|compute-parts|sumnum|array-mean|numpy-mean
+//   tessera-lesson diamond|loop|flow|compute-parts|sumnum|array-mean|numpy-mean|bag-wordcount|bag-accounts
 //                  [--scheduler sync|threads|mpi] [--threads N] [--sleep S] [--size N]
-//                  [--parts N] [--n N] [--chunks N] [--graph FILE]
+//                  [--parts N] [--n N] [--chunks N] [--lines N] [--files N] [--n N] [--graph FILE]
 //
 // Each prints `result=<value>`, then the lesson's `Compute time: <t>s` and
 // `wall clock time: <t>s`. With --scheduler mpi, launch with mpirun/srun: rank 0 runs the
@@ -63,10 +63,12 @@ void report(const std::string& result, double compute_seconds, const Context& ct
 
 #if !TESSERA_LESSON_HAVE_ARRAY
 int array_mean(const Context&) {
-  std::fprintf(stderr, "tessera-lesson: this build has no array collection\n");
+  std::fprintf(stderr, "tessera-lesson: this build has no collections (array, bag)\n");
   return 2;
 }
 int numpy_mean(const Context& ctx) { return array_mean(ctx); }
+int bag_wordcount(const Context& ctx) { return array_mean(ctx); }
+int bag_accounts(const Context& ctx) { return array_mean(ctx); }
 #endif
 
 }  // namespace lesson
@@ -74,9 +76,9 @@ int numpy_mean(const Context& ctx) { return array_mean(ctx); }
 namespace {
 
 constexpr const char* usage =
-    "usage: tessera-lesson <diamond|loop|flow|compute-parts|sumnum|array-mean|numpy-mean>\n"
+    "usage: tessera-lesson <diamond|loop|flow|compute-parts|sumnum|array-mean|numpy-mean|bag-wordcount|bag-accounts>\n"
     "         [--scheduler sync|threads|mpi] [--threads N] [--sleep SECONDS] [--size N]\n"
-    "         [--parts N] [--n N] [--chunks N] [--graph FILE.svg|.dot]\n";
+    "         [--parts N] [--n N] [--chunks N] [--lines N] [--files N] [--n N] [--graph FILE.svg|.dot]\n";
 
 lesson::Args parse(int argc, char** argv) {
   lesson::Args a;
@@ -101,6 +103,8 @@ int dispatch(const lesson::Context& ctx) {
   if (c == "sumnum") return lesson::sumnum(ctx);
   if (c == "array-mean") return lesson::array_mean(ctx);
   if (c == "numpy-mean") return lesson::numpy_mean(ctx);
+  if (c == "bag-wordcount") return lesson::bag_wordcount(ctx);
+  if (c == "bag-accounts") return lesson::bag_accounts(ctx);
   std::fprintf(stderr, "tessera-lesson: unknown subcommand '%s'\n%s", c.c_str(), usage);
   return 2;
 }
