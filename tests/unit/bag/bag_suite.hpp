@@ -301,12 +301,10 @@ TEST_CASE_TEMPLATE("bag: foldby combines inside partitions, then in a tree", S, 
   for (int k = 0; k < 3; ++k) want[static_cast<std::size_t>(k)].first = k;
   for (int x = 0; x < 100; ++x) want[static_cast<std::size_t>(x % 3)].second += x;
   CHECK(got == want);
-  // combine defaults to binop.
+  // A count per key: binop counts inside partitions, combine adds the partial counts.
   auto counts = bagtest::sorted(tessera::compute(
-      b.foldby([](int x) { return x % 2 == 0; }, [](int acc, int) { return acc + 1; }, 0), sched));
-  // As Dask: combine = binop = acc + 1 counts the partials (one per partition holding the key,
-  // 11 here), not the elements: a count per key needs combine = std::plus<>.
-  CHECK(counts == std::vector<std::pair<bool, int>>{{false, 11}, {true, 11}});
+      b.foldby([](int x) { return x % 2 == 0; }, [](int acc, int) { return acc + 1; }, 0, std::plus<>{}, 0), sched));
+  CHECK(counts == std::vector<std::pair<bool, int>>{{false, 50}, {true, 50}});
   auto maxes = bagtest::sorted(tessera::compute(
       b.foldby([](int x) { return x % 4; }, [](int acc, int x) { return std::max(acc, x); }, -1), sched));
   CHECK(maxes == std::vector<std::pair<int, int>>{{0, 96}, {1, 97}, {2, 98}, {3, 99}});
