@@ -222,7 +222,7 @@ GroupState group_single(const GroupPlan& plan, const Column& key, const std::vec
     }
     const std::size_t g = it->second;
     ++sizes[g];
-    Acc* a = &accs[g * nv];
+    Acc* a = accs.data() + g * nv;  // no values (size only): accs is empty
     for (std::size_t v = 0; v < nv; ++v) add_value(a[v], *vals[v], i);
   }
   GroupState s;
@@ -252,7 +252,7 @@ GroupState partial_groupby(const Table& t, const GroupPlan& plan) {
     if (null_key) continue;
     const std::uint32_t g = b.group(keys, i);
     ++b.sizes[g];
-    Acc* a = &b.accs[static_cast<std::size_t>(g) * vals.size()];
+    Acc* a = b.accs.data() + static_cast<std::size_t>(g) * vals.size();
     for (std::size_t v = 0; v < vals.size(); ++v) add_value(a[v], *vals[v], i);
   }
   return b.finish();
