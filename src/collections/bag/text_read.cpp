@@ -2,8 +2,8 @@
 #include <tessera/collections/bag/text.hpp>
 
 #include "collections/bag/line_reader.hpp"
+#include "collections/glob_paths.hpp"
 
-#include <glob.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -13,26 +13,17 @@
 namespace tessera::bag::detail {
 namespace {
 
-bool is_glob(const std::string& p) { return p.find_first_of("*?[") != std::string::npos; }
-
 bool ends_with(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 std::vector<std::string> expand(const std::string& pattern) {
-  if (!is_glob(pattern)) return {pattern};
-  glob_t g{};
-  const int rc = ::glob(pattern.c_str(), 0, nullptr, &g);
-  std::vector<std::string> out;
-  if (rc == 0) {
-    for (std::size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
-  }
-  ::globfree(&g);
-  if (rc == GLOB_NOMATCH || out.empty()) {
+  auto m = tessera::detail::glob_paths(pattern);
+  if (!m.failed && m.paths.empty()) {
     TESSERA_THROW(FileError, "read_text: the glob '", pattern, "' matches no file");
   }
-  if (rc != 0) TESSERA_THROW(FileError, "read_text: cannot expand the glob '", pattern, "'");
-  return out;
+  if (m.failed) TESSERA_THROW(FileError, "read_text: cannot expand the glob '", pattern, "'");
+  return std::move(m.paths);
 }
 
 Compression compression_of(const std::string& path, Compression asked) {

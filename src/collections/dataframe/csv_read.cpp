@@ -5,12 +5,12 @@
 
 #include "collections/dataframe/csv_tokenizer.hpp"
 #include "collections/dataframe/file_bytes.hpp"
+#include "collections/glob_paths.hpp"
 
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
-#include <glob.h>
 #include <sstream>
 
 namespace tessera::dataframe {
@@ -277,14 +277,7 @@ Table parse_block(const CsvPlan& plan, const std::vector<Counts>& before) {
 // ---- driver side ----------------------------------------------------------------------------
 
 std::vector<std::string> expand(const std::string& pattern) {
-  if (pattern.find_first_of("*?[") == std::string::npos) return {pattern};
-  glob_t g{};
-  const int rc = ::glob(pattern.c_str(), 0, nullptr, &g);
-  std::vector<std::string> out;
-  if (rc == 0) {
-    for (std::size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
-  }
-  ::globfree(&g);
+  auto out = tessera::detail::glob_paths(pattern).paths;
   if (out.empty()) TESSERA_THROW(StorageError, "read_csv: no files match '", pattern, "'");
   std::sort(out.begin(), out.end());
   return out;
