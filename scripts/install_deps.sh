@@ -11,9 +11,10 @@ packages=(
   doctest-dev                                     # tests
   clang                                           # libFuzzer targets (tests/fuzz)
   libopenblas-dev                                 # BLAS for matmul
-  zlib1g-dev libzstd-dev nlohmann-json3-dev       # bag: .gz/.zst text, JSON lines
+  zlib1g-dev libzstd-dev nlohmann-json3-dev       # bag and dataframe: .gz/.zst input, JSON lines
   graphviz                                        # drawing task graphs (dot)
   python3 python3-numpy python3-h5py              # HDF5 files written by h5py in tests
+  python3-pandas                                  # the DataFrame tests' data and oracle
   slurm-wlm munge procps iproute2                 # a real local SLURM for the job-script tests
 )
 if [[ "${TESSERA_WITH_BENCH_DEPS:-0}" == 1 ]]; then
