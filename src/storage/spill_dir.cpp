@@ -145,6 +145,23 @@ extern "C" void cleanup_handler(int sig, siginfo_t* info, void* context) {
   errno = saved_errno;
 }
 
+// Open MPI's orted sends SIGCONT to the rest of a job when a rank died, and SIGTERM only a
+// second later, followed within milliseconds by SIGKILL: too short for a loaded node. SIGCONT
+// is the moment to remove the directories of processes that are gone (only those: the job may
+// well go on, e.g. after a SIGSTOP). The kernel resumes the process whatever the handler does.
+extern "C" void continue_handler(int sig, siginfo_t* info, void* context) {
+  const int saved_errno = errno;
+  remove_dead_owner_dirs();
+  const struct sigaction& prev = g_previous[sig];
+  if ((prev.sa_flags & SA_SIGINFO) != 0 && prev.sa_sigaction != nullptr) {
+    prev.sa_sigaction(sig, info, context);
+  } else if ((prev.sa_flags & SA_SIGINFO) == 0 && prev.sa_handler != SIG_DFL &&
+             prev.sa_handler != SIG_IGN) {
+    prev.sa_handler(sig);
+  }
+  errno = saved_errno;
+}
+
 std::string errno_text(int err) { return std::system_category().message(err); }
 
 // ---- the job's spill root, owned by rank 0 (readable from a signal handler) ------------------
@@ -156,6 +173,7 @@ struct JobSlot {
   std::atomic<int> state{slot_free};
   char root[PATH_MAX] = {};
   char prefix[256] = {};  // "tessera-<job>-rank"
+  char owner[300] = {};   // "-<host>-pid": what follows the rank in this host's directory names
 };
 JobSlot g_job;
 
@@ -173,6 +191,41 @@ int sweep_prefix(const char* root, const char* prefix) noexcept {
   int removed = 0;
   drain_dir(fd, [&](const char* name, unsigned char) {
     if (!starts_with(name, prefix)) return false;
+    remove_tree_at(fd, name, 1);
+    ++removed;
+    return true;
+  });
+  ::close(fd);
+  return removed;
+}
+
+// The pid of the process owning spill directory `name` (".../<prefix><rank><owner><pid>-XXXXXX"),
+// or 0 if the name does not have that form (another host's directory, an older layout).
+// Signal-safe.
+long owner_pid(const char* name, const char* prefix, const char* owner) noexcept {
+  if (!starts_with(name, prefix)) return 0;
+  const char* p = name;
+  for (const char* q = prefix; *q != '\0'; ++q) ++p;
+  if (*p < '0' || *p > '9') return 0;
+  while (*p >= '0' && *p <= '9') ++p;
+  if (!starts_with(p, owner)) return 0;
+  for (const char* q = owner; *q != '\0'; ++q) ++p;
+  long pid = 0;
+  for (; *p >= '0' && *p <= '9'; ++p) {
+    if (pid > 100000000) return 0;
+    pid = pid * 10 + (*p - '0');
+  }
+  return *p == '-' ? pid : 0;
+}
+
+// Removes the job's directories on this host whose owning process no longer exists. Signal-safe.
+int sweep_dead_owners(const char* root, const char* prefix, const char* owner) noexcept {
+  const int fd = ::open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  int removed = 0;
+  drain_dir(fd, [&](const char* name, unsigned char) {
+    const long pid = owner_pid(name, prefix, owner);
+    if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) return false;
     remove_tree_at(fd, name, 1);
     ++removed;
     return true;
@@ -243,11 +296,14 @@ JobSpillRoot::JobSpillRoot(std::filesystem::path root, std::string job_tag)
     ::closedir(dir);
     for (const auto& name : stale) remove_tree_at(AT_FDCWD, (m_root / name).c_str(), 0);
   }
+  const std::string owner = "-" + host_name() + "-pid";
   int expected = slot_free;
   if (m_root.string().size() < PATH_MAX && m_prefix.size() < sizeof g_job.prefix &&
+      owner.size() < sizeof g_job.owner &&
       g_job.state.compare_exchange_strong(expected, slot_claimed)) {
     std::memcpy(g_job.root, m_root.c_str(), m_root.string().size() + 1);
     std::memcpy(g_job.prefix, m_prefix.c_str(), m_prefix.size() + 1);
+    std::memcpy(g_job.owner, owner.c_str(), owner.size() + 1);
     g_job.state.store(slot_live, std::memory_order_release);
     m_registered = true;
   }
@@ -262,6 +318,16 @@ JobSpillRoot::~JobSpillRoot() {
 }
 
 int JobSpillRoot::sweep() noexcept { return sweep_prefix(m_root.c_str(), m_prefix.c_str()); }
+
+int JobSpillRoot::sweep_dead() noexcept {
+  const std::string owner = "-" + host_name() + "-pid";
+  return sweep_dead_owners(m_root.c_str(), m_prefix.c_str(), owner.c_str());
+}
+
+int remove_dead_owner_dirs() noexcept {
+  if (g_job.state.load(std::memory_order_acquire) != slot_live) return 0;
+  return sweep_dead_owners(g_job.root, g_job.prefix, g_job.owner);
+}
 
 std::filesystem::path spill_root() {
   for (const char* name : {"TESSERA_SPILL_DIR", "SLURM_TMPDIR", "TMPDIR"}) {
@@ -289,8 +355,11 @@ SpillDirectory::SpillDirectory(int rank, std::optional<std::filesystem::path> ro
                   "' is not writable: ", errno_text(err));
   }
   const std::string job = spill_job_tag();
-  std::string templ =
-      (base / ("tessera-" + job + "-rank" + std::to_string(rank) + "-XXXXXX")).string();
+  // The owner's host and pid are in the name, so rank 0 can remove the directory of a worker
+  // that was SIGKILLed as soon as it is gone (remove_dead_owner_dirs), not only at the end.
+  std::string templ = (base / ("tessera-" + job + "-rank" + std::to_string(rank) + "-" +
+                               host_name() + "-pid" + std::to_string(::getpid()) + "-XXXXXX"))
+                          .string();
   // mkdtemp creates the directory with mode 0700 and a random, unique suffix.
   if (::mkdtemp(templ.data()) == nullptr) {
     const int err = errno;
@@ -337,29 +406,37 @@ int remove_all_registered() noexcept {
   return removed;
 }
 
+namespace {
+
+// Installs `handler` for `sig`, remembering the previous action (chained by the handler).
+// A signal the process ignores (nohup) stays ignored.
+void install_handler(int sig, void (*handler)(int, siginfo_t*, void*)) {
+  struct sigaction prev {};
+  if (::sigaction(sig, nullptr, &prev) != 0) {
+    const int err = errno;
+    TESSERA_THROW(StorageError, "install_cleanup_signal_handlers: sigaction(", ::strsignal(sig),
+                  ") failed: ", errno_text(err));
+  }
+  if ((prev.sa_flags & SA_SIGINFO) == 0 && prev.sa_handler == SIG_IGN) return;
+  g_previous[sig] = prev;
+  struct sigaction act {};
+  act.sa_sigaction = handler;
+  act.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&act.sa_mask);
+  if (::sigaction(sig, &act, nullptr) != 0) {
+    const int err = errno;
+    TESSERA_THROW(StorageError, "install_cleanup_signal_handlers: sigaction(", ::strsignal(sig),
+                  ") failed: ", errno_text(err));
+  }
+}
+
+}  // namespace
+
 void install_cleanup_signal_handlers() {
   std::lock_guard lock(g_install_mutex);
   if (g_installed) return;
-  for (int sig : cleanup_signals) {
-    struct sigaction prev {};
-    if (::sigaction(sig, nullptr, &prev) != 0) {
-      const int err = errno;
-      TESSERA_THROW(StorageError, "install_cleanup_signal_handlers: sigaction(", ::strsignal(sig),
-                    ") failed: ", errno_text(err));
-    }
-    // A signal the process ignores (nohup) stays ignored.
-    if ((prev.sa_flags & SA_SIGINFO) == 0 && prev.sa_handler == SIG_IGN) continue;
-    g_previous[sig] = prev;
-    struct sigaction act {};
-    act.sa_sigaction = cleanup_handler;
-    act.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&act.sa_mask);
-    if (::sigaction(sig, &act, nullptr) != 0) {
-      const int err = errno;
-      TESSERA_THROW(StorageError, "install_cleanup_signal_handlers: sigaction(", ::strsignal(sig),
-                    ") failed: ", errno_text(err));
-    }
-  }
+  for (int sig : cleanup_signals) install_handler(sig, cleanup_handler);
+  install_handler(SIGCONT, continue_handler);
   g_installed = true;
 }
 

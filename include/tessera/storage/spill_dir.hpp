@@ -15,9 +15,10 @@ namespace tessera {
 /// else `TMPDIR`, else `/tmp` (the first that is set and non-empty).
 std::filesystem::path spill_root();
 
-/// A private (mode 0700) directory `<root>/tessera-<job>-rank<r>-XXXXXX`, where `<job>` is
-/// spill_job_tag() and `XXXXXX` is random, so concurrent jobs and ranks sharing a
-/// node never collide. The directory and everything in it are removed by the destructor, and by
+/// A private (mode 0700) directory `<root>/tessera-<job>-rank<r>-<host>-pid<p>-XXXXXX`, where
+/// `<job>` is spill_job_tag(), `<host>` and `<p>` name the owning process and `XXXXXX` is random,
+/// so concurrent jobs and ranks sharing a node never collide, and rank 0 can tell the directory
+/// of a dead worker on its host from a live one. The directory and everything in it are removed by the destructor, and by
 /// remove_all_registered() (e.g. from a signal handler) while the object is alive.
 ///
 /// Thread safety: distinct objects are independent; one object is not to be shared mutably.
@@ -70,6 +71,9 @@ public:
   JobSpillRoot& operator=(const JobSpillRoot&) = delete;
   /// Removes the job's spill directories; returns how many. Signal-safe; never throws.
   int sweep() noexcept;
+  /// Removes only the job's spill directories on this host whose owning process is gone (a
+  /// SIGKILLed worker); returns how many. Never throws.
+  int sweep_dead() noexcept;
   [[nodiscard]] const std::filesystem::path& root() const noexcept { return m_root; }
 
 private:
@@ -85,10 +89,17 @@ private:
 /// from a signal handler. Each directory is removed at most once. Returns how many it removed.
 int remove_all_registered() noexcept;
 
+/// With a live JobSpillRoot in this process: removes the job's spill directories on this host
+/// whose owning process no longer exists, and returns how many; else 0. Uses only system calls,
+/// so it may be called from a signal handler.
+int remove_dead_owner_dirs() noexcept;
+
 /// Installs handlers for SIGTERM, SIGINT, SIGHUP and SIGQUIT that call remove_all_registered()
 /// and then re-raise the signal with its default action (so the process still dies by that
 /// signal and the exit status shows it). A handler that was installed before is called instead
-/// of the default action. Idempotent.
+/// of the default action. Also installs a SIGCONT handler calling remove_dead_owner_dirs():
+/// Open MPI sends SIGCONT to a job's ranks one second before SIGTERM + SIGKILL when a rank died,
+/// which leaves rank 0 too little time after SIGTERM on a loaded node. Idempotent.
 /// Throws: StorageError naming the signal if sigaction fails.
 void install_cleanup_signal_handlers();
 

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -85,6 +86,42 @@ TEST_CASE("leftovers of a dead job of this host are removed when the next job st
     CHECK_FALSE(fs::exists(base / ("tessera-" + dead + "-rank1-aaaaaa")));
     CHECK(fs::exists(base / ("tessera-" + alive + "-rank1-bbbbbb")));
   }
+  fs::remove_all(base);
+}
+
+TEST_CASE("sweep_dead and the SIGCONT path remove only the directories of dead owners") {
+  const auto base = fresh_dir("tessera-jsr-dead");
+  tessera::JobSpillRoot root(base, "jobH");
+  tessera::set_spill_job_tag("jobH");
+  const pid_t child = ::fork();  // a pid that surely ended
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, nullptr, 0);
+  // The host part of a live directory's name, as SpillDirectory writes it.
+  std::string live_name;
+  {
+    tessera::SpillDirectory mine(1, base);
+    live_name = mine.path().filename().string();
+    const std::string pid_part = "-pid" + std::to_string(::getpid()) + "-";
+    REQUIRE(live_name.find(pid_part) != std::string::npos);
+    const std::string owner = live_name.substr(0, live_name.find(pid_part));  // ...rank1-<host>
+    const std::string host = owner.substr(std::string("tessera-jobH-rank1-").size());
+    const std::string dead = "tessera-jobH-rank2-" + host + "-pid" + std::to_string(child) + "-aaaaaa";
+    const std::string other_host = "tessera-jobH-rank3-elsewhere-pid" + std::to_string(child) + "-bbbbbb";
+    const std::string old_layout = "tessera-jobH-rank4-cccccc";
+    for (const auto& d : {dead, other_host, old_layout}) fs::create_directories(base / d / "sub");
+    touch(base / dead / "sub" / "spill.h5");
+    CHECK(root.sweep_dead() == 1);
+    CHECK_FALSE(fs::exists(base / dead));
+    CHECK(fs::exists(mine.path()));           // its owner is alive
+    CHECK(fs::exists(base / other_host));     // another host's pid says nothing here
+    CHECK(fs::exists(base / old_layout));     // no owner in the name: left to sweep()
+    fs::create_directories(base / dead);
+    tessera::install_cleanup_signal_handlers();
+    CHECK(::raise(SIGCONT) == 0);             // Open MPI's warning before SIGTERM + SIGKILL
+    CHECK_FALSE(fs::exists(base / dead));
+    CHECK(fs::exists(mine.path()));
+  }
+  tessera::set_spill_job_tag("");
   fs::remove_all(base);
 }
 
