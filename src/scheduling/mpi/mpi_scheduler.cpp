@@ -1,0 +1,448 @@
+// Rank 0's scheduler (MpiScheduler): places ready tasks on workers, ships them in batches,
+// tracks who holds what, frees results nobody needs and gathers the requested outputs.
+#include "scheduling/mpi/runtime_impl.hpp"
+
+namespace tessera {
+
+namespace {
+
+/// Fills the entry point and state of `node`'s task for a run message.
+/// Throws: SerializationError when its callable or arguments cannot be sent.
+void encode_body(const detail::TaskNode& node, proto::RunTask& task) {
+  task.entry = code_ref(reinterpret_cast<const void*>(node.body->remote_entry()));
+  ByteWriter w(task.state);
+  node.body->encode_state(w);
+  if (task.state.size() > std::numeric_limits<std::uint32_t>::max()) {
+    TESSERA_THROW(SerializationError, "its callable and arguments take ", task.state.size(),
+                  " bytes, more than a run message carries (4 GiB)");
+  }
+}
+
+/// A persisted result that stays on the worker that computed it.
+class MpiResultRef final : public detail::ResultRef {
+public:
+  MpiResultRef(std::weak_ptr<Runtime::Impl> rt, DataId id, int rank, std::uint64_t nbytes)
+      : m_rt(std::move(rt)), m_id(id), m_rank(rank), m_nbytes(nbytes) {}
+  ~MpiResultRef() override {
+    // The last handle is gone: free the result on its worker.
+    if (auto rt = m_rt.lock(); rt && !rt->shut_down && rt->messenger) {
+      try {
+        if (m_rank == 0) rt->data->erase(m_id);
+        else rt->send_release(m_rank, {m_id});
+      } catch (...) {
+      }
+    }
+  }
+  [[nodiscard]] Value fetch() const override {
+    auto rt = m_rt.lock();
+    if (!rt) TESSERA_THROW(TransportError, "a persisted result outlived its tessera::Runtime");
+    return rt->gather({{m_id, m_rank}}).front();
+  }
+  [[nodiscard]] const void* owner() const noexcept override { return m_rt.lock().get(); }
+  DataId id() const noexcept { return m_id; }
+  int rank() const noexcept { return m_rank; }
+  std::uint64_t nbytes() const noexcept { return m_nbytes; }
+
+private:
+  std::weak_ptr<Runtime::Impl> m_rt;
+  DataId m_id;
+  int m_rank;
+  std::uint64_t m_nbytes;
+};
+
+/// Where one run left each node's result, and what failed.
+struct Outcome {
+  std::vector<DataId> ids;
+  std::vector<std::vector<int>> holders;
+  std::vector<std::uint64_t> nbytes;
+  std::vector<bool> borrowed;  // result owned by an earlier persist: never released here
+  std::vector<bool> released;
+  std::vector<std::exception_ptr> errors;  // per node, keep_going only
+  std::vector<detail::NodePtr> kept;       // persist: the node returned for an output
+};
+
+/// The node persist() returns for output i: a reference to the result on its first holder.
+detail::NodePtr kept_node(const std::shared_ptr<Runtime::Impl>& rt, const Outcome& oc,
+                          const ExecGraph& g, std::uint32_t i) {
+  const auto* src = g.nodes[i];
+  auto node = std::make_shared<detail::TaskNode>();
+  node->key = src->key;
+  node->hash = src->hash;
+  node->name_length = src->name_length;
+  if (oc.borrowed[i]) node->ref = src->ref;  // already persisted before this run
+  else node->ref = std::make_shared<MpiResultRef>(rt, oc.ids[i], oc.holders[i].front(), oc.nbytes[i]);
+  return node;
+}
+
+/// Queues result i for release on every rank holding it, except its owner (holders[0]) if it
+/// is borrowed (persisted before this run): only the copies workers fetched go.
+void release(Outcome& oc, std::uint32_t i, std::unordered_map<int, std::vector<DataId>>& batches) {
+  const std::size_t first = oc.borrowed[i] ? 1 : 0;
+  auto& hs = oc.holders[i];
+  for (std::size_t h = first; h < hs.size(); ++h) batches[hs[h]].push_back(oc.ids[i]);
+  hs.resize(std::min(first, hs.size()));
+  oc.released[i] = true;
+}
+
+/// Sends the queued releases (rank 0's own results are erased here) and clears the queue.
+void send_releases(Runtime::Impl& rt, std::unordered_map<int, std::vector<DataId>>& batches) {
+  for (auto& [r, ids] : batches) {
+    if (ids.empty()) continue;
+    if (r == 0) rt.data->erase(ids);
+    else rt.send_release(r, std::move(ids));
+    ids.clear();
+  }
+}
+
+void release_all(Runtime::Impl& rt, Outcome& oc, const ExecGraph& g) {
+  std::unordered_map<int, std::vector<DataId>> batches;
+  for (std::uint32_t i = 0; i < g.size(); ++i) {
+    if (!oc.released[i]) release(oc, i, batches);
+  }
+  send_releases(rt, batches);
+}
+
+/// One execution of a graph on the workers: readiness, placement (placement.hpp), run batches,
+/// completions (retries, keep-going), releases after the last consumer, observer events.
+/// `persisting`: outputs are kept, and each is reported to ctx.on_output when it is final.
+class MpiRun {
+public:
+  MpiRun(std::shared_ptr<Runtime::Impl> rt, const ExecGraph& g, RunContext& ctx, bool persisting)
+      : m_rt_ptr(std::move(rt)), m_rt(*m_rt_ptr), m_g(g), m_ctx(ctx), m_n(static_cast<std::uint32_t>(g.size())),
+        m_workers(m_rt.size - 1), m_placement(m_rt.worker_threads),
+        m_batch(static_cast<std::size_t>(m_rt.size)) {
+    m_oc.ids.resize(m_n);
+    m_oc.holders.resize(m_n);
+    m_oc.nbytes.assign(m_n, 0);
+    m_oc.borrowed.assign(m_n, false);
+    m_oc.released.assign(m_n, false);
+    if (ctx.keep_going) m_oc.errors.assign(m_n, nullptr);
+    m_oc.kept.resize(persisting ? m_n : 0);
+    if (persisting) m_outputs_of = ctx.outputs_by_node(g);
+    m_pending.resize(m_n);
+    m_consumers.assign(g.consumers.begin(), g.consumers.end());
+    m_attempts.assign(m_n, 0);
+    m_is_output.assign(m_n, false);
+    for (auto o : g.outputs) m_is_output[o] = true;
+  }
+
+  /// Runs the graph to its end. Throws: the first TaskError (unless keep_going), ProtocolError
+  /// or GraphError; the results of a failed run are released first.
+  Outcome run() {
+    identify_nodes();
+    m_ctx.run_start(m_to_run, "mpi");
+    for (std::uint32_t i = 0; i < m_n; ++i) {
+      if (m_g.nodes[i]->is_computed()) finish_node(i);
+      // Tasks whose inputs were all known were pushed by finish_node already.
+      else if (m_g.inputs_of(i).empty()) m_ready.push(i);
+    }
+    assign();
+    while (m_done < m_n && !(m_failure && m_placement.total_in_flight() == 0)) {
+      if (m_placement.total_in_flight() == 0 && m_ready.empty()) {
+        TESSERA_THROW(GraphError, "the MPI scheduler has nothing to run but ", m_n - m_done,
+                      " tasks are unfinished (internal error)");
+      }
+      m_rt.check_protocol_failure();
+      auto msg = m_rt.messenger->receive_for(proto::tag_done, std::chrono::milliseconds(200));
+      if (!msg) continue;  // the messenger's heartbeat monitor ends the job if a rank is lost
+      on_done(msg->source, decode_from<proto::DoneBatch>(msg->source, msg->bytes, m_rt.size));
+      send_releases(m_rt, m_releases);
+      assign();
+    }
+    send_releases(m_rt, m_releases);
+    proto::end_mpi_shuffle_run(m_ctx);  // workers drop the pieces no unpack took
+    return finish();
+  }
+
+private:
+  /// Gives every node its result id; results known before the run (persisted on a worker, or
+  /// literals rank 0 serves) get their holders.
+  void identify_nodes() {
+    for (std::uint32_t i = 0; i < m_n; ++i) {
+      const auto* node = m_g.nodes[i];
+      m_pending[i] = static_cast<std::uint32_t>(m_g.inputs_of(i).size());
+      if (node->is_computed()) {
+        auto* ref = dynamic_cast<const MpiResultRef*>(node->ref.get());
+        if (ref && ref->owner() == m_rt_ptr.get()) {
+          m_oc.ids[i] = ref->id();
+          m_oc.holders[i] = {ref->rank()};
+          m_oc.nbytes[i] = ref->nbytes();
+          m_oc.borrowed[i] = true;
+        } else {
+          m_oc.ids[i] = m_rt.next_id++;
+          Value v = detail::known_result(*node);
+          m_oc.nbytes[i] = v.nbytes();
+          m_rt.data->put(m_oc.ids[i], std::move(v));
+          m_oc.holders[i] = {0};
+        }
+      } else {
+        m_oc.ids[i] = m_rt.next_id++;
+        ++m_to_run;
+      }
+      m_index_of_id[m_oc.ids[i]] = i;
+    }
+  }
+
+  void finish_node(std::uint32_t i) {
+    ++m_done;
+    if (!m_outputs_of.empty() && !m_outputs_of[i].empty()) {  // a requested output is final
+      const std::exception_ptr error = m_oc.errors.empty() ? nullptr : m_oc.errors[i];
+      if (!error) m_oc.kept[i] = kept_node(m_rt_ptr, m_oc, m_g, i);
+      for (auto k : m_outputs_of[i]) m_ctx.on_output(k, m_oc.kept[i], error);
+    }
+    for (auto d : m_g.dependents_of(i)) {
+      if (--m_pending[d] == 0) m_ready.push(d);
+    }
+  }
+
+  void consume_inputs(std::uint32_t i) {
+    for (auto j : m_g.inputs_of(i)) {
+      if (--m_consumers[j] == 0 && !m_is_output[j] && !m_oc.released[j]) release(m_oc, j, m_releases);
+    }
+  }
+
+  /// keep_going: node i fails with `error` without running (or after its last try).
+  void fail_node(std::uint32_t i, std::exception_ptr error) {
+    m_oc.errors[i] = std::move(error);
+    consume_inputs(i);
+    finish_node(i);
+  }
+
+  /// keep_going: an input of i failed, so i fails with that error. Returns whether it did.
+  bool inherit_failure(std::uint32_t i) {
+    if (!m_ctx.keep_going) return false;
+    std::exception_ptr inherited;
+    for (auto j : m_g.inputs_of(i)) {
+      if (m_oc.errors[j]) inherited = m_oc.errors[j];
+    }
+    if (inherited) fail_node(i, inherited);
+    return inherited != nullptr;
+  }
+
+  /// Which worker runs ready task i: its hint, else near its inputs, then the least loaded.
+  int place(std::uint32_t i) {
+    if (m_g.nodes[i]->worker_hint >= 0) return detail::hinted_worker(m_g.nodes[i]->worker_hint, m_workers);
+    m_input_places.clear();
+    for (auto j : m_g.inputs_of(i)) m_input_places.push_back({m_oc.holders[j], m_oc.nbytes[j]});
+    return m_placement.choose(m_input_places);
+  }
+
+  /// Adds task i to worker w's batch. A task that cannot be encoded fails here, before it is
+  /// counted in flight; returns false when that ends the run (not keep_going).
+  bool add_to_batch(std::uint32_t i, int w) {
+    const auto& node = *m_g.nodes[i];
+    proto::RunTask task{m_oc.ids[i], node.key, {}, {}, {}};
+    try {
+      encode_body(node, task);
+    } catch (const std::exception& e) {
+      TaskError error(node.key, 0, detail::current_exception_type(), e.what());
+      if (!m_ctx.keep_going) {
+        m_failure.emplace(std::move(error));
+        return false;
+      }
+      fail_node(i, std::make_exception_ptr(error));
+      return true;
+    }
+    const auto ins = m_g.inputs_of(i);
+    task.inputs.reserve(ins.size());
+    for (auto j : ins) {
+      const auto& hs = m_oc.holders[j];
+      const bool local = std::find(hs.begin(), hs.end(), w) != hs.end();
+      task.inputs.push_back({m_oc.ids[j], local ? w : hs.front()});
+    }
+    // The worker will hold copies of its inputs once it ran the task (only then: an input
+    // named twice is fetched from its holder both times).
+    for (auto j : ins) {
+      auto& hs = m_oc.holders[j];
+      if (std::find(hs.begin(), hs.end(), w) == hs.end()) hs.push_back(w);
+    }
+    m_batch[static_cast<std::size_t>(w)].tasks.push_back(std::move(task));
+    m_placement.sent(w);
+    return true;
+  }
+
+  /// Places the ready tasks while workers have room, then sends one batch per worker. The
+  /// tasks already in this round's batches go even when one failed to encode (they are in
+  /// flight and waited for).
+  void assign() {
+    while (!m_ready.empty() && !m_failure) {
+      const std::uint32_t i = m_ready.top();
+      if (inherit_failure(i)) {
+        m_ready.pop();
+        continue;
+      }
+      const int w = place(i);
+      if (w < 0) break;
+      m_ready.pop();
+      if (!add_to_batch(i, w)) break;
+    }
+    for (int w = 1; w <= m_workers; ++w) {
+      auto& b = m_batch[static_cast<std::size_t>(w)];
+      if (b.tasks.empty()) continue;
+      m_rt.messenger->send(w, proto::tag_run, b.encode());
+      b.tasks.clear();
+    }
+  }
+
+  void on_done(int source, const proto::DoneBatch& batch) {
+    m_placement.set_paused(source, batch.paused);
+    for (const auto& c : batch.completions) on_completion(source, c);
+    if (m_ctx.observed()) {
+      for (const auto& e : batch.events) report_transfer(e);
+    }
+  }
+
+  void on_completion(int source, const proto::Completion& c) {
+    m_placement.returned(source);
+    const auto found = m_index_of_id.find(c.id);
+    if (found == m_index_of_id.end()) {
+      // A completion from an earlier computation that ended with an error: ignore.
+      std::fprintf(stderr, "tessera: stale completion of result %llu from rank %d\n",
+                   static_cast<unsigned long long>(c.id), source);
+      return;
+    }
+    const std::uint32_t i = found->second;
+    const auto& node = *m_g.nodes[i];
+    if (m_ctx.observed()) {
+      m_ctx.task_done(TaskEvent{node.key, node.name(), source, c.thread, c.start, c.stop, 0, c.nbytes, !c.ok});
+    }
+    if (!c.ok) {
+      if (m_attempts[i]++ < m_rt.retries && !m_failure) {
+        m_ready.push(i);  // try again, possibly elsewhere
+      } else if (m_ctx.keep_going) {
+        fail_node(i, std::make_exception_ptr(TaskError(node.key, source, c.type, c.message)));
+      } else if (!m_failure) {
+        m_failure.emplace(node.key, source, c.type, c.message);
+      }
+      return;
+    }
+    m_placement.timed(c.stop - c.start);
+    m_oc.nbytes[i] = c.nbytes;
+    auto& hs = m_oc.holders[i];
+    hs.erase(std::remove(hs.begin(), hs.end(), source), hs.end());
+    hs.insert(hs.begin(), source);
+    consume_inputs(i);
+    finish_node(i);
+  }
+
+  void report_transfer(const proto::TransferEvent& e) {
+    const auto found = m_index_of_id.find(e.id);
+    std::string key = found == m_index_of_id.end() ? std::to_string(e.id) : m_g.nodes[found->second]->key;
+    if (e.kind == proto::TransferEvent::spill) key = "spill " + key;
+    if (e.kind == proto::TransferEvent::unspill) key = "read back " + key;
+    m_ctx.transfer(key, e.from, e.to, e.bytes, e.start, e.stop);
+  }
+
+  /// Ends the run: the failure is thrown (after releasing every result), or keep_going's
+  /// per-output errors are set.
+  Outcome finish() {
+    if (m_failure) {
+      m_ctx.run_end(false);
+      release_all(m_rt, m_oc, m_g);
+      throw *m_failure;
+    }
+    bool ok = true;
+    if (m_ctx.keep_going) {
+      m_ctx.output_errors.assign(m_g.outputs.size(), nullptr);
+      for (std::size_t k = 0; k < m_g.outputs.size(); ++k) {
+        m_ctx.output_errors[k] = m_oc.errors[m_g.outputs[k]];
+        if (m_ctx.output_errors[k]) ok = false;
+      }
+    }
+    m_ctx.run_end(ok);
+    return std::move(m_oc);
+  }
+
+  std::shared_ptr<Runtime::Impl> m_rt_ptr;
+  Runtime::Impl& m_rt;
+  const ExecGraph& m_g;
+  RunContext& m_ctx;
+  const std::uint32_t m_n;
+  const int m_workers;
+  Outcome m_oc;
+  std::vector<std::vector<std::uint32_t>> m_outputs_of;  // persisting only
+  std::vector<std::uint32_t> m_pending, m_consumers;
+  std::vector<int> m_attempts;
+  std::vector<bool> m_is_output;
+  std::unordered_map<DataId, std::uint32_t> m_index_of_id;
+  std::priority_queue<std::uint32_t, std::vector<std::uint32_t>, std::greater<>> m_ready;
+  std::size_t m_done = 0, m_to_run = 0;
+  std::unordered_map<int, std::vector<DataId>> m_releases;
+  std::optional<TaskError> m_failure;
+  proto::Placement m_placement;
+  std::vector<proto::Placement::Input> m_input_places;
+  std::vector<proto::RunBatch> m_batch;  // per rank
+};
+
+/// Rank 0's scheduler: one MpiRun per computation, then gathers or keeps the outputs.
+class MpiScheduler final : public Scheduler {
+public:
+  explicit MpiScheduler(std::shared_ptr<Runtime::Impl> rt) : m_rt(std::move(rt)) {}
+  [[nodiscard]] std::string name() const override { return "mpi"; }
+
+  std::vector<Value> run(const ExecGraph& g, RunContext& ctx) override {
+    const Runtime::Impl::Active active_call(*m_rt);
+    auto outcome = execute(g, ctx, false);
+    std::vector<std::pair<DataId, int>> wanted;
+    for (auto o : g.outputs) {
+      if (!outcome.errors.empty() && outcome.errors[o]) continue;
+      wanted.emplace_back(outcome.ids[o], outcome.holders[o].front());
+    }
+    std::vector<Value> gathered;
+    try {
+      gathered = m_rt->gather(wanted);
+    } catch (...) {
+      release_all(*m_rt, outcome, g);
+      throw;
+    }
+    release_all(*m_rt, outcome, g);
+    std::vector<Value> values;
+    std::size_t next = 0;
+    for (auto o : g.outputs) {
+      if (!outcome.errors.empty() && outcome.errors[o]) values.emplace_back();
+      else values.push_back(gathered[next++]);
+    }
+    return values;
+  }
+
+  std::vector<detail::NodePtr> persist(const ExecGraph& g, RunContext& ctx) override {
+    const Runtime::Impl::Active active_call(*m_rt);
+    auto outcome = execute(g, ctx, true);
+    std::vector<detail::NodePtr> out;
+    for (auto o : g.outputs) {
+      if (!outcome.errors.empty() && outcome.errors[o]) {
+        out.emplace_back();  // failed (keep_going): the error is in ctx.output_errors
+        continue;
+      }
+      // Made when the output finished (and handed to ctx.on_output), or now.
+      if (!outcome.kept[o]) outcome.kept[o] = kept_node(m_rt, outcome, g, o);
+      out.push_back(outcome.kept[o]);
+    }
+    // Copies on other ranks are not needed: keep only the first holder's (the owner's).
+    for (std::uint32_t i = 0; i < g.size(); ++i) {
+      if (outcome.kept[i] && !outcome.borrowed[i]) outcome.holders[i].erase(outcome.holders[i].begin());
+    }
+    release_all(*m_rt, outcome, g);
+    return out;
+  }
+
+private:
+  Outcome execute(const ExecGraph& g, RunContext& ctx, bool persisting) {
+    if (const auto& ck = detail::runtime_config().checkpoint) {  // never silently ignored
+      TESSERA_THROW(ConfigError, "TESSERA_CHECKPOINT='", *ck, "' is not supported by the MPI scheduler yet; "
+                    "checkpoints work on the sync and threads schedulers");
+    }
+    std::lock_guard one_at_a_time(m_rt->compute_mutex);
+    return MpiRun(m_rt, g, ctx, persisting).run();
+  }
+
+  std::shared_ptr<Runtime::Impl> m_rt;
+};
+
+}  // namespace
+
+std::shared_ptr<Scheduler> make_mpi_scheduler(std::shared_ptr<Runtime::Impl> rt) {
+  return std::make_shared<MpiScheduler>(std::move(rt));
+}
+
+}  // namespace tessera
