@@ -1,6 +1,8 @@
 // Checkpoint: sealed HDF5 segments of task results (see include/tessera/storage/checkpoint.hpp).
 #include <tessera/storage/checkpoint.hpp>
 
+#include <tessera/core/executable.hpp>
+
 #include <tessera/core/config.hpp>
 #include <tessera/core/hash.hpp>
 #include <tessera/storage/hdf5_lock.hpp>
@@ -27,17 +29,8 @@ namespace {
 
 constexpr std::uint64_t kFormat = 1;
 
-std::string executable_fingerprint() {
-  std::ifstream in("/proc/self/exe", std::ios::binary);
-  Hasher h;
-  std::vector<char> buf(std::size_t{1} << 20);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    h.bytes(buf.data(), static_cast<std::size_t>(in.gcount()));
-  }
-  std::error_code ec;
-  return to_hex(h.digest()) + " " + fs::read_symlink("/proc/self/exe", ec).string();
-}
+/// What a checkpoint records of the program that wrote it: the executable's identity and path.
+std::string program_identity() { return executable_fingerprint() + " " + executable_path(); }
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
   TESSERA_THROW(StorageError, "checkpoint '", path, "': ", what);
@@ -131,7 +124,7 @@ struct Checkpoint::Impl {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) fail(path, "cannot create directory '" + dir.string() + "': " + ec.message());
-    const std::string mine = executable_fingerprint();
+    const std::string mine = program_identity();
     detail::Hdf5Lock lock;
     detail::hdf5_init();
     if (!fs::exists(path)) {

@@ -13,6 +13,7 @@
 /// }                                          // MPI_Finalize (or MPI_Abort while unwinding)
 /// @endcode
 
+#include <tessera/core/executable.hpp>
 #include <tessera/transport/comm.hpp>
 
 #include <cstdint>
@@ -103,14 +104,6 @@ private:
   int m_uncaught_at_start = 0;
   bool m_agreed_failure = false;
 };
-
-/// Identity of the running executable: "build-id:<hex>" from the GNU build-id note when the
-/// binary has one, else "content:<16 hex digits>" (tessera::Hasher over /proc/self/exe).
-/// Throws: TransportError if /proc/self/exe cannot be read in the fallback case.
-[[nodiscard]] std::string executable_fingerprint();
-
-/// Path of the running executable (/proc/self/exe resolved), or "<unknown>".
-[[nodiscard]] std::string executable_path();
 
 /// Checks that every rank runs the same executable (executable_fingerprint()).
 /// Collective: every rank of `comm`.
