@@ -121,16 +121,24 @@ struct sigaction g_previous[NSIG];
 std::mutex g_install_mutex;
 bool g_installed = false;
 
-extern "C" void cleanup_handler(int sig, siginfo_t* info, void* context) {
-  const int saved_errno = errno;
-  remove_all_registered();
+// Calls the handler installed before ours, if there was one; returns whether it did.
+bool call_previous(int sig, siginfo_t* info, void* context) noexcept {
   const struct sigaction& prev = g_previous[sig];
   if ((prev.sa_flags & SA_SIGINFO) != 0 && prev.sa_sigaction != nullptr) {
     prev.sa_sigaction(sig, info, context);
-  } else if ((prev.sa_flags & SA_SIGINFO) == 0 && prev.sa_handler != SIG_DFL &&
-             prev.sa_handler != SIG_IGN) {
+    return true;
+  }
+  if ((prev.sa_flags & SA_SIGINFO) == 0 && prev.sa_handler != SIG_DFL && prev.sa_handler != SIG_IGN) {
     prev.sa_handler(sig);
-  } else {
+    return true;
+  }
+  return false;
+}
+
+extern "C" void cleanup_handler(int sig, siginfo_t* info, void* context) {
+  const int saved_errno = errno;
+  remove_all_registered();
+  if (!call_previous(sig, info, context)) {
     // Default action: die by this signal, so the parent (srun, mpirun, a shell) sees it.
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
@@ -152,13 +160,7 @@ extern "C" void cleanup_handler(int sig, siginfo_t* info, void* context) {
 extern "C" void continue_handler(int sig, siginfo_t* info, void* context) {
   const int saved_errno = errno;
   remove_dead_owner_dirs();
-  const struct sigaction& prev = g_previous[sig];
-  if ((prev.sa_flags & SA_SIGINFO) != 0 && prev.sa_sigaction != nullptr) {
-    prev.sa_sigaction(sig, info, context);
-  } else if ((prev.sa_flags & SA_SIGINFO) == 0 && prev.sa_handler != SIG_DFL &&
-             prev.sa_handler != SIG_IGN) {
-    prev.sa_handler(sig);
-  }
+  (void)call_previous(sig, info, context);
   errno = saved_errno;
 }
 

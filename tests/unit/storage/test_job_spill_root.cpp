@@ -115,9 +115,19 @@ TEST_CASE("sweep_dead and the SIGCONT path remove only the directories of dead o
     CHECK(fs::exists(mine.path()));           // its owner is alive
     CHECK(fs::exists(base / other_host));     // another host's pid says nothing here
     CHECK(fs::exists(base / old_layout));     // no owner in the name: left to sweep()
+    // The SIGCONT handler (Open MPI's warning before SIGTERM + SIGKILL), in a child so that
+    // this process keeps its own signal dispositions.
     fs::create_directories(base / dead);
-    tessera::install_cleanup_signal_handlers();
-    CHECK(::raise(SIGCONT) == 0);             // Open MPI's warning before SIGTERM + SIGKILL
+    const pid_t tester = ::fork();
+    if (tester == 0) {
+      tessera::install_cleanup_signal_handlers();
+      ::raise(SIGCONT);
+      ::_exit(fs::exists(base / dead) ? 1 : 0);
+    }
+    int status = -1;
+    REQUIRE(::waitpid(tester, &status, 0) == tester);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
     CHECK_FALSE(fs::exists(base / dead));
     CHECK(fs::exists(mine.path()));
   }
