@@ -5,6 +5,7 @@
 /// user's callables (so it is as trivially copyable as they are); values (initial values, k,
 /// keys) are the tasks' literal arguments.
 
+#include <tessera/collections/bag/detail/flat_map.hpp>
 #include <tessera/collections/bag/errors.hpp>
 #include <tessera/core/error.hpp>
 
@@ -28,9 +29,21 @@ concept Hashable = requires(const T& t) {
   { std::hash<T>{}(t) } -> std::convertible_to<std::size_t>;
 } && std::equality_comparable<T>;
 
-/// unordered_map when K is hashable, else map.
+/// FlatMap (insertion order) when K is hashable, else map.
 template <class K, class V>
-using MapFor = std::conditional_t<Hashable<K>, std::unordered_map<K, V>, std::map<K, V>>;
+using MapFor = std::conditional_t<Hashable<K>, FlatMap<K, V>, std::map<K, V>>;
+
+/// A map's entries as a vector of pairs (FlatMap hands over its own, without a copy).
+template <class M>
+auto take_entries(M&& m) {
+  using Map = std::decay_t<M>;
+  if constexpr (requires { std::move(m).release(); }) {
+    return std::move(m).release();
+  } else {
+    return std::vector<std::pair<typename Map::key_type, typename Map::mapped_type>>(
+        std::make_move_iterator(m.begin()), std::make_move_iterator(m.end()));
+  }
+}
 template <class K>
 using SetFor = std::conditional_t<Hashable<K>, std::unordered_set<K>, std::set<K>>;
 
@@ -257,7 +270,7 @@ struct FrequenciesPartial {
   std::vector<std::pair<T, std::int64_t>> operator()(const std::vector<T>& v) const {
     MapFor<T, std::int64_t> m;
     for (const auto& x : v) ++m[x];
-    return {m.begin(), m.end()};
+    return take_entries(std::move(m));
   }
   template <class T>
   MapFor<T, std::int64_t> start() const {
@@ -269,8 +282,7 @@ struct FrequenciesPartial {
   }
   template <class M>
   auto finish(M&& m) const {
-    using T = typename std::decay_t<M>::key_type;
-    return std::vector<std::pair<T, std::int64_t>>(std::make_move_iterator(m.begin()), std::make_move_iterator(m.end()));
+    return take_entries(std::forward<M>(m));
   }
 };
 struct FrequenciesCombine {
@@ -281,7 +293,7 @@ struct FrequenciesCombine {
     for (const auto& p : parts) {
       for (const auto& [k, c] : p) m[k] += c;
     }
-    return {m.begin(), m.end()};
+    return take_entries(std::move(m));
   }
 };
 
@@ -298,7 +310,7 @@ struct FoldbyPartial {
       auto [it, fresh] = m.try_emplace(std::invoke(key, x), initial);
       it->second = std::invoke(binop, std::move(it->second), x);
     }
-    return std::vector<std::pair<Key, A>>(m.begin(), m.end());
+    return take_entries(std::move(m));
   }
   template <class T, class A>
   auto start(const A& initial) const {
@@ -312,9 +324,7 @@ struct FoldbyPartial {
   }
   template <class S>
   auto finish(S&& s) const {
-    using Key = typename std::decay_t<S>::first_type::key_type;
-    using A = typename std::decay_t<S>::second_type;
-    return std::vector<std::pair<Key, A>>(s.first.begin(), s.first.end());
+    return take_entries(std::move(s.first));
   }
 };
 /// foldby across partitions: out[k] = combine(out[k] or combine_initial, v).
@@ -331,7 +341,7 @@ struct FoldbyCombine {
         it->second = std::invoke(combine, std::move(it->second), a);
       }
     }
-    return {m.begin(), m.end()};
+    return take_entries(std::move(m));
   }
 };
 
