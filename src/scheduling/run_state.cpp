@@ -43,6 +43,7 @@ std::shared_ptr<ResultStore> local_result_store() {
   static std::shared_ptr<ResultStore> store;
   std::lock_guard lock(mutex);
   if (resolved) return store;
+  avoid_fastbin_consolidation();  // once per process, before the first local run
   const auto& config = detail::runtime_config();
   if (config.memory_limit) {
     ResultStore::Options o;

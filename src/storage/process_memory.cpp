@@ -6,6 +6,8 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
+#include <cstring>
 
 namespace tessera {
 
@@ -76,6 +78,19 @@ bool bound_allocator_retention(std::size_t mmap_threshold) noexcept {
   return mallopt(M_MMAP_THRESHOLD, t) == 1 && mallopt(M_TRIM_THRESHOLD, 2 * t) == 1;
 #else
   (void)mmap_threshold;
+  return false;
+#endif
+}
+
+bool avoid_fastbin_consolidation() noexcept {
+#if defined(__GLIBC__)
+  static const bool applied = [] {
+    const char* tunables = std::getenv("GLIBC_TUNABLES");
+    if (tunables != nullptr && std::strstr(tunables, "glibc.malloc.mxfast") != nullptr) return false;
+    return mallopt(M_MXFAST, 0) == 1;
+  }();
+  return applied;
+#else
   return false;
 #endif
 }

@@ -197,6 +197,7 @@ Runtime::Impl::Impl(std::unique_ptr<Environment> e, RuntimeOptions o)
   }
   world.broadcast(tag, 0);
   set_spill_job_tag(std::string(reinterpret_cast<const char*>(tag.data()), tag.size()));
+  avoid_fastbin_consolidation();  // every rank (process_memory.hpp)
   install_cleanup_signal_handlers();
   Messenger::Options mo;
   mo.heartbeat_timeout = config.heartbeat_timeout;
