@@ -9,6 +9,7 @@
 #include <boost/serialization/vector.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tessera::dataframe::detail {
@@ -27,7 +28,9 @@ struct ConcatTables {
   Table operator()(std::vector<Table>&& pieces) const;
 };
 
-/// Rows of `t` split by `dest[row]` (< n_out) into n_out tables, rows in order.
-std::vector<Table> split_by(const Table& t, const std::vector<std::uint32_t>& dest, std::size_t n_out);
+/// Rows of `t` split by `dest[row]` (< n_out) into n_out tables, rows in order, without the
+/// column named `skip`.
+std::vector<Table> split_by(const Table& t, const std::vector<std::uint32_t>& dest, std::size_t n_out,
+                            std::string_view skip = {});
 
 }  // namespace tessera::dataframe::detail

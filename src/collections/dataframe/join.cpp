@@ -1,10 +1,9 @@
-// The per-partition hash join of merge: a hash table of the right side's keys, probed with the
-// left side's rows in order; rows only the right side has come last.
+// The per-partition hash join of merge: a hash index of the right side's keys (chained, no
+// allocation per key), probed with the left side's rows in order; right-only rows come last.
 #include "collections/dataframe/join_plan.hpp"
 #include "collections/dataframe/row_key.hpp"
 
 #include <limits>
-#include <unordered_map>
 
 namespace tessera::dataframe::detail {
 namespace {
@@ -17,34 +16,48 @@ struct Matches {
   std::size_t both_or_left = 0;      // rows before this one have a left row
 };
 
+/// Right rows by key hash: chains through `next`, each chain in row order.
+struct HashIndex {
+  std::vector<std::uint32_t> head, next;
+  std::vector<std::uint64_t> hash;
+  std::uint64_t mask = 0;
+  explicit HashIndex(std::vector<std::uint64_t> h) : hash(std::move(h)) {
+    std::size_t size = 16;
+    while (size < 2 * hash.size()) size *= 2;
+    mask = size - 1;
+    head.assign(size, none);
+    next.assign(hash.size(), none);
+    for (std::size_t j = hash.size(); j-- > 0;) {
+      auto& slot = head[hash[j] & mask];
+      next[j] = slot;
+      slot = static_cast<std::uint32_t>(j);
+    }
+  }
+};
+
 Matches match_rows(const Table& l, const Table& r, const JoinPlan& p) {
   const auto lk = key_columns(l, p.left_keys);
   const auto rk = key_columns(r, p.right_keys);
-  std::unordered_map<std::string, std::vector<std::uint32_t>> index;
-  index.reserve(r.num_rows());
-  std::string buf;
-  for (std::size_t j = 0; j < r.num_rows(); ++j) {
-    row_key(rk, j, buf);
-    index[buf].push_back(static_cast<std::uint32_t>(j));
-  }
+  const HashIndex index(row_hashes(rk, r.num_rows()));
+  const auto lh = row_hashes(lk, l.num_rows());
   const bool keep_left = p.how == "left" || p.how == "outer";
   const bool keep_right = p.how == "right" || p.how == "outer";
   std::vector<char> used(keep_right ? r.num_rows() : 0, 0);
   Matches m;
+  m.left.reserve(l.num_rows());
+  m.right.reserve(l.num_rows());
   for (std::size_t i = 0; i < l.num_rows(); ++i) {
-    row_key(lk, i, buf);
-    const auto it = index.find(buf);
-    if (it == index.end()) {
-      if (keep_left) {
-        m.left.push_back(static_cast<std::uint32_t>(i));
-        m.right.push_back(none);
-      }
-      continue;
-    }
-    for (const auto j : it->second) {
+    bool any = false;
+    for (auto j = index.head[lh[i] & index.mask]; j != none; j = index.next[j]) {
+      if (index.hash[j] != lh[i] || !keys_equal(lk, i, rk, j)) continue;
       m.left.push_back(static_cast<std::uint32_t>(i));
       m.right.push_back(j);
       if (keep_right) used[j] = 1;
+      any = true;
+    }
+    if (!any && keep_left) {
+      m.left.push_back(static_cast<std::uint32_t>(i));
+      m.right.push_back(none);
     }
   }
   m.both_or_left = m.left.size();

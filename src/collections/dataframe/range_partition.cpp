@@ -94,12 +94,7 @@ std::vector<Table> RangeSplit::operator()(const Table& t, std::size_t n_out) con
   const Column& r = t.column(range_column);
   std::vector<std::uint32_t> dest(r.i64.begin(), r.i64.end());
   for (auto& d : dest) d = std::min<std::uint32_t>(d, static_cast<std::uint32_t>(n_out - 1));
-  Table rest;
-  rest.set_index(t.index_names(), t.index_columns());
-  for (std::size_t c = 0; c < t.num_columns(); ++c) {
-    if (t.column_names()[c] != range_column) rest.add_column(t.column_names()[c], t.column(c));
-  }
-  return split_by(rest, dest, n_out);
+  return split_by(t, dest, n_out, range_column);
 }
 
 Table SortedConcat::operator()(std::vector<Table>&& pieces) const {

@@ -3,6 +3,7 @@
 #include "collections/dataframe/row_key.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 namespace tessera::dataframe::detail {
@@ -42,8 +43,41 @@ int compare_rows(const std::vector<const Column*>& a, std::size_t i, const std::
   return 0;
 }
 
+namespace {
+
+/// One numeric column: (value, row) pairs, nulls after them in row order; sorting the pairs
+/// with the row as tie-break is a stable sort.
+template <class T>
+std::vector<std::uint32_t> sort_numeric(const Column& c, const std::vector<T>& v, bool ascending) {
+  std::vector<std::pair<T, std::uint32_t>> keyed;
+  std::vector<std::uint32_t> nulls;
+  keyed.reserve(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (missing(c, i)) nulls.push_back(static_cast<std::uint32_t>(i));
+    else keyed.emplace_back(v[i], static_cast<std::uint32_t>(i));
+  }
+  if (ascending) {
+    std::sort(keyed.begin(), keyed.end());
+  } else {
+    std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) {
+      return a.first > b.first || (a.first == b.first && a.second < b.second);
+    });
+  }
+  std::vector<std::uint32_t> rows;
+  rows.reserve(v.size());
+  for (const auto& k : keyed) rows.push_back(k.second);
+  rows.insert(rows.end(), nulls.begin(), nulls.end());
+  return rows;
+}
+
+}  // namespace
+
 std::vector<std::uint32_t> sort_order(const Table& t, const SortPlan& p) {
   const auto cols = key_columns(t, p.columns);
+  if (cols.size() == 1 && (cols[0]->dtype == DType::int64 || cols[0]->dtype == DType::datetime)) {
+    return sort_numeric(*cols[0], cols[0]->i64, p.ascending[0] != 0);
+  }
+  if (cols.size() == 1 && cols[0]->dtype == DType::float64) return sort_numeric(*cols[0], cols[0]->f64, p.ascending[0] != 0);
   std::vector<std::uint32_t> rows(t.num_rows());
   std::iota(rows.begin(), rows.end(), 0u);
   std::stable_sort(rows.begin(), rows.end(), [&](std::uint32_t x, std::uint32_t y) {
