@@ -191,6 +191,20 @@ TEST_CASE_TEMPLATE("merge: no matches, several keys, suffixes, left_on/right_on"
   CHECK(t == tessera::compute(m, std::make_shared<tessera::SyncScheduler>()));
 }
 
+TEST_CASE_TEMPLATE("merge: NaN float keys match each other as in pandas, -0.0 matches 0.0", S,
+                   TESSERA_TEST_SCHEDULERS) {
+  using namespace dataframe_shuffle;
+  auto sched = make_test_scheduler<S>();
+  td::Table a, b;
+  a.add_column("f", td::Column::from_float64({std::nan(""), -0.0, 1.5, 2.5}));
+  a.add_column("a", td::Column::from_int64({1, 2, 3, 4}));
+  b.add_column("f", td::Column::from_float64({0.0, std::nan(""), 2.5, 9.0}));
+  b.add_column("b", td::Column::from_strings({"zero", "nan", "two", "nine"}));
+  auto m = frame_of({a.slice(0, 2), a.slice(2, 4)}).merge(frame_of({b.slice(0, 3), b.slice(3, 4)}), {.on = {"f"}});
+  const td::Table t = tessera::compute(m, sched);
+  CHECK(sorted_rows(t) == std::vector<std::string>{"-0.000000|2|'zero'", "2.500000|4|'two'", "NA|1|'nan'"});
+}
+
 TEST_CASE("merge: unknown key columns and key dtype mismatches are build-time errors naming them") {
   using namespace dataframe_shuffle;
   auto l = frame_of({kv({1}, {}, td::Column::from_int64({1}), "a")});
@@ -233,6 +247,34 @@ TEST_CASE_TEMPLATE("sort_values: nulls last, ties stable, descending, several co
     CHECK(top.column("i").i64 == std::vector<std::int64_t>(want.begin(), want.begin() + 70));
   }
   CHECK_THROWS_AS(df.sort_values("nope"), td::ColumnError);
+  CHECK_THROWS_AS(df.sort_values({"x", "g"}, {.ascending_each = {true}}), tessera::GraphError);
+}
+
+TEST_CASE_TEMPLATE("sort_values: strings descending, nulls last, across partitions", S, TESSERA_TEST_SCHEDULERS) {
+  using namespace dataframe_shuffle;
+  auto sched = make_test_scheduler<S>();
+  std::vector<td::Table> parts;
+  std::vector<std::string> want;
+  int nulls = 0;
+  for (int p = 0; p < 4; ++p) {
+    std::vector<std::string> v;
+    for (int k = 0; k < 30; ++k) v.push_back("s" + std::to_string((p * 30 + k) * 17 % 41));
+    auto c = td::Column::from_strings(v);
+    for (int k = p; k < 30; k += 7) c.set_null(static_cast<std::size_t>(k)), ++nulls;
+    for (int k = 0; k < 30; ++k) {
+      if (!c.is_null(static_cast<std::size_t>(k))) want.push_back(v[static_cast<std::size_t>(k)]);
+    }
+    td::Table t;
+    t.add_column("s", std::move(c));
+    parts.push_back(t);
+  }
+  std::sort(want.begin(), want.end(), std::greater<>());
+  auto sorted = frame_of(parts).sort_values("s", {.ascending = false});
+  const td::Table t = tessera::compute(sorted, sched);
+  REQUIRE(t.num_rows() == want.size() + static_cast<std::size_t>(nulls));
+  for (std::size_t i = 0; i < want.size(); ++i) CHECK(t.at<std::string>("s", i) == want[i]);
+  for (std::size_t i = want.size(); i < t.num_rows(); ++i) CHECK(t.is_null("s", i));
+  CHECK(t == tessera::compute(sorted, std::make_shared<tessera::SyncScheduler>()));
 }
 
 TEST_CASE_TEMPLATE("set_index gives sorted known divisions; loc reads only overlapping partitions", S,

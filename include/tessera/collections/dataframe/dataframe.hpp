@@ -170,6 +170,9 @@ public:
   /// length than the columns.
   [[nodiscard]] DataFrame sort_values(const std::string& column, const SortOptions& options = {}) const;
   [[nodiscard]] DataFrame sort_values(const std::vector<std::string>& columns, const SortOptions& options = {}) const;
+  [[nodiscard]] DataFrame sort_values(std::initializer_list<std::string> columns, const SortOptions& options = {}) const {
+    return sort_values(std::vector<std::string>(columns), options);
+  }
 
   /// The column as a sorted index (removed from the columns) with known divisions: its
   /// boundaries are computed now (as Dask computes set_index's divisions), on
