@@ -9,64 +9,99 @@
 namespace tessera::dataframe::detail {
 namespace {
 
-constexpr std::size_t samples_per_partition = 64;
+constexpr std::size_t samples_per_partition = 256;
+constexpr const char* weight_column = "__tessera_weight";
 
-Table key_table(const Table& t, const SortPlan& p) {
-  Table out;
-  for (const auto& c : p.columns) out.add_column(c, t.column(c));
-  return out;
-}
-
-/// Rows of `sorted` at `n` evenly spaced ranks of [0, rows), first and last included.
-std::vector<std::uint32_t> spaced(std::size_t rows, std::size_t n) {
+/// One row from each of k equal strata of [0, rows), at a fixed pseudo-random offset.
+std::vector<std::uint32_t> stratified(std::size_t rows, std::size_t k) {
   std::vector<std::uint32_t> at;
-  if (rows == 0 || n == 0) return at;
-  if (n == 1) return {0};
-  for (std::size_t k = 0; k < n; ++k) at.push_back(static_cast<std::uint32_t>(k * (rows - 1) / (n - 1)));
+  for (std::size_t j = 0; j < k; ++j) {
+    const std::size_t lo = j * rows / k, hi = (j + 1) * rows / k;
+    std::uint64_t x = (j + 1) * 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 31)) * 0xbf58476d1ce4e5b9ull;
+    at.push_back(static_cast<std::uint32_t>(lo + (x ^ (x >> 29)) % (hi - lo)));
+  }
   return at;
 }
 
-/// The samples, sorted, without rows whose first sort column is null when `non_null`.
-Table sorted_samples(const std::vector<Table>& samples, const SortPlan& p, bool non_null) {
+/// The first and last rows in sort order among those whose first sort column is not null.
+std::vector<std::uint32_t> extremes(const std::vector<const Column*>& cols, std::size_t rows, const SortPlan& p) {
+  std::vector<std::uint32_t> out;
+  for (std::size_t i = 0; i < rows; ++i) {
+    if (missing(*cols[0], i)) continue;
+    if (out.empty()) {
+      out = {static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(i)};
+    } else if (compare_rows(cols, i, cols, out[0], p.ascending) < 0) {
+      out[0] = static_cast<std::uint32_t>(i);
+    } else if (compare_rows(cols, i, cols, out[1], p.ascending) > 0) {
+      out[1] = static_cast<std::uint32_t>(i);
+    }
+  }
+  return out;
+}
+
+/// The samples, sorted, with the cumulative weight at each; without rows whose first sort
+/// column is null when `non_null`.
+Table sorted_samples(const std::vector<Table>& samples, const SortPlan& p, bool non_null,
+                     std::vector<double>& cumulative) {
   Table all = Table::concat(samples);
+  if (all.num_columns() == 0) return all;
   std::vector<std::uint32_t> order = sort_order(all, p);
-  if (non_null && !p.columns.empty()) {
+  if (non_null) {
     const Column& c = all.column(p.columns[0]);
     std::erase_if(order, [&](std::uint32_t r) { return missing(c, r); });
   }
-  return all.take(order);
+  const auto& w = all.column(weight_column).f64;
+  double sum = 0;
+  for (auto r : order) cumulative.push_back(sum += w[r]);
+  Table keys;
+  for (const auto& name : p.columns) keys.add_column(name, all.column(name).take(order));
+  return keys;
 }
 
-/// n_out - 1 boundary ranks of m sorted samples.
-std::vector<std::uint32_t> bound_ranks(std::size_t m, std::uint32_t n_out) {
+/// n_out - 1 boundary ranks: the first sample at or past each j / n_out of the weight.
+std::vector<std::uint32_t> bound_ranks(const std::vector<double>& cumulative, std::uint32_t n_out) {
   std::vector<std::uint32_t> at;
-  if (m == 0) return at;
-  for (std::uint32_t j = 1; j < n_out; ++j) at.push_back(static_cast<std::uint32_t>(j * m / n_out));
+  if (cumulative.empty()) return at;
+  const double total = cumulative.back();
+  std::size_t k = 0;
+  for (std::uint32_t j = 1; j < n_out; ++j) {
+    while (k + 1 < cumulative.size() && cumulative[k] < total * j / n_out) ++k;
+    at.push_back(static_cast<std::uint32_t>(k));
+  }
   return at;
 }
 
 }  // namespace
 
 Table sample_keys(const Table& t, const SortPlan& p) {
-  const Table keys = key_table(t, p);
-  const auto order = sort_order(keys, p);
-  const auto at = spaced(order.size(), std::min(order.size(), samples_per_partition));
-  std::vector<std::uint32_t> rows;
-  rows.reserve(at.size());
-  for (auto a : at) rows.push_back(order[a]);
-  return keys.take(rows);
+  const auto cols = key_columns(t, p.columns);
+  const std::size_t n = t.num_rows();
+  const std::size_t k = std::min(n, samples_per_partition);
+  std::vector<std::uint32_t> rows = stratified(n, k);
+  std::vector<double> weight(rows.size(), static_cast<double>(n) / static_cast<double>(std::max<std::size_t>(k, 1)));
+  for (auto r : extremes(cols, n, p)) {  // exact ends for set_index's divisions; no weight
+    rows.push_back(r);
+    weight.push_back(0);
+  }
+  Table out;
+  for (std::size_t c = 0; c < cols.size(); ++c) out.add_column(p.columns[c], cols[c]->take(rows));
+  out.add_column(weight_column, Column::from_float64(std::move(weight)));
+  return out;
 }
 
 Table range_bounds(const std::vector<Table>& samples, const SortPlan& p, const std::uint32_t& n_out) {
-  const Table s = sorted_samples(samples, p, false);
-  return s.take(bound_ranks(s.num_rows(), n_out));
+  std::vector<double> cumulative;
+  const Table s = sorted_samples(samples, p, false, cumulative);
+  return s.take(bound_ranks(cumulative, n_out));
 }
 
 Table range_divisions(const std::vector<Table>& samples, const SortPlan& p, const std::uint32_t& n_out) {
-  const Table s = sorted_samples(samples, p, true);
+  std::vector<double> cumulative;
+  const Table s = sorted_samples(samples, p, true, cumulative);
   if (s.num_rows() == 0) return s;
   std::vector<std::uint32_t> rows{0};
-  for (auto r : bound_ranks(s.num_rows(), n_out)) rows.push_back(r);
+  for (auto r : bound_ranks(cumulative, n_out)) rows.push_back(r);
   rows.push_back(static_cast<std::uint32_t>(s.num_rows() - 1));
   return s.take(rows);
 }

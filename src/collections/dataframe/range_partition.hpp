@@ -17,9 +17,11 @@ namespace tessera::dataframe::detail {
 /// The name of the range column tag_ranges adds.
 inline constexpr const char* range_column = "__tessera_range";
 
-/// Up to 64 evenly spaced rows (first and last included) of the sorted sort columns of t.
+/// The sort columns at up to 256 rows of t (one per equal stratum, at fixed pseudo-random
+/// offsets, each weighing rows / samples), plus the first and last non-null rows in sort order
+/// (weighing nothing), and their weights.
 Table sample_keys(const Table& t, const SortPlan& p);
-/// n_out - 1 boundaries (fewer when the samples have fewer rows) from the samples, sorted.
+/// n_out - 1 boundaries (none without samples) at equal steps of the samples' weight, sorted.
 Table range_bounds(const std::vector<Table>& samples, const SortPlan& p, const std::uint32_t& n_out);
 /// set_index's divisions: the non-null sample minimum, the n_out - 1 boundaries from the
 /// non-null samples, the maximum (n_out + 1 rows); no rows when every sample is null.

@@ -8,10 +8,6 @@
 
 namespace tessera::dataframe::detail {
 
-bool missing(const Column& c, std::size_t i) noexcept {
-  return c.is_null(i) || (c.dtype == DType::float64 && std::isnan(c.f64[i]));
-}
-
 namespace {
 template <class T>
 int three_way(const T& x, const T& y) noexcept {

@@ -8,6 +8,7 @@
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -32,6 +33,8 @@ int compare_rows(const std::vector<const Column*>& a, std::size_t i, const std::
 /// The rows of `t` in sort order (stable).
 std::vector<std::uint32_t> sort_order(const Table& t, const SortPlan& p);
 /// True when the cell is null or NaN.
-bool missing(const Column& c, std::size_t i) noexcept;
+inline bool missing(const Column& c, std::size_t i) noexcept {
+  return c.is_null(i) || (c.dtype == DType::float64 && std::isnan(c.f64[i]));
+}
 
 }  // namespace tessera::dataframe::detail
