@@ -243,6 +243,9 @@ TEST_CASE_TEMPLATE("sort_values: nulls last, ties stable, descending, several co
     const auto want = oracle_order(all, c.by_g, c.x_ascending);
     CHECK(t.column("i").i64 == want);
     CHECK(t == tessera::compute(sorted, std::make_shared<tessera::SyncScheduler>()));
+    // Range partitioning: the sampled boundaries split the rows, none holds most of them.
+    const auto outs = tessera::compute(sorted.partitions(), sched);
+    for (const auto& o : outs) CHECK(o.num_rows() < all.num_rows() * 2 / 3);
     const td::Table top = tessera::compute(sorted.head(70), sched);
     CHECK(top.column("i").i64 == std::vector<std::int64_t>(want.begin(), want.begin() + 70));
   }

@@ -5,6 +5,7 @@
 #include "collections/dataframe/row_key.hpp"
 
 #include <algorithm>
+#include <functional>
 
 namespace tessera::dataframe::detail {
 namespace {
@@ -106,11 +107,44 @@ Table range_divisions(const std::vector<Table>& samples, const SortPlan& p, cons
   return s.take(rows);
 }
 
+namespace {
+
+/// The number of non-null boundaries at or before each non-null value of one numeric column
+/// (rows with a null, or after a null boundary, are left to the general comparison: -1).
+template <class T>
+std::vector<std::int64_t> numeric_ranges(const Column& c, const std::vector<T>& v, const Column& bc,
+                                         const std::vector<T>& b, bool ascending) {
+  std::size_t nb = 0;
+  while (nb < bc.size() && !missing(bc, nb)) ++nb;
+  std::vector<std::int64_t> out(v.size(), -1);
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (missing(c, i)) continue;
+    const auto end = b.begin() + static_cast<std::ptrdiff_t>(nb);
+    const auto at = ascending ? std::upper_bound(b.begin(), end, v[i])
+                              : std::upper_bound(b.begin(), end, v[i], std::greater<T>());
+    out[i] = at - b.begin();
+  }
+  return out;
+}
+
+std::vector<std::int64_t> fast_ranges(const std::vector<const Column*>& rows, const std::vector<const Column*>& bs,
+                                      const SortPlan& p, std::size_t n) {
+  if (rows.size() != 1) return std::vector<std::int64_t>(n, -1);
+  const Column& c = *rows[0];
+  const bool asc = p.ascending[0] != 0;
+  if (c.dtype == DType::int64 || c.dtype == DType::datetime) return numeric_ranges(c, c.i64, *bs[0], bs[0]->i64, asc);
+  if (c.dtype == DType::float64) return numeric_ranges(c, c.f64, *bs[0], bs[0]->f64, asc);
+  return std::vector<std::int64_t>(n, -1);
+}
+
+}  // namespace
+
 Table tag_ranges(const Table& t, const Table& bounds, const SortPlan& p) {
   const auto rows = key_columns(t, p.columns);
   const auto bs = key_columns(bounds, p.columns);
-  std::vector<std::int64_t> range(t.num_rows());
+  std::vector<std::int64_t> range = fast_ranges(rows, bs, p, t.num_rows());
   for (std::size_t i = 0; i < range.size(); ++i) {
+    if (range[i] >= 0) continue;
     // The number of boundaries at or before row i (boundaries are sorted).
     std::size_t lo = 0, hi = bounds.num_rows();
     while (lo < hi) {
