@@ -248,6 +248,9 @@ TEST_CASE_TEMPLATE("sort_values: nulls last, ties stable, descending, several co
     for (const auto& o : outs) CHECK(o.num_rows() < all.num_rows() * 2 / 3);
     const td::Table top = tessera::compute(sorted.head(70), sched);
     CHECK(top.column("i").i64 == std::vector<std::int64_t>(want.begin(), want.begin() + 70));
+    // Selecting columns keeps the order: head still reads on past a short first partition.
+    const td::Table ids = tessera::compute(sorted[{"i"}].head(70), sched);
+    CHECK(ids.column("i").i64 == top.column("i").i64);
   }
   CHECK_THROWS_AS(df.sort_values("nope"), td::ColumnError);
   CHECK_THROWS_AS(df.sort_values({"x", "g"}, {.ascending_each = {true}}), tessera::GraphError);
@@ -316,6 +319,12 @@ TEST_CASE_TEMPLATE("set_index gives sorted known divisions; loc reads only overl
   CHECK(j.num_rows() > 0);
   for (auto d : j.index_columns()[0].i64) CHECK(d <= td::datetime_ns(1990, 1, 31));
   CHECK(tessera::compute(by_day.loc("1980-01-01", "1980-02-01"), sched).num_rows() == 0);
+  // A filter keeps the divisions: loc still works on it.
+  auto even = by_day[by_day["v"] % 2 == 0];
+  REQUIRE(even.known_divisions());
+  const td::Table je = tessera::compute(even.loc("1990-01-01", "1990-01-31"), sched);
+  for (std::size_t i = 0; i < je.num_rows(); ++i) CHECK(je.at<std::int64_t>("v", i) % 2 == 0);
+  CHECK(je.num_rows() < j.num_rows());
   CHECK_THROWS_AS(by_day.loc(1.5, 2.5), td::TypeError);
   CHECK_THROWS_AS(frame_of(parts).loc("1990-01-01", "1990-01-31"), tessera::GraphError);
 }

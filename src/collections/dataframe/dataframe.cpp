@@ -214,7 +214,7 @@ DataFrame DataFrame::operator[](const Series& mask) const {
       out.push_back(fn(m_parts[i], mask.frame().partitions()[i], mask.expr()));
     }
   }
-  return DataFrame(m_schema, std::move(out));
+  return keeping_order(DataFrame(m_schema, std::move(out)));
 }
 
 DataFrame DataFrame::head(std::int64_t n, int npartitions) const {

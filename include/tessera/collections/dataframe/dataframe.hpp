@@ -194,6 +194,12 @@ public:
 private:
   [[nodiscard]] DataFrame keeping_rows(DataFrame out) const {
     out.m_row_keys = m_row_keys;
+    return keeping_order(std::move(out));
+  }
+  /// out (the same index, fewer or the same rows) with this frame's divisions and order.
+  [[nodiscard]] DataFrame keeping_order(DataFrame out) const {
+    out.m_divisions = m_divisions;
+    out.m_ordered = m_ordered;
     return out;
   }
 
