@@ -74,9 +74,9 @@ struct Scalar {
 /// `right_on`; none: the columns both sides have), the join type, and the suffixes of other
 /// column names both sides have.
 struct MergeOptions {
-  std::vector<std::string> on;
-  std::vector<std::string> left_on;
-  std::vector<std::string> right_on;
+  std::vector<std::string> on = {};
+  std::vector<std::string> left_on = {};
+  std::vector<std::string> right_on = {};
   std::string how = "inner";  // "inner", "left", "right" or "outer"
   std::pair<std::string, std::string> suffixes{"_x", "_y"};
 };
@@ -84,12 +84,12 @@ struct MergeOptions {
 /// sort_values() options: ascending for every sort column, or `ascending_each` per column.
 struct SortOptions {
   bool ascending = true;
-  std::vector<bool> ascending_each;
+  std::vector<bool> ascending_each = {};
 };
 
 /// set_index() options: the scheduler that computes the divisions (null: the default one).
 struct SetIndexOptions {
-  std::shared_ptr<Scheduler> scheduler;
+  std::shared_ptr<Scheduler> scheduler = nullptr;
 };
 
 /// groupby().agg() specification: per column, the functions, in output order.
