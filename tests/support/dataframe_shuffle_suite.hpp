@@ -319,6 +319,14 @@ TEST_CASE_TEMPLATE("set_index gives sorted known divisions; loc reads only overl
   CHECK(j.num_rows() > 0);
   for (auto d : j.index_columns()[0].i64) CHECK(d <= td::datetime_ns(1990, 1, 31));
   CHECK(tessera::compute(by_day.loc("1980-01-01", "1980-02-01"), sched).num_rows() == 0);
+  // The index travels with its rows through a sort's shuffle.
+  const td::Table by_v = tessera::compute(by_day.sort_values("v", {.ascending = false}), sched);
+  REQUIRE(by_v.num_rows() == 200);
+  for (std::size_t i = 0; i < by_v.num_rows(); ++i) {
+    const std::int64_t v = by_v.at<std::int64_t>("v", i);
+    CHECK(v == 199 - static_cast<std::int64_t>(i));
+    CHECK(by_v.index_columns()[0].i64[i] == td::datetime_ns(1990, 1, 1) + ((v * 53) % 90) * 86400'000'000'000);
+  }
   // A filter keeps the divisions: loc still works on it.
   auto even = by_day[by_day["v"] % 2 == 0];
   REQUIRE(even.known_divisions());
@@ -327,6 +335,7 @@ TEST_CASE_TEMPLATE("set_index gives sorted known divisions; loc reads only overl
   CHECK(je.num_rows() < j.num_rows());
   CHECK_THROWS_AS((void)by_day.loc(1.5, 2.5), td::TypeError);
   CHECK_THROWS_AS((void)frame_of(parts).loc("1990-01-01", "1990-01-31"), tessera::GraphError);
+  CHECK_THROWS_AS((void)frame_of(parts).set_index("nope", {.scheduler = sched}), td::ColumnError);
 }
 
 }  // TEST_SUITE
