@@ -1,5 +1,6 @@
 // The row order of sort_values: compare cells and rows, and a stable argsort.
 #include "collections/dataframe/sort_key.hpp"
+#include "collections/dataframe/radix_sort.hpp"
 #include "collections/dataframe/row_key.hpp"
 
 #include <algorithm>
@@ -41,27 +42,24 @@ int compare_rows(const std::vector<const Column*>& a, std::size_t i, const std::
 
 namespace {
 
-/// One numeric column: (value, row) pairs, nulls after them in row order; sorting the pairs
-/// with the row as tie-break is a stable sort.
+/// One numeric column: a radix sort of order-preserving keys (stable), nulls after them in
+/// row order.
 template <class T>
 std::vector<std::uint32_t> sort_numeric(const Column& c, const std::vector<T>& v, bool ascending) {
-  std::vector<std::pair<T, std::uint32_t>> keyed;
-  std::vector<std::uint32_t> nulls;
-  keyed.reserve(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    if (missing(c, i)) nulls.push_back(static_cast<std::uint32_t>(i));
-    else keyed.emplace_back(v[i], static_cast<std::uint32_t>(i));
-  }
-  if (ascending) {
-    std::sort(keyed.begin(), keyed.end());
-  } else {
-    std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) {
-      return a.first > b.first || (a.first == b.first && a.second < b.second);
-    });
-  }
-  std::vector<std::uint32_t> rows;
+  std::vector<std::uint64_t> keys;
+  std::vector<std::uint32_t> rows, nulls;
+  keys.reserve(v.size());
   rows.reserve(v.size());
-  for (const auto& k : keyed) rows.push_back(k.second);
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (missing(c, i)) {
+      nulls.push_back(static_cast<std::uint32_t>(i));
+      continue;
+    }
+    const std::uint64_t k = ordered_key(v[i]);
+    keys.push_back(ascending ? k : ~k);
+    rows.push_back(static_cast<std::uint32_t>(i));
+  }
+  radix_sort(keys, rows);
   rows.insert(rows.end(), nulls.begin(), nulls.end());
   return rows;
 }
