@@ -163,8 +163,9 @@ public:
 
   /// Rows sorted by one or several columns (pandas' sort_values, stable: ties keep their
   /// order), nulls and NaN last whatever the direction. Sample-based range partitioning through
-  /// the shuffle: sorted samples of every partition give npartitions - 1 boundaries, each row
-  /// goes to its range's output partition, each output is sorted. Same number of partitions;
+  /// the shuffle: up to 256 rows sampled per partition (weighted by its size) give
+  /// npartitions - 1 boundaries, each row goes to its range's output partition (equal keys to
+  /// the same one), each output is sorted. Same number of partitions;
   /// partition i holds rows before partition i + 1's, so head(n) gives the global first n.
   /// Throws: ColumnError for an unknown column; GraphError when ascending_each has another
   /// length than the columns.
