@@ -125,6 +125,12 @@ Table head_parts(const std::vector<Table>& parts, std::int64_t n) {
   return Table::concat(kept);
 }
 
+/// The first n rows of acc then next (an ordered frame's head, one partition at a time).
+Table head_more(const Table& acc, const Table& next, std::int64_t n) {
+  if (static_cast<std::int64_t>(acc.num_rows()) >= n) return acc;
+  return head_parts({acc, next}, n);
+}
+
 Table tail_part(const Table& t, std::int64_t n) {
   const std::size_t rows = t.num_rows();
   const std::size_t k = std::min<std::size_t>(rows, static_cast<std::size_t>(n));
@@ -208,7 +214,7 @@ DataFrame DataFrame::operator[](const Series& mask) const {
       out.push_back(fn(m_parts[i], mask.frame().partitions()[i], mask.expr()));
     }
   }
-  return DataFrame(m_schema, std::move(out));
+  return keeping_order(DataFrame(m_schema, std::move(out)));
 }
 
 DataFrame DataFrame::head(std::int64_t n, int npartitions) const {
@@ -216,7 +222,12 @@ DataFrame DataFrame::head(std::int64_t n, int npartitions) const {
                                         : std::min<std::size_t>(m_parts.size(), static_cast<std::size_t>(std::max(1, npartitions)));
   std::vector<Delayed<Table>> first(m_parts.begin(), m_parts.begin() + static_cast<std::ptrdiff_t>(k));
   auto fn = delayed(head_parts, {.name = "head", .pure = true});
-  return DataFrame(m_schema, {fn(first, n)});
+  Delayed<Table> out = fn(first, n);
+  if (m_ordered && npartitions >= 0) {  // sorted: the global first n, from as many as it takes
+    auto more = delayed(head_more, {.name = "head", .pure = true});
+    for (std::size_t i = k; i < m_parts.size(); ++i) out = more(out, m_parts[i], n);
+  }
+  return DataFrame(m_schema, {out});
 }
 
 DataFrame DataFrame::tail(std::int64_t n) const {

@@ -33,12 +33,20 @@ for f in range(3):
     df.to_csv(os.path.join(out, "flights", f"{1990 + f}.csv"), index=False, na_rep="NA")
     frames.append(df)
 
+# Airports: LGA is missing, so a left merge leaves its rows' Name and Elevation null.
+airports = pd.DataFrame({"Code": ["EWR", "JFK", "BOS"], "Name": ["Newark Liberty", "John F. Kennedy", "Logan"],
+                         "Elevation": [18, 13, 20]})
+airports.to_csv(os.path.join(out, "airports.csv"), index=False)
+
 df = pd.concat([pd.read_csv(os.path.join(out, "flights", f"{1990 + f}.csv"), parse_dates=["Date"],
                             na_values=["NA"]) for f in range(3)], ignore_index=True)
 on_time = df[(df["DepDelay"] <= 0) & ~df["Cancelled"]]
 by_origin = df.groupby("Origin")["DepDelay"].mean()
 stats = df.groupby(["Origin", "Dest"]).agg({"DepDelay": ["mean", "max", "count"], "Distance": ["sum"]})
 desc = df.describe()
+joined = df.merge(pd.read_csv(os.path.join(out, "airports.csv")), left_on=["Origin"], right_on=["Code"], how="left")
+top10 = joined.sort_values("DepDelay", ascending=False, kind="stable").head(10)
+jan = df.set_index("Date").sort_index().loc["1990-01-01":"1990-01-31"]
 expected = {
     "rows": len(df),
     "worst": float(df["DepDelay"].max()),
@@ -50,6 +58,11 @@ expected = {
     "describe": {c: [float(x) for x in desc[c]] for c in desc.columns},
     "describe_index": list(desc.index),
     "city_nulls": int(df["City"].isna().sum()),
+    "top10": [[r["Origin"], float(r["DepDelay"]), bool(pd.isna(r["Name"])), bool(pd.isna(r["City"]))]
+              for _, r in top10.iterrows()],
+    "top10_columns": list(top10.columns),
+    "jan_rows": len(jan),
+    "jan_distance": int(jan["Distance"].sum()),
 }
 with open(os.path.join(out, "expected.json"), "w") as fh:
     json.dump(expected, fh)

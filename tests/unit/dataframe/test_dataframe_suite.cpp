@@ -17,3 +17,4 @@ std::shared_ptr<tessera::Scheduler> make_test_scheduler() {
 
 #define TESSERA_TEST_SCHEDULERS SyncTag, Threads1Tag, Threads4Tag
 #include "support/dataframe_suite.hpp"
+#include "support/dataframe_shuffle_suite.hpp"

@@ -20,12 +20,13 @@
 /// std::int64_t kept = tessera::compute(on_time["DepDelay"].count());
 /// @endcode
 ///
-/// What is here (first slice of issue 15): column selection, boolean filtering with column
-/// expressions, assign, map_partitions, head/tail, Series reductions (sum, mean, min, max,
-/// count, std, var; nulls skipped as pandas' skipna), describe, value_counts, groupby on one or
-/// several keys with agg (sum, mean, count, size, min, max, std, var, first, last) by tree
-/// reduction (suited to groups that fit in one task's memory), compute() to a Table.
-/// merge, sort_values, set_index, loc and high-cardinality groupby wait for the shuffle.
+/// What is here: column selection, boolean filtering with column expressions, assign,
+/// map_partitions, head/tail, Series reductions (sum, mean, min, max, count, std, var; nulls
+/// skipped as pandas' skipna), describe, value_counts, groupby on one or several keys with agg
+/// (sum, mean, count, size, min, max, std, var, first, last) by tree reduction (suited to
+/// groups that fit in one task's memory), compute() to a Table; through the shuffle: merge
+/// (hash join, or broadcast of a one-partition side), sort_values (range partitioning),
+/// set_index with known divisions and loc on it. High-cardinality groupby waits.
 ///
 /// Differences from pandas, on purpose: integer columns with nulls stay int64 (nullable, shown
 /// "<NA>") instead of becoming float64; the default index is positional: a computed result's
@@ -69,6 +70,28 @@ struct Scalar {
   Scalar(std::string v);
 };
 
+/// merge() options, as pandas' merge: key columns (`on` both sides, or `left_on` with
+/// `right_on`; none: the columns both sides have), the join type, and the suffixes of other
+/// column names both sides have.
+struct MergeOptions {
+  std::vector<std::string> on = {};
+  std::vector<std::string> left_on = {};
+  std::vector<std::string> right_on = {};
+  std::string how = "inner";  // "inner", "left", "right" or "outer"
+  std::pair<std::string, std::string> suffixes{"_x", "_y"};
+};
+
+/// sort_values() options: ascending for every sort column, or `ascending_each` per column.
+struct SortOptions {
+  bool ascending = true;
+  std::vector<bool> ascending_each = {};
+};
+
+/// set_index() options: the scheduler that computes the divisions (null: the default one).
+struct SetIndexOptions {
+  std::shared_ptr<Scheduler> scheduler = nullptr;
+};
+
 /// groupby().agg() specification: per column, the functions, in output order.
 using AggSpec = std::vector<std::pair<std::string, std::vector<std::string>>>;
 
@@ -97,7 +120,7 @@ public:
   [[nodiscard]] DataFrame operator[](const Series& mask) const;
 
   /// First n rows, taken from the first `npartitions` partitions (as Dask: 1 by default;
-  /// -1: all). One partition.
+  /// -1: all; a sorted frame (sort_values, set_index) reads on until it has n). One partition.
   [[nodiscard]] DataFrame head(std::int64_t n = 5, int npartitions = 1) const;
   /// Last n rows of the last partition.
   [[nodiscard]] DataFrame tail(std::int64_t n = 5) const;
@@ -123,15 +146,77 @@ public:
   /// Number of rows.
   [[nodiscard]] Delayed<std::int64_t> length() const;
 
+  /// pandas' merge with `right` (see MergeOptions). Both sides are hash-shuffled on their key
+  /// columns into max(npartitions) partitions, worker to worker under MPI, and joined there; a
+  /// side of one partition is broadcast instead (the other side is not shuffled) for inner
+  /// joins and when it is the right side of a left join or the left side of a right join.
+  /// Null (and NaN) keys match each other, as in pandas. Columns: the left ones, then the right
+  /// ones without the keys both sides name alike (those hold the left value, or the right one
+  /// on right-only rows); other names both sides have get the suffixes. Rows a side lacks are
+  /// null there; int64 columns stay int64 (nullable) where pandas makes them float64. Row
+  /// order within a partition: left rows in order, each with its matches in right order, then
+  /// the right-only rows (pandas' outer join sorts by key; compare sorted).
+  /// Throws: ColumnError for an unknown key column (naming it and listing that side's
+  /// columns) or suffixes that still clash; TypeError for key columns of different dtypes
+  /// (naming both and their dtypes); GraphError for a bad `how` or key lists of unequal length.
+  [[nodiscard]] DataFrame merge(const DataFrame& right, const MergeOptions& options = {}) const;
+
+  /// Rows sorted by one or several columns (pandas' sort_values, stable: ties keep their
+  /// order), nulls and NaN last whatever the direction. Sample-based range partitioning through
+  /// the shuffle: up to 256 rows sampled per partition (weighted by its size) give
+  /// npartitions - 1 boundaries, each row goes to its range's output partition (equal keys to
+  /// the same one), each output is sorted. Same number of partitions;
+  /// partition i holds rows before partition i + 1's, so head(n) gives the global first n.
+  /// Throws: ColumnError for an unknown column; GraphError when ascending_each has another
+  /// length than the columns.
+  [[nodiscard]] DataFrame sort_values(const std::string& column, const SortOptions& options = {}) const;
+  [[nodiscard]] DataFrame sort_values(const std::vector<std::string>& columns, const SortOptions& options = {}) const;
+  [[nodiscard]] DataFrame sort_values(std::initializer_list<std::string> columns, const SortOptions& options = {}) const {
+    return sort_values(std::vector<std::string>(columns), options);
+  }
+
+  /// The column as a sorted index (removed from the columns) with known divisions: its
+  /// boundaries are computed now (as Dask computes set_index's divisions), on
+  /// options.scheduler, then the rows are range-partitioned as sort_values does. Nulls go last
+  /// and lie outside every division. Collective: like compute(), on the driver only.
+  /// Throws: ColumnError for an unknown column.
+  [[nodiscard]] DataFrame set_index(const std::string& column, const SetIndexOptions& options = {}) const;
+  /// Rows whose index lies in [lo, hi] (both ends included, as pandas' .loc) of a DataFrame
+  /// with known divisions; only partitions whose divisions overlap [lo, hi] are read. A string
+  /// bound of a datetime index is a date ("1990-01-31", "1990-01-31 12:00").
+  /// Throws: GraphError without known divisions; TypeError for a bound that does not fit the
+  /// index dtype (naming the bound, the index and its dtype).
+  [[nodiscard]] DataFrame loc(const Scalar& lo, const Scalar& hi) const;
+  /// Dask's divisions: npartitions + 1 index values (each partition's first bound, then the
+  /// last partition's last value) as a one-column Table; no columns when unknown.
+  [[nodiscard]] const Table& divisions() const noexcept { return m_divisions; }
+  [[nodiscard]] bool known_divisions() const noexcept { return m_divisions.num_columns() == 1; }
+
 private:
   [[nodiscard]] DataFrame keeping_rows(DataFrame out) const {
     out.m_row_keys = m_row_keys;
+    return keeping_order(std::move(out));
+  }
+  /// out (the same index, fewer or the same rows) with this frame's divisions and order.
+  [[nodiscard]] DataFrame keeping_order(DataFrame out) const {
+    out.m_divisions = m_divisions;
+    out.m_ordered = m_ordered;
+    return out;
+  }
+
+  /// The same frame with known divisions (set_index, loc) or globally ordered partitions.
+  [[nodiscard]] DataFrame with_order(Table divisions, bool ordered) const {
+    DataFrame out = *this;
+    out.m_divisions = std::move(divisions);
+    out.m_ordered = ordered;
     return out;
   }
 
   Schema m_schema;
   std::vector<Delayed<Table>> m_parts;
   std::vector<Key> m_row_keys;
+  Table m_divisions;
+  bool m_ordered = false;  // partition i's rows come before partition i + 1's
 };
 
 /// One column (or a column expression) of a DataFrame.
