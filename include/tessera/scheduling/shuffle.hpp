@@ -48,6 +48,7 @@
 
 #include <tessera/graph/delayed.hpp>
 #include <tessera/scheduling/detail/shuffle_service.hpp>
+#include <tessera/storage/process_memory.hpp>
 
 #include <concepts>
 #include <cstddef>
@@ -241,6 +242,7 @@ P concatenate_bitwise(std::vector<Value>& taken) {
   }
   P out;
   out.reserve(n);
+  advise_huge_pages(out.data(), n * sizeof(T));  // fresh: fault it in 2 MiB at a time
   for (const auto& part : parts) out.insert(out.end(), part.begin(), part.end());
   taken.clear();
   return out;

@@ -4,6 +4,7 @@
 // buffer that held a piece of the last partition holds one of the next instead.
 #include <tessera/core/config.hpp>
 #include <tessera/scheduling/detail/shuffle_service.hpp>
+#include <tessera/storage/process_memory.hpp>
 
 #include <map>
 #include <mutex>
@@ -34,7 +35,11 @@ public:
       }
       ++m_misses;
     }
-    return Bytes(size);
+    Bytes b;
+    b.reserve(size);  // untouched pages: advised before the zero-fill faults them in
+    advise_huge_pages(b.data(), size);
+    b.resize(size);
+    return b;
   }
 
   void give(Bytes&& b) noexcept {
