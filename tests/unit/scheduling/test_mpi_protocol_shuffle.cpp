@@ -40,7 +40,8 @@ TEST_SUITE("scheduling.mpi.protocol.shuffle") {
 
 TEST_CASE("every shuffle message decodes to what was encoded") {
   const auto put_msg = proto::sample_shuffle_put();
-  const auto back = mpi::ShufflePut::decode(put_msg.encode());
+  const Bytes encoded = put_msg.encode();  // the decoded inline pieces view these bytes
+  const auto back = mpi::ShufflePut::decode(encoded);
   CHECK(back == put_msg);
   REQUIRE(back.pieces.size() == 3);
   CHECK(back.pieces[1].separate);
