@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <malloc.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -93,6 +94,15 @@ bool avoid_fastbin_consolidation() noexcept {
 #else
   return false;
 #endif
+}
+
+void advise_huge_pages(const void* data, std::size_t bytes) noexcept {
+  constexpr std::uintptr_t huge = std::uintptr_t{2} << 20;
+  if (data == nullptr || bytes < 2 * huge) return;
+  const auto begin = reinterpret_cast<std::uintptr_t>(data);
+  const auto first = (begin + huge - 1) & ~(huge - 1);
+  const auto last = (begin + bytes) & ~(huge - 1);
+  if (last > first) (void)madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
 }
 
 bool reset_peak_rss() noexcept {

@@ -1,6 +1,7 @@
 // libFuzzer target: the scheduler/worker protocol messages (src/scheduling/mpi/protocol_*.hpp):
 // run and done batches, fetch/release/gather requests, data headers, stats request and reply,
-// shutdown. The first byte picks the message; the rest is decoded as it. Decoding may throw
+// shutdown, and the shuffle service's put, ack, drop and stats messages (protocol_shuffle.hpp).
+// The first byte picks the message; the rest is decoded as it. Decoding may throw
 // ProtocolError (bad input, the expected outcome) but must never crash, read out of bounds or
 // allocate more than the input can describe. The encoding is canonical (flags are 0 or 1,
 // enumerators in range, nothing left over), so a message that decodes re-encodes to exactly

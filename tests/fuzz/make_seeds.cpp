@@ -1,7 +1,7 @@
 // Writes the seed corpus of the fuzz targets (run by hand when the wire formats change):
 //   g++ -std=c++20 -I../../include -I../../src -I.. make_seeds.cpp \
 //     ../../src/core/*.cpp ../../src/collections/array/{ndarray,dtype,buffer_pool}.cpp \
-//     ../../src/scheduling/mpi/protocol_{wire,tasks,data,control}.cpp \
+//     ../../src/scheduling/mpi/protocol_{wire,tasks,data,control,shuffle}.cpp \
 //     -lboost_serialization -o make_seeds && ./make_seeds corpus
 // Each seed is <selector byte><encoded value>, as the targets read them.
 #include <tessera/collections/array/ndarray.hpp>

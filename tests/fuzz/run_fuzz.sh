@@ -21,7 +21,8 @@ array=("$root/src/core/config.cpp" "$root/src/core/config_runtime.cpp"
        "$root/src/collections/array/ndarray.cpp" "$root/src/collections/array/dtype.cpp"
        "$root/src/collections/array/buffer_pool.cpp")
 protocol=("$root/src/scheduling/mpi/protocol_wire.cpp" "$root/src/scheduling/mpi/protocol_tasks.cpp"
-          "$root/src/scheduling/mpi/protocol_data.cpp" "$root/src/scheduling/mpi/protocol_control.cpp")
+          "$root/src/scheduling/mpi/protocol_data.cpp" "$root/src/scheduling/mpi/protocol_control.cpp"
+          "$root/src/scheduling/mpi/protocol_shuffle.cpp")
 build() {  # target, sources...
   local t=$1; shift
   echo "fuzz: building $t"

@@ -1,12 +1,14 @@
 #pragma once
 
-// One sample of every scheduler/worker protocol message (src/scheduling/mpi/protocol_*.hpp),
+// One sample of every scheduler/worker protocol message (src/scheduling/mpi/protocol_*.hpp,
+// the shuffle service's messages included),
 // and a decoder selected by a number: shared by the round-trip and truncation tests
 // (tests/unit/scheduling/test_mpi_protocol.cpp), the fuzz target (tests/fuzz/fuzz_protocol.cpp)
 // and the seed writer (tests/fuzz/make_seeds.cpp), so that all three cover the same messages.
 
 #include "scheduling/mpi/protocol_control.hpp"
 #include "scheduling/mpi/protocol_data.hpp"
+#include "scheduling/mpi/protocol_shuffle.hpp"
 #include "scheduling/mpi/protocol_tasks.hpp"
 
 #include <cstdint>
@@ -23,7 +25,8 @@ constexpr int ranks = 4;
 
 /// Which message a selector decodes (a fuzz input's first byte, modulo `selectors`).
 enum Selector : std::uint8_t {
-  run, done, fetch, release, gather, data, stats_request, stats_reply, shutdown, selectors
+  run, done, fetch, release, gather, data, stats_request, stats_reply, shutdown,
+  shuffle_put, shuffle_ack, shuffle_drop, shuffle_stats, shuffle_stats_reply, selectors
 };
 
 /// Decodes `bytes` as the message `selector` names and encodes the result again.
@@ -38,7 +41,12 @@ inline Bytes reencode(std::uint8_t selector, std::span<const std::byte> bytes) {
     case data: return mpi::DataHeader::decode(bytes).encode();
     case stats_request: return mpi::StatsRequest::decode(bytes).encode();
     case stats_reply: return mpi::StatsReply::decode(bytes).encode();
-    default: return mpi::Shutdown::decode(bytes).encode();
+    case shutdown: return mpi::Shutdown::decode(bytes).encode();
+    case shuffle_put: return mpi::ShufflePut::decode(bytes).encode();
+    case shuffle_ack: return mpi::ShuffleAck::decode(bytes).encode();
+    case shuffle_drop: return mpi::ShuffleDrop::decode(bytes).encode();
+    case shuffle_stats: return mpi::ShuffleStatsRequest::decode(bytes).encode();
+    default: return mpi::ShuffleStatsReply::decode(bytes).encode();
   }
 }
 
@@ -87,6 +95,31 @@ inline mpi::StatsReply sample_stats_reply() {
   return s;
 }
 
+/// The bytes the sample put's inline pieces view (static: the views outlive the call).
+inline const Bytes& sample_piece_bytes() {
+  static const Bytes b = state_bytes({9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 0xff});
+  return b;
+}
+
+/// A put of three pieces: two inline (one of them empty), one separate (its body follows).
+inline mpi::ShufflePut sample_shuffle_put() {
+  mpi::ShufflePut m;
+  m.token = (std::uint64_t{2} << 48) | 17;
+  m.spec = {1000, 3, 4, 5};
+  m.input = 3;
+  const auto& b = sample_piece_bytes();
+  m.pieces.push_back({0, false, b.size(), std::span<const std::byte>(b)});
+  m.pieces.push_back({2, true, std::uint64_t{1} << 20, {}});
+  m.pieces.push_back({4, false, 0, {}});
+  return m;
+}
+
+inline mpi::ShuffleStatsReply sample_shuffle_stats() {
+  mpi::ShuffleStatsReply s;
+  s.stats = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  return s;
+}
+
 struct Sample {
   std::string name;
   Selector selector;
@@ -111,6 +144,14 @@ inline std::vector<Sample> samples() {
       {"stats_request", stats_request, mpi::StatsRequest{}.encode()},
       {"stats_reply", stats_reply, sample_stats_reply().encode()},
       {"shutdown", shutdown, mpi::Shutdown{3}.encode()},
+      {"shuffle_put", shuffle_put, sample_shuffle_put().encode()},
+      {"shuffle_put_empty", shuffle_put, mpi::ShufflePut{1, {0, 0, 1, 1}, 0, {}}.encode()},
+      {"shuffle_ack", shuffle_ack, mpi::ShuffleAck{7, true, {}}.encode()},
+      {"shuffle_ack_failed", shuffle_ack,
+       mpi::ShuffleAck{8, false, "rank 2: tessera::StorageError: spill disk full"}.encode()},
+      {"shuffle_drop", shuffle_drop, mpi::ShuffleDrop{}.encode()},
+      {"shuffle_stats", shuffle_stats, mpi::ShuffleStatsRequest{}.encode()},
+      {"shuffle_stats_reply", shuffle_stats_reply, sample_shuffle_stats().encode()},
   };
 }
 

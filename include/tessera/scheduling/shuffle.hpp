@@ -48,6 +48,7 @@
 
 #include <tessera/graph/delayed.hpp>
 #include <tessera/scheduling/detail/shuffle_service.hpp>
+#include <tessera/storage/process_memory.hpp>
 
 #include <concepts>
 #include <cstddef>
@@ -79,13 +80,26 @@ template <class C, class P>
 concept ShuffleCombine = std::is_invocable_r_v<P, const C&, std::vector<P>&&>;
 
 struct Concatenate;
+template <class KeyOf>
+struct HashPartition;
 
 namespace detail {
+
+template <class S>
+struct is_hash_partition : std::false_type {};
+template <class KeyOf>
+struct is_hash_partition<HashPartition<KeyOf>> : std::true_type {};
+
+/// HashPartition's split of a vector of bitwise records, written straight into serialized
+/// pieces (defined below, after shuffle_hash).
+template <class T, class A, class KeyOf>
+std::vector<Value> hash_split_serialized(const HashPartition<KeyOf>& split, const std::vector<T, A>& part,
+                                         std::size_t n_out);
 
 template <class P>
 struct is_bitwise_vector : std::false_type {};
 template <class T, class A>
-struct is_bitwise_vector<std::vector<T, A>> : std::bool_constant<Bitwise<T>> {};
+struct is_bitwise_vector<std::vector<T, A>> : std::bool_constant<RawLayout<T>> {};
 
 /// A piece as the service keeps it. The member is mutable so that the unpack task, the
 /// piece's only owner once the service forgot it, can move it out of its (const) Value.
@@ -147,6 +161,16 @@ struct TransferTask {
 
   ShuffleReceipt operator()(const P& input, const ShuffleSpec& spec, const std::uint32_t& i,
                             const std::string& name) const {
+    if constexpr (is_hash_partition<Split>::value && is_bitwise_vector<P>::value) {
+      // Records by hash: counted, then copied once into recycled buffers in their wire form.
+      auto values = shuffle_step(spec, name, "split", "input", i, spec.n_in, [&] {
+        return hash_split_serialized(split, input, static_cast<std::size_t>(spec.n_out));
+      });
+      ShuffleReceipt receipt{values.size(), 0};
+      for (const auto& v : values) receipt.bytes += v.nbytes();
+      shuffle_service().put(spec, name, i, std::move(values));
+      return receipt;
+    }
     auto pieces = shuffle_step(spec, name, "split", "input", i, spec.n_in, [&] {
       return std::invoke(split, input, static_cast<std::size_t>(spec.n_out));
     });
@@ -177,7 +201,9 @@ inline ShuffleReceipt shuffle_barrier(const std::vector<ShuffleReceipt>& receipt
 }
 
 /// Concatenates vectors of bitwise records straight from their pieces: serialized pieces (the
-/// vector's count, then its elements) are copied once, into the output, not decoded first.
+/// vector's count, then its elements) are copied once, into the output, not decoded first
+/// (appended, not zero-filled first); a live piece that is the only non-empty one becomes the
+/// output (moved: the service forgot it, the Value is its only owner).
 template <class P>
 P concatenate_bitwise(std::vector<Value>& taken) {
   using T = typename P::value_type;
@@ -202,13 +228,22 @@ P concatenate_bitwise(std::vector<Value>& taken) {
     }
     n += parts.back().size();
   }
-  P out;
-  out.resize(n);
-  std::size_t at = 0;
-  for (const auto& part : parts) {
-    if (!part.empty()) std::memcpy(static_cast<void*>(out.data() + at), part.data(), part.size_bytes());
-    at += part.size();
+  std::size_t nonempty = 0, last = 0;
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    if (!parts[k].empty()) {
+      ++nonempty;
+      last = k;
+    }
   }
+  if (nonempty == 1 && !taken[last].is_serialized()) {
+    P out = std::move(taken[last].get<ShufflePiece<P>>().value);
+    taken.clear();
+    return out;
+  }
+  P out;
+  out.reserve(n);
+  advise_huge_pages(out.data(), n * sizeof(T));  // fresh: fault it in 2 MiB at a time
+  for (const auto& part : parts) out.insert(out.end(), part.begin(), part.end());
   taken.clear();
   return out;
 }
@@ -341,6 +376,43 @@ struct HashPartition {
     return out;
   }
 };
+
+namespace detail {
+
+template <class T, class A, class KeyOf>
+std::vector<Value> hash_split_serialized(const HashPartition<KeyOf>& split, const std::vector<T, A>& part,
+                                         std::size_t n_out) {
+  // Each record's output, in a per-thread buffer that is reused (no fresh pages per partition;
+  // released once it grew past 64 MiB).
+  thread_local std::vector<std::uint32_t> dest;
+  dest.resize(part.size());
+  std::vector<std::size_t> counts(n_out, 0);
+  for (std::size_t k = 0; k < part.size(); ++k) {
+    dest[k] = static_cast<std::uint32_t>(shuffle_hash(std::invoke(split.key_of, part[k])) % n_out);
+    ++counts[dest[k]];
+  }
+  // Each piece sized exactly (the vector codec's form: a uint64 count, then the records) and
+  // filled once.
+  std::vector<std::shared_ptr<Bytes>> buffers(n_out);
+  std::vector<std::byte*> at(n_out);
+  for (std::size_t j = 0; j < n_out; ++j) {
+    buffers[j] = shuffle_buffer(sizeof(std::uint64_t) + counts[j] * sizeof(T));
+    const auto count = static_cast<std::uint64_t>(counts[j]);
+    std::memcpy(buffers[j]->data(), &count, sizeof count);
+    at[j] = buffers[j]->data() + sizeof count;
+  }
+  for (std::size_t k = 0; k < part.size(); ++k) {
+    std::memcpy(at[dest[k]], &part[k], sizeof(T));
+    at[dest[k]] += sizeof(T);
+  }
+  if (dest.capacity() > (std::size_t{16} << 20)) std::vector<std::uint32_t>().swap(dest);
+  std::vector<Value> values;
+  values.reserve(n_out);
+  for (auto& b : buffers) values.push_back(Value::serialized(std::move(b)));
+  return values;
+}
+
+}  // namespace detail
 
 /// key_of travels as delayed's callables do (a function pointer as a code reference).
 template <class KeyOf>

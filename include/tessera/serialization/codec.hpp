@@ -160,6 +160,21 @@ concept Bitwise = std::is_trivially_copyable_v<T> && !std::is_pointer_v<T> &&
                   !std::is_member_pointer_v<T> && !std::is_empty_v<T>;
 
 template <class T>
+struct raw_layout : std::bool_constant<Bitwise<T>> {};
+template <class A, class B>
+struct raw_layout<std::pair<A, B>>
+    : std::bool_constant<raw_layout<A>::value && raw_layout<B>::value &&
+                         sizeof(std::pair<A, B>) == sizeof(A) + sizeof(B)> {};
+
+/// Types whose serialized form is exactly their object representation, so that a vector of
+/// them travels (and is read back) as one block: Bitwise types, and std::pairs of such types
+/// that nothing pads (std::pair is not trivially copyable, so not Bitwise, but its codec writes
+/// first then second, which is then its memory: vectors of (key, value) records). Only a
+/// speed-up: the bytes are the same either way.
+template <class T>
+concept RawLayout = raw_layout<T>::value;
+
+template <class T>
 concept BoostSerializable =
     requires(T& v, boost::archive::binary_oarchive& oa) { v.serialize(oa, 0u); } &&
     std::is_default_constructible_v<T>;
@@ -246,7 +261,7 @@ struct Codec<std::vector<T, A>, std::enable_if_t<Serializable<T> || std::is_same
     w.pod<std::uint64_t>(v.size());
     if constexpr (std::is_same_v<T, bool>) {
       for (bool b : v) w.pod<std::uint8_t>(b ? 1 : 0);
-    } else if constexpr (Bitwise<T>) {
+    } else if constexpr (RawLayout<T>) {
       w.bulk(v.data(), v.size() * sizeof(T));
     } else {
       for (const auto& e : v) Codec<T>::write(w, e);
@@ -264,7 +279,7 @@ struct Codec<std::vector<T, A>, std::enable_if_t<Serializable<T> || std::is_same
       }
       v.reserve(n);
       for (std::uint64_t i = 0; i < n; ++i) v.push_back(r.pod<std::uint8_t>() != 0);
-    } else if constexpr (Bitwise<T>) {
+    } else if constexpr (RawLayout<T>) {
       if (n > r.remaining() / sizeof(T)) {
         TESSERA_THROW(SerializationError, "serialized vector claims ", n, " elements but only ",
                       r.remaining(), " bytes remain");

@@ -63,8 +63,10 @@ struct PeerCounters {
   std::uint64_t bytes_received = 0;
 };
 
-/// Buffers of at least this size are recycled by make_byte_buffer / recycle_byte_buffer.
-inline constexpr std::size_t min_recycled_bytes = std::size_t{1} << 20;
+/// Buffers of at least this size are recycled by make_byte_buffer / recycle_byte_buffer: the
+/// mmap threshold workers fix (bound_allocator_retention), from which every allocation is
+/// fresh pages (smaller ones reuse the heap).
+inline constexpr std::size_t min_recycled_bytes = std::size_t{256} << 10;
 
 /// A byte vector of `size` bytes. From min_recycled_bytes up it is a buffer given back with
 /// recycle_byte_buffer() if one fits (contents unspecified), else a fresh, zero-filled one whose

@@ -16,6 +16,8 @@
 //                         gather   scheduler -> worker   GatherRequest: ids to send to rank 0
 //   protocol_control.hpp  stats    scheduler <-> worker  StatsRequest (empty) / StatsReply
 //                         shutdown scheduler -> worker   Shutdown: the driver's exit code
+//   protocol_shuffle.hpp  the shuffle service's messages (put, body, ack, drop, stats), on
+//                         tags of their own (21001-21007), worker <-> worker and rank 0
 //   protocol_wire.hpp     WireWriter / WireReader (lengths, flags, enums checked) and
 //                         ProtocolError, which every decode() throws on malformed bytes.
 //

@@ -81,6 +81,8 @@ public:
   void string(const char* field, std::string_view s);
   /// A uint32 length and the bytes. Throws: ProtocolError if it does not fit.
   void blob(const char* field, std::span<const std::byte> b);
+  /// The bytes alone (their length is framed elsewhere).
+  void raw(std::span<const std::byte> b) { write(b.data(), b.size()); }
   /// Starts the fields of item `index`, a `name` ("task"): errors name it.
   void at_item(const char* name, std::size_t index) noexcept {
     m_item_name = name;

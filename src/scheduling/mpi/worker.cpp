@@ -32,7 +32,8 @@ Worker::Worker(Messenger& messenger, unsigned threads, std::uint64_t memory_limi
              [this](std::exception_ptr e) { stop_serving(std::move(e)); }, memory_limit, thresholds),
       m_num_threads(threads == 0 ? 1 : threads) {
   m_data.set_clock_origin(m_t0);
-  m_shuffle = MpiShuffleService::create(m_messenger, m_data);
+  m_shuffle = MpiShuffleService::create(m_messenger, m_data,
+                                        [this](std::exception_ptr e) { stop_serving(std::move(e)); });
   install_shuffle_service(m_shuffle);
   handle(tag_run, [this](int source, std::vector<std::byte>&& b) { on_run(source, std::move(b)); });
   handle(tag_release, [this](int, std::vector<std::byte>&& b) { m_data.erase(ReleaseRequest::decode(b).ids); });

@@ -1,7 +1,5 @@
 #include "scheduling/shuffle/mpi_service.hpp"
 
-#include "scheduling/mpi/protocol.hpp"
-
 #include <tessera/core/error.hpp>
 #include <tessera/graph/task.hpp>
 
@@ -9,82 +7,63 @@
 #include <cstdio>
 #include <deque>
 
-namespace {
-// A string as its length and bytes (the shuffle's acknowledgements carry an error text).
-void put_string(tessera::ByteWriter& w, std::string_view s) {
-  w.pod<std::uint32_t>(static_cast<std::uint32_t>(s.size()));
-  w.write(s.data(), s.size());
-}
-std::string get_string(tessera::ByteReader& r) {
-  const auto n = r.pod<std::uint32_t>();
-  auto b = r.take(n);
-  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
-}
-}  // namespace
-
 namespace tessera::detail::mpi {
 
 namespace {
 
-struct PutHeader {
-  std::uint64_t token = 0;
-  ShuffleSpec spec;
-  std::uint32_t input = 0;
-  std::uint32_t count = 0;
-};
-struct PieceHeader {
-  std::uint32_t output = 0;
-  std::uint32_t separate = 0;  // 1: the bytes follow as a body message of their own
-  std::uint64_t size = 0;
-};
-
 /// Pieces from this size up travel as body messages of their own (received without a copy).
 constexpr std::size_t separate_body_bytes = std::size_t{64} << 10;
-
-template <class T>
-void append_pod(Bytes& out, const T& v) {
-  ByteWriter w(out);
-  w.pod(v);
-}
 
 /// How long a transfer waits for an owner's acknowledgement before it gives up.
 constexpr auto ack_timeout = std::chrono::minutes(10);
 
 }  // namespace
 
-MpiShuffleService::MpiShuffleService(Messenger& messenger, DataPlane& data)
-    : m_messenger(messenger), m_data(data) {}
+MpiShuffleService::MpiShuffleService(Messenger& messenger, DataPlane& data, Failure on_failure)
+    : m_messenger(messenger), m_data(data), m_on_failure(std::move(on_failure)) {}
 
-std::shared_ptr<MpiShuffleService> MpiShuffleService::create(Messenger& messenger, DataPlane& data) {
-  auto service = std::make_shared<MpiShuffleService>(messenger, data);
+template <class H>
+void MpiShuffleService::handle(Messenger& messenger, const std::shared_ptr<MpiShuffleService>& service, int tag,
+                               H handler) {
   std::weak_ptr<MpiShuffleService> weak = service;
-  messenger.on(tag_shuffle_put, [weak](int source, std::vector<std::byte>&& b) {
-    if (auto s = weak.lock()) s->on_put(source, std::move(b));
-  });
-  messenger.on(tag_shuffle_body, [weak](int source, std::vector<std::byte>&& b) {
-    if (auto s = weak.lock()) s->on_body(source, std::move(b));
-  });
-  messenger.on(tag_shuffle_ack, [weak](int, std::vector<std::byte>&& b) {
-    if (auto s = weak.lock()) s->on_ack(std::move(b));
-  });
-  messenger.on(tag_shuffle_drop, [weak, &messenger](int source, std::vector<std::byte>&&) {
-    Stats st;
-    if (auto s = weak.lock()) {
-      s->drop_all();
-      st = s->stats();
+  messenger.on(tag, [weak, handler = std::move(handler)](int source, std::vector<std::byte>&& b) {
+    auto s = weak.lock();
+    if (!s) return;
+    try {
+      handler(*s, source, std::move(b));
+    } catch (const ProtocolError& e) {
+      if (s->m_on_failure) {
+        s->m_on_failure(std::make_exception_ptr(e.from_rank(source)));
+      } else {
+        throw e.from_rank(source);
+      }
     }
-    Bytes out;
-    append_pod(out, st);
-    messenger.send(source, tag_shuffle_dropped, std::move(out));
   });
-  messenger.on(tag_shuffle_stats, [weak, &messenger](int source, std::vector<std::byte>&&) {
-    Stats st;
-    if (auto s = weak.lock()) st = s->stats();
-    Bytes out;
-    append_pod(out, st);
-    messenger.send(source, tag_shuffle_stats_reply, std::move(out));
+}
+
+std::shared_ptr<MpiShuffleService> MpiShuffleService::create(Messenger& messenger, DataPlane& data,
+                                                             Failure on_failure) {
+  auto service = std::make_shared<MpiShuffleService>(messenger, data, std::move(on_failure));
+  handle(messenger, service, tag_shuffle_put,
+         [](MpiShuffleService& s, int source, std::vector<std::byte>&& b) { s.on_put(source, std::move(b)); });
+  handle(messenger, service, tag_shuffle_body,
+         [](MpiShuffleService& s, int source, std::vector<std::byte>&& b) { s.on_body(source, std::move(b)); });
+  handle(messenger, service, tag_shuffle_ack,
+         [](MpiShuffleService& s, int, std::vector<std::byte>&& b) { s.on_ack(std::move(b)); });
+  handle(messenger, service, tag_shuffle_drop, [](MpiShuffleService& s, int source, std::vector<std::byte>&& b) {
+    (void)ShuffleDrop::decode(b);
+    s.on_stats_request(source, tag_shuffle_dropped, true);
+  });
+  handle(messenger, service, tag_shuffle_stats, [](MpiShuffleService& s, int source, std::vector<std::byte>&& b) {
+    (void)ShuffleStatsRequest::decode(b);
+    s.on_stats_request(source, tag_shuffle_stats_reply, false);
   });
   return service;
+}
+
+void MpiShuffleService::on_stats_request(int source, int reply_tag, bool drop) {
+  if (drop) drop_all();
+  m_messenger.send(source, reply_tag, ShuffleStatsReply{stats()}.encode());
 }
 
 int MpiShuffleService::rank() const noexcept { return m_messenger.rank(); }
@@ -112,32 +91,37 @@ void MpiShuffleService::send_pieces(int owner, std::uint64_t token, const Shuffl
                                     const std::vector<std::uint32_t>& outputs, const std::vector<Value>& pieces) {
   // Small pieces travel inside the put message; large ones each as a body message of their
   // own, sent from the piece's memory and kept by the owner as received (no copy on either
-  // side). The put message lists them; the owner takes the bodies from this source in order.
+  // side). The put's frames (its head, each piece's head) are written into one buffer and
+  // sent between the pieces' bytes; the owner takes the bodies from this source in order.
   struct Keep {
-    std::deque<Bytes> heads;
+    Bytes frames;
     std::vector<Value::Wire> wires;
   };
   auto keep = std::make_shared<Keep>();
   keep->wires.reserve(outputs.size());
-  std::vector<std::span<const std::byte>> spans;
-  std::vector<std::size_t> big;  // indexes into keep->wires
-  std::size_t size = 0, total = 0;
-  auto head = [&](auto&& fill) {
-    Bytes& h = keep->heads.emplace_back();
-    fill(h);
-    spans.emplace_back(h.data(), h.size());
-    size += h.size();
-  };
-  head([&](Bytes& h) {
-    append_pod(h, PutHeader{token, spec, input, static_cast<std::uint32_t>(outputs.size())});
-  });
+  std::size_t total = 0;
+  ShufflePut msg{token, spec, input, {}};
+  msg.pieces.resize(outputs.size());  // the count; encode_head() writes nothing else of them
+  WireWriter w(ShufflePut::kind);
+  w.reserve(ShufflePut::head_bytes + outputs.size() * ShufflePut::piece_head_bytes);
+  msg.encode_head(w);
   for (auto j : outputs) {
     const auto& wire = keep->wires.emplace_back(pieces[j].wire());
-    const bool inline_piece = wire.size < separate_body_bytes;
-    head([&](Bytes& h) { append_pod(h, PieceHeader{j, inline_piece ? 0u : 1u, wire.size}); });
+    ShufflePut::encode_piece_head(w, j, wire.size >= separate_body_bytes, wire.size);
     total += wire.size;
-    if (!inline_piece) {
-      big.push_back(keep->wires.size() - 1);
+  }
+  keep->frames = std::move(w).take();
+  const std::span<const std::byte> frames(keep->frames);
+  std::vector<std::span<const std::byte>> spans{frames.first(ShufflePut::head_bytes)};
+  std::vector<std::size_t> big;  // indexes into keep->wires
+  std::size_t size = ShufflePut::head_bytes;
+  for (std::size_t k = 0; k < keep->wires.size(); ++k) {
+    const auto& wire = keep->wires[k];
+    spans.push_back(frames.subspan(ShufflePut::head_bytes + k * ShufflePut::piece_head_bytes,
+                                   ShufflePut::piece_head_bytes));
+    size += ShufflePut::piece_head_bytes;
+    if (wire.size >= separate_body_bytes) {
+      big.push_back(k);
       continue;
     }
     for (const auto& p : wire.pieces) {
@@ -209,26 +193,24 @@ void MpiShuffleService::put(const ShuffleSpec& spec, const std::string& name, st
 }
 
 void MpiShuffleService::on_put(int source, std::vector<std::byte>&& bytes) {
-  ByteReader r(bytes);
-  const auto h = r.pod<PutHeader>();
+  const auto msg = ShufflePut::decode(bytes);  // a ProtocolError stops the worker (handle())
   Incoming in;
-  in.token = h.token;
-  in.spec = h.spec;
-  in.input = h.input;
-  try {
-    for (std::uint32_t k = 0; k < h.count; ++k) {
-      const auto ph = r.pod<PieceHeader>();
-      if (ph.separate != 0) {
-        in.bodies.push_back(ph.output);
-        continue;
-      }
-      auto body = r.take(ph.size);
-      auto piece = std::make_shared<Bytes>(body.begin(), body.end());
-      store(h.spec, ph.output, h.input, Value::serialized(std::move(piece)));
-      note_received(body.size());
+  in.token = msg.token;
+  in.spec = msg.spec;
+  in.input = msg.input;
+  for (const auto& p : msg.pieces) {
+    if (p.separate) {
+      in.bodies.push_back({p.output, p.size});
+      continue;
     }
-  } catch (const std::exception& e) {
-    in.error = "rank " + std::to_string(rank()) + ": " + current_exception_type() + ": " + e.what();
+    if (!in.error.empty()) continue;
+    try {
+      auto piece = std::make_shared<Bytes>(p.bytes.begin(), p.bytes.end());
+      store(msg.spec, p.output, msg.input, Value::serialized(std::move(piece)));
+      note_received(p.bytes.size());
+    } catch (const std::exception& e) {
+      in.error = "rank " + std::to_string(rank()) + ": " + current_exception_type() + ": " + e.what();
+    }
   }
   recycle_byte_buffer(std::move(bytes));
   if (in.bodies.empty()) {
@@ -244,11 +226,21 @@ void MpiShuffleService::on_body(int source, std::vector<std::byte>&& bytes) {
   {
     std::lock_guard lock(m_mutex);
     auto& queue = m_incoming[source];
-    if (queue.empty()) return;  // cannot happen: a body follows its put message
+    if (queue.empty()) {
+      throw ProtocolError("shuffle_body", "body", "", std::nullopt, 0, bytes.size(),
+                          "a piece's body without a put message announcing it");
+    }
     in = &queue.front();
   }
-  const auto output = in->bodies.front();
-  in->bodies.erase(in->bodies.begin());
+  const auto body = in->bodies.front();
+  if (bytes.size() != body.size) {
+    throw ProtocolError("shuffle_body", "size", "piece", in->next_body, 0, bytes.size(),
+                        "the put of input partition " + std::to_string(in->input) + " announced " +
+                            std::to_string(body.size) + " bytes for output partition " +
+                            std::to_string(body.output));
+  }
+  in->bodies.pop_front();
+  ++in->next_body;
   const auto n = bytes.size();
   // The received buffer becomes the piece; it goes back to the pool when the piece is gone.
   auto piece = std::shared_ptr<Bytes>(new Bytes(std::move(bytes)), [](Bytes* b) {
@@ -257,7 +249,7 @@ void MpiShuffleService::on_body(int source, std::vector<std::byte>&& bytes) {
   });
   if (in->error.empty()) {
     try {
-      store(in->spec, output, in->input, Value::serialized(std::move(piece)));
+      store(in->spec, body.output, in->input, Value::serialized(std::move(piece)));
     } catch (const std::exception& e) {
       in->error = "rank " + std::to_string(rank()) + ": " + current_exception_type() + ": " + e.what();
     }
@@ -280,23 +272,17 @@ void MpiShuffleService::note_received(std::size_t n) {
 }
 
 void MpiShuffleService::acknowledge(int source, const Incoming& in) {
-  Bytes ack;
-  ByteWriter w(ack);
-  w.pod<std::uint64_t>(in.token);
-  w.pod<std::uint8_t>(in.error.empty() ? 1 : 0);
-  put_string(w, in.error);
-  m_messenger.send(source, tag_shuffle_ack, std::move(ack));
+  m_messenger.send(source, tag_shuffle_ack, ShuffleAck{in.token, in.error.empty(), in.error}.encode());
 }
 
 void MpiShuffleService::on_ack(std::vector<std::byte>&& bytes) {
-  ByteReader r(bytes);
-  const auto token = r.pod<std::uint64_t>();
-  const bool ok = r.pod<std::uint8_t>() != 0;
-  std::string error = get_string(r);
+  auto ack = ShuffleAck::decode(bytes);
   std::lock_guard lock(m_mutex);
-  auto it = m_pending.find(token);
+  auto it = m_pending.find(ack.token);
   if (it == m_pending.end()) return;  // the transfer gave up waiting
-  if (!ok && it->second.error.empty()) it->second.error = std::move(error);
+  if (!ack.ok && it->second.error.empty()) {
+    it->second.error = ack.error.empty() ? std::string("the owner gave no reason") : std::move(ack.error);
+  }
   --it->second.remaining;
   m_acked.notify_all();
 }
@@ -384,14 +370,20 @@ Messenger* g_driver = nullptr;
 
 std::unordered_map<int, ShuffleService::Stats> g_reported;  // by worker: stats at the last run's end
 
-/// Sends `ask` to every worker and waits for one `answer` from each; calls on_answer(source, bytes).
+/// Sends `ask` to every worker and waits for one `answer` (a ShuffleStatsReply) from each;
+/// calls on_answer(source, stats). Throws: TransportError (ProtocolError: a reply that does
+/// not decode, naming its rank) or one that does not come within 2 minutes.
 template <class F>
 void ask_workers(Messenger& m, int ask, int answer, F&& on_answer) {
-  for (int r = 1; r < m.size(); ++r) m.send(r, ask, std::vector<std::byte>{});
+  for (int r = 1; r < m.size(); ++r) m.send(r, ask, Bytes{});
   for (int got = 1; got < m.size(); ++got) {
     auto msg = m.receive_for(answer, std::chrono::minutes(2));
     if (!msg) TESSERA_THROW(TransportError, "a worker did not answer the shuffle service within 2 minutes");
-    on_answer(msg->source, msg->bytes);
+    try {
+      on_answer(msg->source, ShuffleStatsReply::decode(msg->bytes).stats);
+    } catch (const ProtocolError& e) {
+      throw e.from_rank(msg->source);
+    }
   }
 }
 
@@ -410,9 +402,7 @@ void attach_shuffle_driver(Messenger* messenger) {
     std::lock_guard lock(g_driver_mutex);
     ShuffleService::Stats total;
     if (g_driver == nullptr) return total;
-    ask_workers(*g_driver, tag_shuffle_stats, tag_shuffle_stats_reply, [&](int, const std::vector<std::byte>& b) {
-      ByteReader r(b);
-      const auto s = r.pod<ShuffleService::Stats>();
+    ask_workers(*g_driver, tag_shuffle_stats, tag_shuffle_stats_reply, [&](int, const ShuffleService::Stats& s) {
       total.pieces_put += s.pieces_put;
       total.bytes_put += s.bytes_put;
       total.pieces_collected += s.pieces_collected;
@@ -432,9 +422,7 @@ void end_mpi_shuffle_run(const RunContext& ctx) noexcept {
   std::lock_guard lock(g_driver_mutex);
   if (g_driver == nullptr) return;
   try {
-    ask_workers(*g_driver, tag_shuffle_drop, tag_shuffle_dropped, [&](int source, const std::vector<std::byte>& b) {
-      ByteReader r(b);
-      const auto now = r.pod<ShuffleService::Stats>();
+    ask_workers(*g_driver, tag_shuffle_drop, tag_shuffle_dropped, [&](int source, const ShuffleService::Stats& now) {
       auto& before = g_reported[source];
       const auto t = shuffle_traffic(source, before, now);
       before = now;

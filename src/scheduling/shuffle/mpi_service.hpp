@@ -13,18 +13,15 @@
 // every piece it still holds (outputs not computed, failed or cancelled runs) and waits for the
 // answers, so the next run starts clean (MPI runs one compute at a time).
 //
-// Messages (their own tags, handled on the messenger's comm thread):
-//   put      transfer -> owner   token, spec, input, count, then per piece: output, separate,
-//                                size, and the bytes of small pieces (< 64 KiB)
-//   body     transfer -> owner   the bytes of one large piece, right after its put message
-//                                (one put's messages are sent back to back; the owner matches
-//                                bodies to the put's list in order, as the messenger delivers
-//                                one source's messages in order)
-//   ack      owner -> transfer   token, ok, error message
-//   drop     rank 0 -> worker    (nothing): forget every piece; answered by dropped (Stats)
-//   stats    rank 0 -> worker    (nothing): answered by stats_reply (ShuffleService::Stats)
+// Messages: src/scheduling/mpi/protocol_shuffle.hpp (put, body, ack, drop, dropped, stats,
+// stats_reply), on tags of their own, handled on the messenger's comm thread. A put's large
+// pieces (from 64 KiB) travel as body messages of their own, right after it: the owner matches
+// the bodies to the put's list in order (the messenger delivers one source's messages in
+// order). A message that does not decode, or a body that disagrees with its put, stops the
+// worker with a ProtocolError naming the message and the rank that sent it.
 
 #include "scheduling/mpi/data_plane.hpp"
+#include "scheduling/mpi/protocol_shuffle.hpp"
 
 #include <tessera/scheduling/detail/shuffle_service.hpp>
 #include <tessera/scheduling/scheduler.hpp>
@@ -38,22 +35,14 @@
 
 namespace tessera::detail::mpi {
 
-enum ShuffleTag : int {
-  tag_shuffle_put = 21001,
-  tag_shuffle_ack = 21002,
-  tag_shuffle_drop = 21003,
-  tag_shuffle_dropped = 21004,
-  tag_shuffle_stats = 21005,
-  tag_shuffle_stats_reply = 21006,
-  tag_shuffle_body = 21007,
-};
-
 class MpiShuffleService final : public ShuffleService, public std::enable_shared_from_this<MpiShuffleService> {
 public:
+  /// Called (comm thread) with the ProtocolError of a message that does not decode.
+  using Failure = DataPlane::Failure;
   /// Use create(): the message handlers hold the service weakly.
-  MpiShuffleService(Messenger& messenger, DataPlane& data);
+  MpiShuffleService(Messenger& messenger, DataPlane& data, Failure on_failure);
   /// Makes the service and registers its handlers with `messenger`.
-  static std::shared_ptr<MpiShuffleService> create(Messenger& messenger, DataPlane& data);
+  static std::shared_ptr<MpiShuffleService> create(Messenger& messenger, DataPlane& data, Failure on_failure);
 
   [[nodiscard]] int rank() const noexcept override;
   void put(const ShuffleSpec& spec, const std::string& name, std::uint32_t input,
@@ -76,15 +65,25 @@ private:
     std::uint64_t token = 0;
     ShuffleSpec spec;
     std::uint32_t input = 0;
-    std::vector<std::uint32_t> bodies;  // outputs of the bodies to come, in order
+    struct Body {
+      std::uint32_t output = 0;
+      std::uint64_t size = 0;
+    };
+    std::deque<Body> bodies;  // the bodies to come, in order
+    std::size_t next_body = 0;  // index of bodies.front() among the put's separate pieces
     std::string error;
   };
 
   [[nodiscard]] int owner_of(std::uint32_t output) const noexcept;
   void store(const ShuffleSpec& spec, std::uint32_t output, std::uint32_t input, Value piece);
+  /// Registers `handler` for `tag`: a ProtocolError it throws goes to m_on_failure, naming
+  /// the message's source.
+  template <class H>
+  static void handle(Messenger& messenger, const std::shared_ptr<MpiShuffleService>& service, int tag, H handler);
   void on_put(int source, std::vector<std::byte>&& bytes);
   void on_body(int source, std::vector<std::byte>&& bytes);
   void on_ack(std::vector<std::byte>&& bytes);
+  void on_stats_request(int source, int reply_tag, bool drop);
   void note_received(std::size_t n);
   void acknowledge(int source, const Incoming& in);
   void send_pieces(int owner, std::uint64_t token, const ShuffleSpec& spec, std::uint32_t input,
@@ -92,6 +91,7 @@ private:
 
   Messenger& m_messenger;
   DataPlane& m_data;
+  Failure m_on_failure;
   FailedOutputs m_failed;
   mutable std::mutex m_mutex;
   std::condition_variable m_acked;

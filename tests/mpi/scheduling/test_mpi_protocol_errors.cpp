@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include "scheduling/mpi/protocol.hpp"
+#include "scheduling/mpi/protocol_shuffle.hpp"
 #include "scheduling/mpi/protocol_wire.hpp"
 #include "scheduling/mpi/worker.hpp"
 #include "support/mpi_support.hpp"
@@ -63,6 +64,14 @@ TEST_CASE("a malformed message stops the worker with an error naming the message
       {mpi::tag_fetch, bytes_of({1, 0, 0, 0, 7}), "malformed 'fetch' message (5 bytes) from rank 0"},
       {mpi::tag_data_body, bytes_of({1, 2, 3}), "malformed 'data_body' message (3 bytes) from rank 0: field 'header'"},
       {mpi::tag_shutdown, bytes_of({0}), "malformed 'shutdown' message (1 bytes) from rank 0: field 'exit_code'"},
+      // The shuffle service's messages (its handlers run in the worker too).
+      {mpi::tag_shuffle_put, bytes_of({1, 2, 3}), "malformed 'shuffle_put' message (3 bytes) from rank 0: field 'token'"},
+      {mpi::tag_shuffle_body, bytes_of({1, 2, 3}),
+       "malformed 'shuffle_body' message (3 bytes) from rank 0: field 'body' at byte 0: a piece's body without a put"},
+      {mpi::tag_shuffle_ack, bytes_of({1, 0, 0, 0, 0, 0, 0, 0, 5}),
+       "malformed 'shuffle_ack' message (9 bytes) from rank 0: field 'ok' at byte 8"},
+      {mpi::tag_shuffle_drop, bytes_of({0}), "malformed 'shuffle_drop' message (1 bytes) from rank 0: field 'end'"},
+      {mpi::tag_shuffle_stats, bytes_of({0, 0}), "malformed 'shuffle_stats' message (2 bytes) from rank 0: field 'end'"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.expected);

@@ -179,6 +179,34 @@ std::vector<std::byte> concat(const tessera::Value::Wire& w) {
 }
 }  // namespace
 
+TEST_CASE("a vector of unpadded pairs travels as one block, in the same bytes as field by field") {
+  using Rec = std::pair<std::uint64_t, std::uint64_t>;
+  static_assert(!std::is_trivially_copyable_v<Rec> || tessera::Bitwise<Rec>);
+  static_assert(tessera::RawLayout<Rec>);
+  static_assert(tessera::RawLayout<std::pair<std::int32_t, std::pair<float, std::uint32_t>>>);
+  static_assert(!tessera::RawLayout<std::pair<std::uint8_t, std::uint64_t>>);  // padded
+  static_assert(!tessera::RawLayout<std::pair<std::string, int>>);
+  std::vector<Rec> recs(10'000);
+  for (std::size_t i = 0; i < recs.size(); ++i) recs[i] = {i * 0x9e3779b97f4a7c15ull, ~i};
+  tessera::Bytes by_field;
+  tessera::ByteWriter w(by_field);
+  w.pod<std::uint64_t>(recs.size());
+  for (const auto& [k, v] : recs) {
+    w.pod(k);
+    w.pod(v);
+  }
+  CHECK(tessera::encode(recs) == by_field);
+  CHECK(tessera::decode<std::vector<Rec>>(by_field) == recs);
+  const auto v = tessera::Value::of(recs);
+  bool in_place = false;
+  for (auto p : v.wire().pieces) in_place = in_place || p.data() == reinterpret_cast<const std::byte*>(v.get<std::vector<Rec>>().data());
+  CHECK(in_place);
+  // Padded pairs still go field by field (their padding is not sent).
+  const std::vector<std::pair<std::uint8_t, std::uint64_t>> padded{{1, 2}, {3, 4}};
+  CHECK(tessera::encode(padded).size() == 8 + 2 * 9);
+  CHECK(tessera::decode<std::vector<std::pair<std::uint8_t, std::uint64_t>>>(tessera::encode(padded)) == padded);
+}
+
 TEST_CASE("the wire form references large blocks in place and concatenates to the bytes") {
   std::vector<double> big(100'000);
   for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<double>(i) * 0.5;

@@ -107,4 +107,48 @@ TEST_CASE("shuffle() rejects zero outputs and empty handles when the graph is bu
   CHECK_THROWS_AS((void)tessera::hash_shuffle(parts, 2, &shuffle_suite::key_of), tessera::GraphError);
 }
 
+TEST_CASE("a hash split of records writes the pieces the generic split would, serialized") {
+  using shuffle_suite::Records;
+  Records part;
+  for (std::uint64_t k = 0; k < 5000; ++k) part.push_back({k % 37, k * 3});
+  const tessera::HashPartition split(&shuffle_suite::key_of);
+  for (std::size_t n_out : {1, 3, 8}) {
+    CAPTURE(n_out);
+    const auto generic = split(part, n_out);
+    const auto fast = tessera::detail::hash_split_serialized(split, part, n_out);
+    REQUIRE(fast.size() == n_out);
+    for (std::size_t j = 0; j < n_out; ++j) {
+      CHECK(fast[j].is_serialized());
+      CHECK(*fast[j].bytes() == tessera::encode(generic[j]));
+    }
+  }
+  CHECK(tessera::detail::hash_split_serialized(split, Records{}, 2).at(1).bytes()->size() == 8);  // count 0
+}
+
+TEST_CASE("piece buffers are recycled: a dropped one serves the next piece that fits, within the pool's bound") {
+  using tessera::detail::shuffle_buffer;
+  using tessera::detail::shuffle_buffer_stats;
+  constexpr std::size_t size = (std::size_t{1} << 20) + 12345;  // a size nothing else asks for
+  const auto s0 = shuffle_buffer_stats();
+  const std::byte* where = nullptr;
+  {
+    auto a = shuffle_buffer(size);
+    CHECK(a->size() == size);
+    where = a->data();
+  }
+  if (s0.capacity_bytes < s0.retained_bytes + size) {
+    // Under a small memory limit (the under_a_memory_limit run) the pool keeps nothing more.
+    CHECK(shuffle_buffer_stats().retained_bytes == s0.retained_bytes);
+    return;
+  }
+  CHECK(shuffle_buffer_stats().retained_bytes == s0.retained_bytes + size);
+  auto b = shuffle_buffer(size - 100);
+  CHECK(b->data() == where);
+  CHECK(b->size() == size - 100);
+  CHECK(shuffle_buffer_stats().hits == s0.hits + 1);
+  const auto retained = shuffle_buffer_stats().retained_bytes;
+  { auto small = shuffle_buffer(100); }  // below min_pooled_piece_bytes: freed, not kept
+  CHECK(shuffle_buffer_stats().retained_bytes == retained);
+}
+
 }  // TEST_SUITE
