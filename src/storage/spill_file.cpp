@@ -153,10 +153,13 @@ SpillFile::SpillFile(std::filesystem::path path, bool remove_on_close)
     TESSERA_THROW(StorageError, "spill file '", p,
                   "': setting up HDF5 property lists failed: ", detail::hdf5_error_text());
   }
+  errno = 0;
   m_impl->file = Hdf5Id(H5Fcreate(p.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()));
   if (!m_impl->file.valid()) {
-    TESSERA_THROW(StorageError, "cannot create spill file '", p,
-                  "': ", detail::hdf5_error_text());
+    // Creating writes the superblock: on a full disk (another rank took the last bytes) say so
+    // as a failed put does.
+    const int err = errno;
+    TESSERA_THROW(StorageError, "cannot create spill file '", p, "': ", m_impl->write_failure(err, 4096));
   }
   m_impl->dcpl = std::move(dcpl);
 }
