@@ -75,6 +75,17 @@ pid_alive() {
   [[ "$exe" == "$name" || "$exe" == "$name-wlm" ]]
 }
 
+# daemon_starting NAME: its recorded process exists and is the daemon, or is still the shell
+# that forked it (a daemon started with `&` a moment ago may not have exec'd yet).
+daemon_starting() {
+  pid_alive "$1" && return 0
+  local pid exe
+  pid="$(cat "$RUN_DIR/$1.pid" 2>/dev/null || true)"
+  [[ "$pid" =~ ^[0-9]+$ && -d "/proc/$pid" ]] || return 1
+  exe="$(basename "$(readlink "/proc/$pid/exe" 2>/dev/null || true)")"
+  [[ "$exe" == bash || "$exe" == sh ]]
+}
+
 # stop_daemon NAME: SIGTERM the recorded pid, wait up to 10 s, then SIGKILL.
 stop_daemon() {
   local name="$1" pid i
@@ -308,8 +319,8 @@ cmd_start() {
 
   local st="" deadline=$((SECONDS + START_TIMEOUT))
   while ((SECONDS < deadline)); do
-    pid_alive slurmctld || break
-    pid_alive slurmd || break
+    daemon_starting slurmctld || break
+    daemon_starting slurmd || break
     st="$(node_state)"
     case "$st" in idle*|mixed*|alloc*) break ;; esac
     sleep 0.5
@@ -319,6 +330,8 @@ cmd_start() {
       log "cluster up: node $host is $st; export SLURM_CONF=$CONF"
       return 0 ;;
   esac
+  local d
+  for d in slurmctld slurmd; do daemon_starting "$d" || log "$d exited during start-up"; done
   log "cluster did not come up within ${START_TIMEOUT}s (node state: '${st:-none}')"
   pid_alive slurmctld || log "slurmctld exited"
   pid_alive slurmd || log "slurmd exited"
