@@ -186,13 +186,20 @@ bool starts_with(const char* s, const char* prefix) noexcept {
   return true;
 }
 
-// Removes every entry of directory `root` whose name starts with `prefix`. Signal-safe.
-int sweep_prefix(const char* root, const char* prefix) noexcept {
+// Whether no process `pid` exists (pid <= 0: not a pid, so no). Signal-safe.
+bool process_gone(long pid) noexcept {
+  return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+// Removes every entry of directory `root` for which `doomed(name)` holds; returns how many.
+// Signal-safe when `doomed` is.
+template <class Doomed>
+int sweep_matching(const char* root, Doomed doomed) noexcept {
   const int fd = ::open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return 0;
   int removed = 0;
   drain_dir(fd, [&](const char* name, unsigned char) {
-    if (!starts_with(name, prefix)) return false;
+    if (!doomed(name)) return false;
     remove_tree_at(fd, name, 1);
     ++removed;
     return true;
@@ -201,17 +208,21 @@ int sweep_prefix(const char* root, const char* prefix) noexcept {
   return removed;
 }
 
+// Removes every entry of directory `root` whose name starts with `prefix`. Signal-safe.
+int sweep_prefix(const char* root, const char* prefix) noexcept {
+  return sweep_matching(root, [&](const char* name) { return starts_with(name, prefix); });
+}
+
 // The pid of the process owning spill directory `name` (".../<prefix><rank><owner><pid>-XXXXXX"),
 // or 0 if the name does not have that form (another host's directory, an older layout).
 // Signal-safe.
 long owner_pid(const char* name, const char* prefix, const char* owner) noexcept {
   if (!starts_with(name, prefix)) return 0;
-  const char* p = name;
-  for (const char* q = prefix; *q != '\0'; ++q) ++p;
+  const char* p = name + std::strlen(prefix);
   if (*p < '0' || *p > '9') return 0;
   while (*p >= '0' && *p <= '9') ++p;
   if (!starts_with(p, owner)) return 0;
-  for (const char* q = owner; *q != '\0'; ++q) ++p;
+  p += std::strlen(owner);
   long pid = 0;
   for (; *p >= '0' && *p <= '9'; ++p) {
     if (pid > 100000000) return 0;
@@ -222,18 +233,9 @@ long owner_pid(const char* name, const char* prefix, const char* owner) noexcept
 
 // Removes the job's directories on this host whose owning process no longer exists. Signal-safe.
 int sweep_dead_owners(const char* root, const char* prefix, const char* owner) noexcept {
-  const int fd = ::open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  int removed = 0;
-  drain_dir(fd, [&](const char* name, unsigned char) {
-    const long pid = owner_pid(name, prefix, owner);
-    if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) return false;
-    remove_tree_at(fd, name, 1);
-    ++removed;
-    return true;
+  return sweep_matching(root, [&](const char* name) {
+    return process_gone(owner_pid(name, prefix, owner));
   });
-  ::close(fd);
-  return removed;
 }
 
 std::string host_name() {
@@ -244,6 +246,13 @@ std::string host_name() {
     out += std::isalnum(static_cast<unsigned char>(*c)) ? *c : '_';
   }
   return out;
+}
+
+// What follows "rank<r>" in this host's spill directory names, before the owner's pid.
+std::string owner_infix() {
+  std::string infix = host_name();  // not "-" + host_name(): GCC 12 -O2 warns (-Wrestrict, a false positive)
+  infix.insert(0, 1, '-');
+  return infix + "-pid";
 }
 
 }  // namespace
@@ -271,7 +280,7 @@ std::string default_spill_job_tag(long pid) {
 }
 
 JobSpillRoot::JobSpillRoot(std::filesystem::path root, std::string job_tag)
-    : m_prefix("tessera-" + job_tag + "-rank") {
+    : m_prefix("tessera-" + job_tag + "-rank"), m_owner(owner_infix()) {
   std::error_code ec;
   m_root = std::filesystem::absolute(root, ec);
   if (ec) m_root = root;
@@ -287,25 +296,16 @@ JobSpillRoot::JobSpillRoot(std::filesystem::path root, std::string job_tag)
   // Leftovers of earlier jobs of this node whose rank 0 is dead (SIGKILL leaves no chance to
   // clean up): "tessera-<host>-pid<P>-rank*" with no process P any more.
   const std::string mine = "tessera-" + host_name() + "-pid";
-  if (auto* dir = ::opendir(m_root.c_str())) {
-    std::vector<std::string> stale;
-    while (auto* e = ::readdir(dir)) {
-      const std::string name = e->d_name;
-      if (name.rfind(mine, 0) != 0) continue;
-      const long pid = std::strtol(name.c_str() + mine.size(), nullptr, 10);
-      if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) stale.push_back(name);
-    }
-    ::closedir(dir);
-    for (const auto& name : stale) remove_tree_at(AT_FDCWD, (m_root / name).c_str(), 0);
-  }
-  const std::string owner = "-" + host_name() + "-pid";
+  (void)sweep_matching(m_root.c_str(), [&](const char* name) {
+    return starts_with(name, mine.c_str()) && process_gone(std::strtol(name + mine.size(), nullptr, 10));
+  });
   int expected = slot_free;
   if (m_root.string().size() < PATH_MAX && m_prefix.size() < sizeof g_job.prefix &&
-      owner.size() < sizeof g_job.owner &&
+      m_owner.size() < sizeof g_job.owner &&
       g_job.state.compare_exchange_strong(expected, slot_claimed)) {
     std::memcpy(g_job.root, m_root.c_str(), m_root.string().size() + 1);
     std::memcpy(g_job.prefix, m_prefix.c_str(), m_prefix.size() + 1);
-    std::memcpy(g_job.owner, owner.c_str(), owner.size() + 1);
+    std::memcpy(g_job.owner, m_owner.c_str(), m_owner.size() + 1);
     g_job.state.store(slot_live, std::memory_order_release);
     m_registered = true;
   }
@@ -322,8 +322,7 @@ JobSpillRoot::~JobSpillRoot() {
 int JobSpillRoot::sweep() noexcept { return sweep_prefix(m_root.c_str(), m_prefix.c_str()); }
 
 int JobSpillRoot::sweep_dead() noexcept {
-  const std::string owner = "-" + host_name() + "-pid";
-  return sweep_dead_owners(m_root.c_str(), m_prefix.c_str(), owner.c_str());
+  return sweep_dead_owners(m_root.c_str(), m_prefix.c_str(), m_owner.c_str());
 }
 
 int remove_dead_owner_dirs() noexcept {
@@ -359,8 +358,8 @@ SpillDirectory::SpillDirectory(int rank, std::optional<std::filesystem::path> ro
   const std::string job = spill_job_tag();
   // The owner's host and pid are in the name, so rank 0 can remove the directory of a worker
   // that was SIGKILLed as soon as it is gone (remove_dead_owner_dirs), not only at the end.
-  std::string templ = (base / ("tessera-" + job + "-rank" + std::to_string(rank) + "-" +
-                               host_name() + "-pid" + std::to_string(::getpid()) + "-XXXXXX"))
+  std::string templ = (base / ("tessera-" + job + "-rank" + std::to_string(rank) + owner_infix() +
+                               std::to_string(::getpid()) + "-XXXXXX"))
                           .string();
   // mkdtemp creates the directory with mode 0700 and a random, unique suffix.
   if (::mkdtemp(templ.data()) == nullptr) {

@@ -79,6 +79,7 @@ public:
 private:
   std::filesystem::path m_root;
   std::string m_prefix;
+  std::string m_owner;  // "-<host>-pid": what follows the rank in this host's directory names
   std::vector<std::filesystem::path> m_created;  // innermost first
   bool m_registered = false;
 };

@@ -21,6 +21,13 @@ fs::path fresh_dir(const std::string& name) {
   return p;
 }
 void touch(const fs::path& p) { std::ofstream(p) << "x"; }
+/// A pid that surely ended: a child that exited and was reaped.
+pid_t ended_pid() {
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, nullptr, 0);
+  return child;
+}
 }  // namespace
 
 TEST_SUITE("storage.job_spill_root") {
@@ -73,10 +80,7 @@ TEST_CASE("remove_all_registered (the signal path) sweeps the live job's directo
 TEST_CASE("leftovers of a dead job of this host are removed when the next job starts") {
   const auto base = fresh_dir("tessera-jsr-stale");
   fs::create_directories(base);
-  // A pid that surely ended: a child that exited and was reaped.
-  const pid_t child = ::fork();
-  if (child == 0) ::_exit(0);
-  ::waitpid(child, nullptr, 0);
+  const pid_t child = ended_pid();
   const std::string dead = tessera::default_spill_job_tag(static_cast<long>(child));
   const std::string alive = tessera::default_spill_job_tag(static_cast<long>(::getpid()));
   fs::create_directories(base / ("tessera-" + dead + "-rank1-aaaaaa"));
@@ -93,9 +97,7 @@ TEST_CASE("sweep_dead and the SIGCONT path remove only the directories of dead o
   const auto base = fresh_dir("tessera-jsr-dead");
   tessera::JobSpillRoot root(base, "jobH");
   tessera::set_spill_job_tag("jobH");
-  const pid_t child = ::fork();  // a pid that surely ended
-  if (child == 0) ::_exit(0);
-  ::waitpid(child, nullptr, 0);
+  const pid_t child = ended_pid();
   // The host part of a live directory's name, as SpillDirectory writes it.
   std::string live_name;
   {
