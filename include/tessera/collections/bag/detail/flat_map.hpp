@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -32,19 +33,12 @@ public:
   std::pair<iterator, bool> try_emplace(Key&& key, Args&&... args) {
     if ((m_entries.size() + 1) * 2 > m_slots.size()) grow();
     const std::uint64_t h = mixed_hash(key);
-    const std::uint32_t tag = tag_of(h);
-    for (std::size_t s = slot_of(h);; s = (s + 1) & m_mask) {
-      Slot& slot = m_slots[s];
-      if (slot.pos == 0) {
-        m_entries.emplace_back(std::piecewise_construct, std::forward_as_tuple(std::forward<Key>(key)),
-                               std::forward_as_tuple(std::forward<Args>(args)...));
-        slot = {tag, static_cast<std::uint32_t>(m_entries.size())};
-        return {m_entries.end() - 1, true};
-      }
-      if (slot.tag == tag && m_entries[slot.pos - 1].first == key) {
-        return {m_entries.begin() + static_cast<std::ptrdiff_t>(slot.pos - 1), false};
-      }
-    }
+    Slot& slot = m_slots[probe(key, h)];
+    if (slot.pos != 0) return {m_entries.begin() + static_cast<std::ptrdiff_t>(slot.pos - 1), false};
+    m_entries.emplace_back(std::piecewise_construct, std::forward_as_tuple(std::forward<Key>(key)),
+                           std::forward_as_tuple(std::forward<Args>(args)...));
+    slot = {tag_of(h), static_cast<std::uint32_t>(m_entries.size())};
+    return {m_entries.end() - 1, true};
   }
   template <class Key, class Value>
   std::pair<iterator, bool> emplace(Key&& key, Value&& value) {
@@ -54,15 +48,8 @@ public:
   template <class Key>
   iterator find(const Key& key) {
     if (m_entries.empty()) return end();
-    const std::uint64_t h = mixed_hash(key);
-    const std::uint32_t tag = tag_of(h);
-    for (std::size_t s = slot_of(h);; s = (s + 1) & m_mask) {
-      const Slot& slot = m_slots[s];
-      if (slot.pos == 0) return end();
-      if (slot.tag == tag && m_entries[slot.pos - 1].first == key) {
-        return m_entries.begin() + static_cast<std::ptrdiff_t>(slot.pos - 1);
-      }
-    }
+    const Slot& slot = m_slots[probe(key, mixed_hash(key))];
+    return slot.pos == 0 ? end() : m_entries.begin() + static_cast<std::ptrdiff_t>(slot.pos - 1);
   }
   template <class Key>
   V& operator[](Key&& key) {
@@ -94,6 +81,16 @@ private:
     return static_cast<std::uint64_t>(Hash{}(key)) * 0x9E3779B97F4A7C15ULL;
   }
   static std::uint32_t tag_of(std::uint64_t h) noexcept { return static_cast<std::uint32_t>(h); }
+
+  /// The slot holding `key` (hash h), or the empty slot where it would go. Needs a free slot.
+  template <class Key>
+  std::size_t probe(const Key& key, std::uint64_t h) const {
+    const std::uint32_t tag = tag_of(h);
+    for (std::size_t s = slot_of(h);; s = (s + 1) & m_mask) {
+      const Slot& slot = m_slots[s];
+      if (slot.pos == 0 || (slot.tag == tag && m_entries[slot.pos - 1].first == key)) return s;
+    }
+  }
   std::size_t slot_of(std::uint64_t h) const noexcept { return static_cast<std::size_t>(h >> 32) & m_mask; }
 
   void grow() {
