@@ -8,10 +8,10 @@
 // records (filter + count), the sum of amounts per name (foldby) and the group sizes of
 // id % 7 (groupby through the shuffle). Every mode prints one line with its seconds and the
 // results, so that runs can be checked against each other (and against dask_bag_json.py).
+#include "bag_bench.hpp"
+
 #include <tessera/collections/bag/bag.hpp>
 #include <tessera/collections/bag/json.hpp>
-#include <tessera/scheduling/mpi.hpp>
-#include <tessera/tessera.hpp>
 
 #include <algorithm>
 #include <array>
@@ -28,22 +28,10 @@ namespace {
 namespace fs = std::filesystem;
 namespace tb = tessera::bag;
 
-struct Args {
-  std::string generate, dir, mode = "bag", scheduler = "threads";
-  unsigned threads = 1;
-  std::uint64_t mb = 1024;
-  int files = 16;
-};
+using bag_bench::Args;
+using bag_bench::Lcg;
 
 constexpr std::array<const char*, 8> kNames = {"Alice", "Bob", "Charlie", "Dan", "Edith", "Frank", "George", "Hannah"};
-
-struct Lcg {
-  std::uint64_t s;
-  std::uint64_t next() {
-    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-    return s >> 33;
-  }
-};
 
 // {"id": i, "name": ..., "transactions": [{"transaction-id": t, "amount": a}, ...]} as in the
 // Dask tutorial's accounts data (1-8 transactions per record).
@@ -143,36 +131,8 @@ void bag(const Args& a, tessera::Scheduler& s, const std::string& label) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Args a;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--generate") a.generate = v;
-    else if (k == "--dir") a.dir = v;
-    else if (k == "--mode") a.mode = v;
-    else if (k == "--scheduler") a.scheduler = v;
-    else if (k == "--threads") a.threads = static_cast<unsigned>(std::stoul(v));
-    else if (k == "--mb") a.mb = std::stoull(v);
-    else if (k == "--files") a.files = std::stoi(v);
-    else {
-      std::fprintf(stderr, "bm_bag_json: unknown option %s\n", k.c_str());
-      return 2;
-    }
-  }
-  if (!a.generate.empty()) {
-    generate(a);
-    return 0;
-  }
-  if (a.mode == "parse") {
-    parse_only(a);
-    return 0;
-  }
-  if (a.scheduler == "mpi") {
-    return tessera::run_distributed(argc, argv, [&](tessera::Runtime& rt) {
-      bag(a, *rt.scheduler(), "bag-mpi-" + std::to_string(rt.size() - 1) + "workers");
-      return 0;
-    });
-  }
-  auto s = tessera::make_scheduler(a.scheduler, a.threads);
-  bag(a, *s, "bag-" + a.scheduler + "-" + std::to_string(a.threads));
-  return 0;
+  Args defaults;
+  defaults.mb = 1024;
+  defaults.files = 16;
+  return bag_bench::run_main(argc, argv, "bm_bag_json", defaults, "parse", generate, parse_only, bag);
 }

@@ -6,9 +6,9 @@
 // The bag: read_text(files).flat_map(split).frequencies().topk(10, count). Every mode prints
 // one line: the mode, seconds, total words, distinct words and the top word, so that runs can
 // be checked against each other.
+#include "bag_bench.hpp"
+
 #include <tessera/collections/bag/bag.hpp>
-#include <tessera/scheduling/mpi.hpp>
-#include <tessera/tessera.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -26,22 +26,10 @@ namespace {
 namespace fs = std::filesystem;
 namespace tb = tessera::bag;
 
-struct Args {
-  std::string generate, dir, mode = "bag", scheduler = "threads";
-  unsigned threads = 1;
-  std::uint64_t mb = 200;
-  int files = 20;
-};
+using bag_bench::Args;
+using bag_bench::Lcg;
 
 // ---- the corpus ---------------------------------------------------------------------------
-
-struct Lcg {
-  std::uint64_t s;
-  std::uint64_t next() {
-    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-    return s >> 33;
-  }
-};
 
 std::vector<std::string> vocabulary(std::size_t n) {
   Lcg r{12345};
@@ -158,36 +146,8 @@ void bag(const Args& a, tessera::Scheduler& s, const std::string& label) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Args a;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--generate") a.generate = v;
-    else if (k == "--dir") a.dir = v;
-    else if (k == "--mode") a.mode = v;
-    else if (k == "--scheduler") a.scheduler = v;
-    else if (k == "--threads") a.threads = static_cast<unsigned>(std::stoul(v));
-    else if (k == "--mb") a.mb = std::stoull(v);
-    else if (k == "--files") a.files = std::stoi(v);
-    else {
-      std::fprintf(stderr, "bm_bag_wordcount: unknown option %s\n", k.c_str());
-      return 2;
-    }
-  }
-  if (!a.generate.empty()) {
-    generate(a);
-    return 0;
-  }
-  if (a.mode == "hand") {
-    hand(a);
-    return 0;
-  }
-  if (a.scheduler == "mpi") {
-    return tessera::run_distributed(argc, argv, [&](tessera::Runtime& rt) {
-      bag(a, *rt.scheduler(), "bag-mpi-" + std::to_string(rt.size() - 1) + "workers");
-      return 0;
-    });
-  }
-  auto s = tessera::make_scheduler(a.scheduler, a.threads);
-  bag(a, *s, "bag-" + a.scheduler + "-" + std::to_string(a.threads));
-  return 0;
+  Args defaults;
+  defaults.mb = 200;
+  defaults.files = 20;
+  return bag_bench::run_main(argc, argv, "bm_bag_wordcount", defaults, "hand", generate, hand, bag);
 }
