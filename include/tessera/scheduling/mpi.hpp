@@ -69,7 +69,9 @@ std::string format_worker_stats(const std::vector<WorkerStats>& stats);
 /// The distributed runtime of this process.
 ///
 /// Collective: constructed and destroyed on every rank of the communicator.
-/// Thread safety: compute() on its scheduler from one driver thread at a time.
+/// Thread safety: compute() on its scheduler may be called from several driver threads at once
+/// (rank 0); the computations run side by side, sharing the workers' task slots, and none
+/// waits for another to end. The other members: from one thread at a time.
 class Runtime {
 public:
   /// Initializes MPI (unless already initialized), checks MPI_THREAD_MULTIPLE, validates the

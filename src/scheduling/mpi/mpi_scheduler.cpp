@@ -1,5 +1,6 @@
 // Rank 0's scheduler (MpiScheduler): places ready tasks on workers, ships them in batches,
 // tracks who holds what, frees results nobody needs and gathers the requested outputs.
+#include "scheduling/mpi/run_router.hpp"
 #include "scheduling/mpi/runtime_impl.hpp"
 
 namespace tessera {
@@ -56,6 +57,7 @@ struct Outcome {
   std::vector<std::vector<int>> holders;
   std::vector<std::uint64_t> nbytes;
   std::vector<bool> borrowed;  // result owned by an earlier persist: never released here
+  std::vector<bool> shared;    // borrowed, or an output of a persisting run: other runs may use it
   std::vector<bool> released;
   std::vector<std::exception_ptr> errors;  // per node, keep_going only
   std::vector<detail::NodePtr> kept;       // persist: the node returned for an output
@@ -74,12 +76,22 @@ detail::NodePtr kept_node(const std::shared_ptr<Runtime::Impl>& rt, const Outcom
   return node;
 }
 
+/// Results a run frees: its own go at once; copies of shared results (Outcome::shared) go
+/// through the RunRouter, which keeps each while another run still counts on it.
+struct Releases {
+  proto::RunRouter::Releases own;
+  std::vector<std::pair<DataId, int>> shared;
+};
+
 /// Queues result i for release on every rank holding it, except its owner (holders[0]) if it
 /// is borrowed (persisted before this run): only the copies workers fetched go.
-void release(Outcome& oc, std::uint32_t i, std::unordered_map<int, std::vector<DataId>>& batches) {
+void release(Outcome& oc, std::uint32_t i, Releases& out) {
   const std::size_t first = oc.borrowed[i] ? 1 : 0;
   auto& hs = oc.holders[i];
-  for (std::size_t h = first; h < hs.size(); ++h) batches[hs[h]].push_back(oc.ids[i]);
+  for (std::size_t h = first; h < hs.size(); ++h) {
+    if (oc.shared[i]) out.shared.emplace_back(oc.ids[i], hs[h]);
+    else out.own[hs[h]].push_back(oc.ids[i]);
+  }
   hs.resize(std::min(first, hs.size()));
   oc.released[i] = true;
 }
@@ -94,27 +106,37 @@ void send_releases(Runtime::Impl& rt, std::unordered_map<int, std::vector<DataId
   }
 }
 
-void release_all(Runtime::Impl& rt, Outcome& oc, const ExecGraph& g) {
-  std::unordered_map<int, std::vector<DataId>> batches;
+/// Sends the queued releases and clears them.
+void send_releases(Runtime::Impl& rt, proto::RunRouter& router, Releases& r) {
+  send_releases(rt, r.own);
+  router.release_copies(r.shared);
+  r.shared.clear();
+}
+
+void release_all(Runtime::Impl& rt, proto::RunRouter& router, Outcome& oc, const ExecGraph& g) {
+  Releases batches;
   for (std::uint32_t i = 0; i < g.size(); ++i) {
     if (!oc.released[i]) release(oc, i, batches);
   }
-  send_releases(rt, batches);
+  send_releases(rt, router, batches);
 }
 
-/// One execution of a graph on the workers: readiness, placement (placement.hpp), run batches,
-/// completions (retries, keep-going), releases after the last consumer, observer events.
+/// One execution of a graph on the workers: readiness, placement (placement.hpp, shared with
+/// the runs in flight beside it through the RunRouter), run batches, completions (retries,
+/// keep-going), releases after the last consumer, observer events.
 /// `persisting`: outputs are kept, and each is reported to ctx.on_output when it is final.
 class MpiRun {
 public:
-  MpiRun(std::shared_ptr<Runtime::Impl> rt, const ExecGraph& g, RunContext& ctx, bool persisting)
-      : m_rt_ptr(std::move(rt)), m_rt(*m_rt_ptr), m_g(g), m_ctx(ctx), m_n(static_cast<std::uint32_t>(g.size())),
-        m_workers(m_rt.size - 1), m_placement(m_rt.worker_threads),
+  MpiRun(std::shared_ptr<Runtime::Impl> rt, proto::RunRouter& router, const ExecGraph& g, RunContext& ctx,
+         bool persisting)
+      : m_rt_ptr(std::move(rt)), m_rt(*m_rt_ptr), m_router(router), m_g(g), m_ctx(ctx),
+        m_n(static_cast<std::uint32_t>(g.size())), m_workers(m_rt.size - 1),
         m_batch(static_cast<std::size_t>(m_rt.size)) {
     m_oc.ids.resize(m_n);
     m_oc.holders.resize(m_n);
     m_oc.nbytes.assign(m_n, 0);
     m_oc.borrowed.assign(m_n, false);
+    m_oc.shared.assign(m_n, false);
     m_oc.released.assign(m_n, false);
     if (ctx.keep_going) m_oc.errors.assign(m_n, nullptr);
     m_oc.kept.resize(persisting ? m_n : 0);
@@ -123,12 +145,21 @@ public:
     m_consumers.assign(g.consumers.begin(), g.consumers.end());
     m_attempts.assign(m_n, 0);
     m_is_output.assign(m_n, false);
-    for (auto o : g.outputs) m_is_output[o] = true;
+    for (auto o : g.outputs) {
+      m_is_output[o] = true;
+      if (persisting) m_oc.shared[o] = true;  // kept: later runs may read it while this one goes on
+    }
   }
+
+  MpiRun(const MpiRun&) = delete;
+  MpiRun& operator=(const MpiRun&) = delete;
+  ~MpiRun() { close(); }
 
   /// Runs the graph to its end. Throws: the first TaskError (unless keep_going), ProtocolError
   /// or GraphError; the results of a failed run are released first.
   Outcome run() {
+    m_router.open(m_run, m_n);
+    m_open = true;
     identify_nodes();
     m_ctx.run_start(m_to_run, "mpi");
     for (std::uint32_t i = 0; i < m_n; ++i) {
@@ -137,25 +168,34 @@ public:
       else if (m_g.inputs_of(i).empty()) m_ready.push(i);
     }
     assign();
-    while (m_done < m_n && !(m_failure && m_placement.total_in_flight() == 0)) {
-      if (m_placement.total_in_flight() == 0 && m_ready.empty()) {
+    while (m_done < m_n && !(m_failure && m_in_flight == 0)) {
+      // Ready tasks with no worker slot free wait for slots other runs hold.
+      if (m_in_flight == 0 && m_ready.empty()) {
         TESSERA_THROW(GraphError, "the MPI scheduler has nothing to run but ", m_n - m_done,
                       " tasks are unfinished (internal error)");
       }
       m_rt.check_protocol_failure();
-      auto msg = m_rt.messenger->receive_for(proto::tag_done, std::chrono::milliseconds(200));
-      if (!msg) continue;  // the messenger's heartbeat monitor ends the job if a rank is lost
-      on_done(msg->source, decode_from<proto::DoneBatch>(msg->source, msg->bytes, m_rt.size));
-      send_releases(m_rt, m_releases);
+      // Nothing within 200 ms: wait again (the messenger's heartbeat monitor ends the job if a
+      // rank is lost).
+      on_mail(m_router.wait(m_run, std::chrono::milliseconds(200)));
+      send_releases(m_rt, m_router, m_releases);
       assign();
     }
-    send_releases(m_rt, m_releases);
-    proto::end_mpi_shuffle_run(m_ctx);  // workers drop the pieces no unpack took
+    send_releases(m_rt, m_router, m_releases);
+    close();
     return finish();
   }
 
 private:
-  /// Gives every node its result id; results known before the run (persisted on a worker, or
+  /// Unregisters the run; the last run out has the workers drop the shuffle pieces no unpack
+  /// took (with runs beside it, those may still be wanted).
+  void close() noexcept {
+    if (!m_open) return;
+    m_open = false;
+    m_router.close(m_run, [&] { proto::end_mpi_shuffle_run(m_ctx); });
+  }
+
+  /// Gives every node its result id (the run's range: its index plus the first); results known before the run (persisted on a worker, or
   /// literals rank 0 serves) get their holders.
   void identify_nodes() {
     for (std::uint32_t i = 0; i < m_n; ++i) {
@@ -168,15 +208,16 @@ private:
           m_oc.holders[i] = {ref->rank()};
           m_oc.nbytes[i] = ref->nbytes();
           m_oc.borrowed[i] = true;
+          m_oc.shared[i] = true;
         } else {
-          m_oc.ids[i] = m_rt.next_id++;
+          m_oc.ids[i] = m_run.first() + i;
           Value v = detail::known_result(*node);
           m_oc.nbytes[i] = v.nbytes();
           m_rt.data->put(m_oc.ids[i], std::move(v));
           m_oc.holders[i] = {0};
         }
       } else {
-        m_oc.ids[i] = m_rt.next_id++;
+        m_oc.ids[i] = m_run.first() + i;
         ++m_to_run;
       }
       m_index_of_id[m_oc.ids[i]] = i;
@@ -219,22 +260,28 @@ private:
     return inherited != nullptr;
   }
 
-  /// Which worker runs ready task i: its hint, else near its inputs, then the least loaded.
+  /// Which worker runs ready task i: its hint, else near its inputs, then the least loaded;
+  /// the task is counted as sent there. -1: no worker has a slot free.
   int place(std::uint32_t i) {
-    if (m_g.nodes[i]->worker_hint >= 0) return detail::hinted_worker(m_g.nodes[i]->worker_hint, m_workers);
+    if (m_g.nodes[i]->worker_hint >= 0) {
+      const int w = detail::hinted_worker(m_g.nodes[i]->worker_hint, m_workers);
+      m_router.sent(w);
+      return w;
+    }
     m_input_places.clear();
     for (auto j : m_g.inputs_of(i)) m_input_places.push_back({m_oc.holders[j], m_oc.nbytes[j]});
-    return m_placement.choose(m_input_places);
+    return m_router.place(m_input_places);
   }
 
-  /// Adds task i to worker w's batch. A task that cannot be encoded fails here, before it is
-  /// counted in flight; returns false when that ends the run (not keep_going).
+  /// Adds task i to worker w's batch. A task that cannot be encoded fails here, and its slot
+  /// on w is given back; returns false when that ends the run (not keep_going).
   bool add_to_batch(std::uint32_t i, int w) {
     const auto& node = *m_g.nodes[i];
     proto::RunTask task{m_oc.ids[i], node.key, {}, {}, {}};
     try {
       encode_body(node, task);
     } catch (const std::exception& e) {
+      m_router.unsent(w);
       TaskError error(node.key, 0, detail::current_exception_type(), e.what());
       if (!m_ctx.keep_going) {
         m_failure.emplace(std::move(error));
@@ -254,10 +301,12 @@ private:
     // named twice is fetched from its holder both times).
     for (auto j : ins) {
       auto& hs = m_oc.holders[j];
-      if (std::find(hs.begin(), hs.end(), w) == hs.end()) hs.push_back(w);
+      if (std::find(hs.begin(), hs.end(), w) != hs.end()) continue;
+      hs.push_back(w);
+      if (m_oc.shared[j]) m_router.hold_copy(m_oc.ids[j], w);
     }
     m_batch[static_cast<std::size_t>(w)].tasks.push_back(std::move(task));
-    m_placement.sent(w);
+    ++m_in_flight;
     return true;
   }
 
@@ -284,24 +333,22 @@ private:
     }
   }
 
-  void on_done(int source, const proto::DoneBatch& batch) {
-    m_placement.set_paused(source, batch.paused);
-    for (const auto& c : batch.completions) on_completion(source, c);
-    if (m_ctx.observed()) {
-      for (const auto& e : batch.events) report_transfer(e);
+  /// What the router handed over: this run's completions and transfers (the placement has
+  /// counted the completions already).
+  void on_mail(const proto::RunRouter::Mail& mail) {
+    for (const auto& [source, c] : mail.completions) {
+      --m_in_flight;
+      on_completion(source, c);
+    }
+    if (!m_ctx.observed()) return;
+    for (const auto& e : mail.events) report_transfer(e);
+    for (const auto& e : mail.foreign_events) {
+      if (m_index_of_id.count(e.id)) report_transfer(e);
     }
   }
 
   void on_completion(int source, const proto::Completion& c) {
-    m_placement.returned(source);
-    const auto found = m_index_of_id.find(c.id);
-    if (found == m_index_of_id.end()) {
-      // A completion from an earlier computation that ended with an error: ignore.
-      std::fprintf(stderr, "tessera: stale completion of result %llu from rank %d\n",
-                   static_cast<unsigned long long>(c.id), source);
-      return;
-    }
-    const std::uint32_t i = found->second;
+    const std::uint32_t i = static_cast<std::uint32_t>(c.id - m_run.first());  // the router checked the range
     const auto& node = *m_g.nodes[i];
     if (m_ctx.observed()) {
       m_ctx.task_done(TaskEvent{node.key, node.name(), source, c.thread, c.start, c.stop, 0, c.nbytes, !c.ok});
@@ -316,7 +363,6 @@ private:
       }
       return;
     }
-    m_placement.timed(c.stop - c.start);
     m_oc.nbytes[i] = c.nbytes;
     auto& hs = m_oc.holders[i];
     hs.erase(std::remove(hs.begin(), hs.end(), source), hs.end());
@@ -338,7 +384,7 @@ private:
   Outcome finish() {
     if (m_failure) {
       m_ctx.run_end(false);
-      release_all(m_rt, m_oc, m_g);
+      release_all(m_rt, m_router, m_oc, m_g);
       throw *m_failure;
     }
     bool ok = true;
@@ -355,6 +401,9 @@ private:
 
   std::shared_ptr<Runtime::Impl> m_rt_ptr;
   Runtime::Impl& m_rt;
+  proto::RunRouter& m_router;
+  proto::RunRouter::Run m_run;
+  bool m_open = false;
   const ExecGraph& m_g;
   RunContext& m_ctx;
   const std::uint32_t m_n;
@@ -367,9 +416,9 @@ private:
   std::unordered_map<DataId, std::uint32_t> m_index_of_id;
   std::priority_queue<std::uint32_t, std::vector<std::uint32_t>, std::greater<>> m_ready;
   std::size_t m_done = 0, m_to_run = 0;
-  std::unordered_map<int, std::vector<DataId>> m_releases;
+  std::int64_t m_in_flight = 0;  // this run's tasks on workers
+  Releases m_releases;
   std::optional<TaskError> m_failure;
-  proto::Placement m_placement;
   std::vector<proto::Placement::Input> m_input_places;
   std::vector<proto::RunBatch> m_batch;  // per rank
 };
@@ -377,7 +426,10 @@ private:
 /// Rank 0's scheduler: one MpiRun per computation, then gathers or keeps the outputs.
 class MpiScheduler final : public Scheduler {
 public:
-  explicit MpiScheduler(std::shared_ptr<Runtime::Impl> rt) : m_rt(std::move(rt)) {}
+  explicit MpiScheduler(std::shared_ptr<Runtime::Impl> rt)
+      : m_rt(std::move(rt)),
+        m_router(*m_rt->messenger, m_rt->worker_threads, m_rt->size,
+                 [rt = m_rt.get()](proto::RunRouter::Releases& r) { send_releases(*rt, r); }) {}
   [[nodiscard]] std::string name() const override { return "mpi"; }
 
   std::vector<Value> run(const ExecGraph& g, RunContext& ctx) override {
@@ -392,10 +444,10 @@ public:
     try {
       gathered = m_rt->gather(wanted);
     } catch (...) {
-      release_all(*m_rt, outcome, g);
+      release_all(*m_rt, m_router, outcome, g);
       throw;
     }
-    release_all(*m_rt, outcome, g);
+    release_all(*m_rt, m_router, outcome, g);
     std::vector<Value> values;
     std::size_t next = 0;
     for (auto o : g.outputs) {
@@ -422,7 +474,7 @@ public:
     for (std::uint32_t i = 0; i < g.size(); ++i) {
       if (outcome.kept[i] && !outcome.borrowed[i]) outcome.holders[i].erase(outcome.holders[i].begin());
     }
-    release_all(*m_rt, outcome, g);
+    release_all(*m_rt, m_router, outcome, g);
     return out;
   }
 
@@ -432,11 +484,11 @@ private:
       TESSERA_THROW(ConfigError, "TESSERA_CHECKPOINT='", *ck, "' is not supported by the MPI scheduler yet; "
                     "checkpoints work on the sync and threads schedulers");
     }
-    std::lock_guard one_at_a_time(m_rt->compute_mutex);
-    return MpiRun(m_rt, g, ctx, persisting).run();
+    return MpiRun(m_rt, m_router, g, ctx, persisting).run();  // beside the runs in flight
   }
 
   std::shared_ptr<Runtime::Impl> m_rt;
+  proto::RunRouter m_router;
 };
 
 }  // namespace

@@ -74,8 +74,6 @@ public:
     if (protocol_failure) std::rethrow_exception(protocol_failure);
   }
   std::vector<unsigned> worker_threads;      // per rank (index 0 unused)
-  DataId next_id = 1;
-  std::mutex compute_mutex;  // one compute at a time
   std::shared_ptr<Scheduler> scheduler;
   bool shut_down = false;
   std::uint64_t ready_rss = 0;  // rank 0's RSS once the runtime was up
