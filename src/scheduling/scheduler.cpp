@@ -180,8 +180,11 @@ Value known_result(const TaskNode& node) {
 }
 
 std::vector<Value> compute_values(Scheduler& s, std::vector<NodePtr> roots) {
+  return compute_values(s, std::move(roots), RunContext::with_defaults());
+}
+
+std::vector<Value> compute_values(Scheduler& s, std::vector<NodePtr> roots, RunContext ctx) {
   const ExecGraph g = ExecGraph::build(roots);
-  RunContext ctx = RunContext::with_defaults();
   return s.run(g, ctx);
 }
 

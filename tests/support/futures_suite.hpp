@@ -218,6 +218,16 @@ TEST_CASE_TEMPLATE("scattered data is reused by many tasks", S, TESSERA_TEST_SCH
   for (int w = 1; w <= 5; ++w) CHECK(got[static_cast<std::size_t>(w - 1)] == doctest::Approx(500.0 * w));
 }
 
+TEST_CASE_TEMPLATE("broadcast data is reused by many tasks", S, TESSERA_TEST_SCHEDULERS) {
+  tessera::Client client(make_test_scheduler<S>());
+  auto data = client.scatter(std::vector<double>(1000, 0.25), {.broadcast = true});
+  CHECK(data.done());
+  std::vector<tessera::Future<double>> fs;
+  for (int w = 1; w <= 8; ++w) fs.push_back(client.submit(futures_suite::weighted_sum, data, double(w)));
+  const auto got = tessera::gather(fs);
+  for (int w = 1; w <= 8; ++w) CHECK(got[static_cast<std::size_t>(w - 1)] == doctest::Approx(250.0 * w));
+}
+
 TEST_CASE_TEMPLATE("errors surface at result with the key; other futures still finish", S,
                    TESSERA_TEST_SCHEDULERS) {
   tessera::Client client(make_test_scheduler<S>());

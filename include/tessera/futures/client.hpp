@@ -14,6 +14,13 @@
 
 namespace tessera {
 
+/// Options of Client::scatter.
+struct ScatterOptions {
+  /// Also copy the value to every worker (Dask's broadcast=True): tasks anywhere then read it
+  /// where they run. Worker to worker: rank 0 still sends it once.
+  bool broadcast = false;
+};
+
 struct SubmitOptions {
   std::string name = {};  ///< key prefix (default: the function's name)
   int retries = 0;   ///< extra attempts when the task throws
@@ -107,12 +114,14 @@ public:
   }
   /// Places `value` where tasks run, once (Dask's scatter): under MPI it is sent to one worker
   /// and kept there, so later tasks that use the returned future fetch it from that worker
-  /// (peer to peer), never again from rank 0; locally it is kept in this process. The value is
-  /// released when the last copy of the future is dropped. Blocks until it is placed.
+  /// (peer to peer), never again from rank 0; locally it is kept in this process. With
+  /// `{.broadcast = true}` every worker then fetches a copy and keeps it (worker to worker),
+  /// so tasks on any worker read it locally. The value (and every copy) is released when the
+  /// last copy of the future is dropped. Blocks until it is placed.
   /// Throws: TaskError if it cannot be placed (SerializationError's message for a type that
   /// cannot travel).
   template <class T>
-  Future<std::decay_t<T>> scatter(T&& value) {
+  Future<std::decay_t<T>> scatter(T&& value, ScatterOptions opts = {}) {
     using V = std::decay_t<T>;
     auto d = literal(std::forward<T>(value), "scatter");
     if (m_core->scheduler->name() != "mpi") return Future<V>(start(d.node()));
@@ -125,6 +134,7 @@ public:
       std::lock_guard lock(f.state()->mutex);
       f.state()->lazy = f.state()->result;
     }
+    if (opts.broadcast) broadcast(f);
     return f;
   }
   /// Computes a lazy graph eagerly; its result stays where it was computed.
@@ -183,6 +193,19 @@ private:
     return delayed(detail::Retrying<Fn>{std::forward<F>(f), opts.retries}, std::move(d));
   }
   std::shared_ptr<detail::FutureState> start(detail::NodePtr node);
+  /// scatter's broadcast: one task per worker reads the placed value, and the copies they
+  /// fetched stay as the value's (RunContext::keep_input_copies).
+  template <class V>
+  void broadcast(const Future<V>& placed) {
+    Scheduler& s = *m_core->scheduler;
+    std::vector<detail::NodePtr> reads;
+    for (int h = 0; h < s.workers(); ++h) {
+      reads.push_back(delayed([](const V&) { return true; }, {.name = "broadcast", .worker_hint = h})(placed).node());
+    }
+    RunContext ctx = RunContext::with_defaults();
+    ctx.keep_input_copies = true;
+    (void)detail::compute_values(s, std::move(reads), std::move(ctx));
+  }
 
   std::shared_ptr<detail::ClientCore> m_core;
 };

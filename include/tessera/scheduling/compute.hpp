@@ -96,6 +96,8 @@ T extract(const Value& v) {
 
 /// Builds the ExecGraph of `roots`, runs it on `s` with the default observers.
 std::vector<Value> compute_values(Scheduler& s, std::vector<NodePtr> roots);
+/// The same with `ctx` (with_defaults() plus the caller's settings).
+std::vector<Value> compute_values(Scheduler& s, std::vector<NodePtr> roots, RunContext ctx);
 std::vector<NodePtr> persist_nodes(Scheduler& s, std::vector<NodePtr> roots);
 
 template <class C>

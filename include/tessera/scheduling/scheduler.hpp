@@ -32,6 +32,11 @@ struct RunContext {
   /// A failed task runs again up to this many times (on MPI, possibly on another worker)
   /// before its error counts. with_defaults() sets TESSERA_TASK_RETRIES.
   int retries = 0;
+  /// Results persisted before the run that its tasks read keep the copies workers fetched for
+  /// them (the MPI scheduler adds those workers to the result's holders, so later tasks find
+  /// it there): what Client::scatter({.broadcast = true}) uses. Local schedulers hold one copy
+  /// per process and ignore it.
+  bool keep_input_copies = false;
   /// Optional: told about each requested output the moment it is final, while the run goes
   /// on. `output` indexes graph.outputs; `result` is the node persist() returns for it (its
   /// value, or on MPI a reference to it on the worker that keeps it); null with `error` set
@@ -71,6 +76,9 @@ public:
   virtual ~Scheduler() = default;
   /// "sync", "threads", "mpi".
   [[nodiscard]] virtual std::string name() const = 0;
+  /// The places tasks run in: the worker ranks under MPI (a task with worker_hint h runs on
+  /// worker 1 + h % workers()), 1 for a local scheduler (one process).
+  [[nodiscard]] virtual int workers() const { return 1; }
   /// Runs every task of `graph` that has no known result and returns the results of
   /// graph.outputs, in order. Blocks.
   /// Throws: TaskError for the first task that failed (its dependants did not run).

@@ -1,5 +1,6 @@
 // Rank 0's scheduler (MpiScheduler): places ready tasks on workers, ships them in batches,
 // tracks who holds what, frees results nobody needs and gathers the requested outputs.
+#include "scheduling/mpi/run_outcome.hpp"
 #include "scheduling/mpi/run_router.hpp"
 #include "scheduling/mpi/runtime_impl.hpp"
 
@@ -19,125 +20,17 @@ void encode_body(const detail::TaskNode& node, proto::RunTask& task) {
   }
 }
 
-/// A persisted result that stays on the worker that computed it.
-class MpiResultRef final : public detail::ResultRef {
-public:
-  MpiResultRef(std::weak_ptr<Runtime::Impl> rt, DataId id, int rank, std::uint64_t nbytes)
-      : m_rt(std::move(rt)), m_id(id), m_rank(rank), m_nbytes(nbytes) {}
-  ~MpiResultRef() override {
-    // The last handle is gone: free the result on its worker.
-    if (auto rt = m_rt.lock(); rt && !rt->shut_down && rt->messenger) {
-      try {
-        if (m_rank == 0) rt->data->erase(m_id);
-        else rt->send_release(m_rank, {m_id});
-      } catch (...) {
-      }
-    }
-  }
-  [[nodiscard]] Value fetch() const override {
-    auto rt = m_rt.lock();
-    if (!rt) TESSERA_THROW(TransportError, "a persisted result outlived its tessera::Runtime");
-    return rt->gather({{m_id, m_rank}}).front();
-  }
-  [[nodiscard]] const void* owner() const noexcept override { return m_rt.lock().get(); }
-  DataId id() const noexcept { return m_id; }
-  int rank() const noexcept { return m_rank; }
-  std::uint64_t nbytes() const noexcept { return m_nbytes; }
-
-private:
-  std::weak_ptr<Runtime::Impl> m_rt;
-  DataId m_id;
-  int m_rank;
-  std::uint64_t m_nbytes;
-};
-
-/// Where one run left each node's result, and what failed.
-struct Outcome {
-  std::vector<DataId> ids;
-  std::vector<std::vector<int>> holders;
-  std::vector<std::uint64_t> nbytes;
-  std::vector<bool> borrowed;  // result owned by an earlier persist: never released here
-  std::vector<bool> shared;    // borrowed, or an output of a persisting run: other runs may use it
-  std::vector<bool> released;
-  std::vector<std::exception_ptr> errors;  // per node, keep_going only
-  std::vector<detail::NodePtr> kept;       // persist: the node returned for an output
-};
-
-/// The node persist() returns for output i: a reference to the result on its first holder.
-detail::NodePtr kept_node(const std::shared_ptr<Runtime::Impl>& rt, const Outcome& oc,
-                          const ExecGraph& g, std::uint32_t i) {
-  const auto* src = g.nodes[i];
-  auto node = std::make_shared<detail::TaskNode>();
-  node->key = src->key;
-  node->hash = src->hash;
-  node->name_length = src->name_length;
-  if (oc.borrowed[i]) node->ref = src->ref;  // already persisted before this run
-  else node->ref = std::make_shared<MpiResultRef>(rt, oc.ids[i], oc.holders[i].front(), oc.nbytes[i]);
-  return node;
-}
-
-/// Results a run frees: its own go at once; copies of shared results (Outcome::shared) go
-/// through the RunRouter, which keeps each while another run still counts on it.
-struct Releases {
-  proto::RunRouter::Releases own;
-  std::vector<std::pair<DataId, int>> shared;
-};
-
-/// Queues result i for release on every rank holding it, except its owner (holders[0]) if it
-/// is borrowed (persisted before this run): only the copies workers fetched go.
-void release(Outcome& oc, std::uint32_t i, Releases& out) {
-  const std::size_t first = oc.borrowed[i] ? 1 : 0;
-  auto& hs = oc.holders[i];
-  for (std::size_t h = first; h < hs.size(); ++h) {
-    if (oc.shared[i]) out.shared.emplace_back(oc.ids[i], hs[h]);
-    else out.own[hs[h]].push_back(oc.ids[i]);
-  }
-  hs.resize(std::min(first, hs.size()));
-  oc.released[i] = true;
-}
-
-/// Sends the queued releases (rank 0's own results are erased here) and clears the queue.
-void send_releases(Runtime::Impl& rt, std::unordered_map<int, std::vector<DataId>>& batches) {
-  for (auto& [r, ids] : batches) {
-    if (ids.empty()) continue;
-    if (r == 0) rt.data->erase(ids);
-    else rt.send_release(r, std::move(ids));
-    ids.clear();
-  }
-}
-
-/// Sends the queued releases and clears them.
-void send_releases(Runtime::Impl& rt, proto::RunRouter& router, Releases& r) {
-  send_releases(rt, r.own);
-  router.release_copies(r.shared);
-  r.shared.clear();
-}
-
-void release_all(Runtime::Impl& rt, proto::RunRouter& router, Outcome& oc, const ExecGraph& g) {
-  Releases batches;
-  for (std::uint32_t i = 0; i < g.size(); ++i) {
-    if (!oc.released[i]) release(oc, i, batches);
-  }
-  send_releases(rt, router, batches);
-}
-
 /// One execution of a graph on the workers: readiness, placement (placement.hpp, shared with
 /// the runs in flight beside it through the RunRouter), run batches, completions (retries,
 /// keep-going), releases after the last consumer, observer events.
 /// `persisting`: outputs are kept, and each is reported to ctx.on_output when it is final.
 class MpiRun {
 public:
-  MpiRun(std::shared_ptr<Runtime::Impl> rt, proto::RunRouter& router, const ExecGraph& g, RunContext& ctx,
-         bool persisting)
-      : m_rt_ptr(std::move(rt)), m_rt(*m_rt_ptr), m_router(router), m_g(g), m_ctx(ctx),
-        m_n(static_cast<std::uint32_t>(g.size())), m_workers(m_rt.size - 1),
+  MpiRun(std::shared_ptr<Runtime::Impl> rt, std::shared_ptr<proto::RunRouter> router, const ExecGraph& g,
+         RunContext& ctx, bool persisting)
+      : m_rt_ptr(std::move(rt)), m_rt(*m_rt_ptr), m_router_ptr(std::move(router)), m_router(*m_router_ptr), m_g(g),
+        m_ctx(ctx), m_n(static_cast<std::uint32_t>(g.size())), m_workers(m_rt.size - 1), m_oc(m_n),
         m_batch(static_cast<std::size_t>(m_rt.size)) {
-    m_oc.ids.resize(m_n);
-    m_oc.holders.resize(m_n);
-    m_oc.nbytes.assign(m_n, 0);
-    m_oc.borrowed.assign(m_n, false);
-    m_oc.shared.assign(m_n, false);
-    m_oc.released.assign(m_n, false);
     if (ctx.keep_going) m_oc.errors.assign(m_n, nullptr);
     m_oc.kept.resize(persisting ? m_n : 0);
     if (persisting) m_outputs_of = ctx.outputs_by_node(g);
@@ -205,7 +98,8 @@ private:
         auto* ref = dynamic_cast<const MpiResultRef*>(node->ref.get());
         if (ref && ref->owner() == m_rt_ptr.get()) {
           m_oc.ids[i] = ref->id();
-          m_oc.holders[i] = {ref->rank()};
+          m_oc.holders[i] = ref->ranks();
+          m_oc.pinned[i] = static_cast<std::uint32_t>(m_oc.holders[i].size());
           m_oc.nbytes[i] = ref->nbytes();
           m_oc.borrowed[i] = true;
           m_oc.shared[i] = true;
@@ -228,7 +122,7 @@ private:
     ++m_done;
     if (!m_outputs_of.empty() && !m_outputs_of[i].empty()) {  // a requested output is final
       const std::exception_ptr error = m_oc.errors.empty() ? nullptr : m_oc.errors[i];
-      if (!error) m_oc.kept[i] = kept_node(m_rt_ptr, m_oc, m_g, i);
+      if (!error) m_oc.kept[i] = kept_node(m_rt_ptr, m_router_ptr, m_oc, m_g, i);
       for (auto k : m_outputs_of[i]) m_ctx.on_output(k, m_oc.kept[i], error);
     }
     for (auto d : m_g.dependents_of(i)) {
@@ -238,7 +132,9 @@ private:
 
   void consume_inputs(std::uint32_t i) {
     for (auto j : m_g.inputs_of(i)) {
-      if (--m_consumers[j] == 0 && !m_is_output[j] && !m_oc.released[j]) release(m_oc, j, m_releases);
+      if (--m_consumers[j] > 0 || m_is_output[j] || m_oc.released[j]) continue;
+      // keep_input_copies: the copies of a persisted input stay, to be adopted at the end.
+      if (!(m_ctx.keep_input_copies && m_oc.borrowed[j])) release(m_oc, j, m_releases);
     }
   }
 
@@ -401,6 +297,7 @@ private:
 
   std::shared_ptr<Runtime::Impl> m_rt_ptr;
   Runtime::Impl& m_rt;
+  std::shared_ptr<proto::RunRouter> m_router_ptr;
   proto::RunRouter& m_router;
   proto::RunRouter::Run m_run;
   bool m_open = false;
@@ -428,9 +325,11 @@ class MpiScheduler final : public Scheduler {
 public:
   explicit MpiScheduler(std::shared_ptr<Runtime::Impl> rt)
       : m_rt(std::move(rt)),
-        m_router(*m_rt->messenger, m_rt->worker_threads, m_rt->size,
-                 [rt = m_rt.get()](proto::RunRouter::Releases& r) { send_releases(*rt, r); }) {}
+        m_router(std::make_shared<proto::RunRouter>(
+            *m_rt->messenger, m_rt->worker_threads, m_rt->size,
+            [rt = m_rt.get()](proto::RunRouter::Releases& r) { send_releases(*rt, r); })) {}
   [[nodiscard]] std::string name() const override { return "mpi"; }
+  [[nodiscard]] int workers() const override { return m_rt->size - 1; }
 
   std::vector<Value> run(const ExecGraph& g, RunContext& ctx) override {
     const Runtime::Impl::Active active_call(*m_rt);
@@ -444,10 +343,11 @@ public:
     try {
       gathered = m_rt->gather(wanted);
     } catch (...) {
-      release_all(*m_rt, m_router, outcome, g);
+      release_all(*m_rt, *m_router, outcome, g);
       throw;
     }
-    release_all(*m_rt, m_router, outcome, g);
+    if (ctx.keep_input_copies) adopt_input_copies(outcome, g);
+    release_all(*m_rt, *m_router, outcome, g);
     std::vector<Value> values;
     std::size_t next = 0;
     for (auto o : g.outputs) {
@@ -467,14 +367,15 @@ public:
         continue;
       }
       // Made when the output finished (and handed to ctx.on_output), or now.
-      if (!outcome.kept[o]) outcome.kept[o] = kept_node(m_rt, outcome, g, o);
+      if (!outcome.kept[o]) outcome.kept[o] = kept_node(m_rt, m_router, outcome, g, o);
       out.push_back(outcome.kept[o]);
     }
     // Copies on other ranks are not needed: keep only the first holder's (the owner's).
     for (std::uint32_t i = 0; i < g.size(); ++i) {
       if (outcome.kept[i] && !outcome.borrowed[i]) outcome.holders[i].erase(outcome.holders[i].begin());
     }
-    release_all(*m_rt, m_router, outcome, g);
+    if (ctx.keep_input_copies) adopt_input_copies(outcome, g);
+    release_all(*m_rt, *m_router, outcome, g);
     return out;
   }
 
@@ -488,7 +389,7 @@ private:
   }
 
   std::shared_ptr<Runtime::Impl> m_rt;
-  proto::RunRouter m_router;
+  std::shared_ptr<proto::RunRouter> m_router;  // refs to kept results hold it weakly
 };
 
 }  // namespace

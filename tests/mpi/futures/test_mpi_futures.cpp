@@ -78,3 +78,50 @@ TEST_CASE("a scattered value leaves rank 0 once: 1,000 tasks fetch it from worke
   }
   CHECK(settle([&] { return held() == 0; }));
 }
+
+TEST_CASE("a broadcast value is copied to every worker once, worker to worker; tasks then read it where they run" *
+          doctest::skip(tessera::testing::world_size() < 3)) {  // needs two workers: skipped, not passed
+  auto& rt = *tessera::Runtime::current();
+  REQUIRE(rt.size() >= 3);
+  const auto workers = static_cast<std::uint64_t>(rt.size() - 1);
+  auto held = [&] { return held_on_all_ranks(rt); };
+  auto fetched = [&] {
+    std::uint64_t f = 0;
+    for (const auto& s : rt.stats()) f += s.bytes_fetched;
+    return f;
+  };
+  REQUIRE(settle([&] { return held() == 0; }));
+  constexpr std::size_t n = std::size_t{2} << 20;  // 16 MiB of doubles
+  constexpr std::uint64_t bytes = n * sizeof(double);
+  const std::uint64_t served0 = rt.stats()[0].bytes_served;
+  const std::uint64_t fetched0 = fetched();
+  {
+    tessera::Client client;
+    auto data = client.scatter(std::vector<double>(n, 2.0), {.broadcast = true});
+    CHECK(data.done());
+    // One copy per worker, the owner's included; the other workers fetched theirs from a peer.
+    CHECK(held() >= workers * bytes);
+    CHECK(held() < (workers + 1) * bytes);
+    const std::uint64_t fetched1 = fetched();
+    // The owner's copy came from rank 0 (placement), each other worker's from a peer.
+    CHECK(fetched1 - fetched0 >= workers * bytes);
+    CHECK(fetched1 - fetched0 < (workers + 1) * bytes);
+    std::vector<tessera::Future<double>> fs;
+    for (int i = 0; i < 200; ++i) {
+      fs.push_back(client.submit([](const std::vector<double>& v, int k) { return v[static_cast<std::size_t>(k)] * k; },
+                                 data, i));
+    }
+    const auto got = tessera::gather(fs);
+    CHECK(got[7] == 14.0);
+    CHECK(got[199] == 398.0);
+    // No task fetched the value: every worker had it.
+    CHECK(fetched() - fetched1 < bytes);
+    const std::uint64_t sent = rt.stats()[0].bytes_served - served0;
+    MESSAGE("broadcast of 16 MiB to ", workers, " workers: rank 0 served ", sent, " bytes; workers fetched ",
+            fetched1 - fetched0, " bytes (the owner's copy from rank 0, the others from peers)");
+    CHECK(sent >= bytes);
+    CHECK(sent < 2 * bytes);  // rank 0 sent it once, not once per worker
+  }
+  // Every copy goes with the last future.
+  CHECK(settle([&] { return held() == 0; }));
+}
