@@ -88,8 +88,8 @@ private:
     m_router.close(m_run, [&] { proto::end_mpi_shuffle_run(m_ctx); });
   }
 
-  /// Gives every node its result id (the run's range: its index plus the first); results known before the run (persisted on a worker, or
-  /// literals rank 0 serves) get their holders.
+  /// Gives every node its result id (its index plus the first of the run's range); results
+  /// known before the run (persisted on workers, or literals rank 0 serves) get their holders.
   void identify_nodes() {
     for (std::uint32_t i = 0; i < m_n; ++i) {
       const auto* node = m_g.nodes[i];

@@ -13,9 +13,13 @@ MpiResultRef::~MpiResultRef() {
     if (owner == 0) rt->data->erase(m_id);
     else rt->send_release(owner, {m_id});
     if (m_ranks.size() == 1) return;
+    auto router = m_router.lock();
     std::vector<std::pair<DataId, int>> copies;
-    for (std::size_t k = 1; k < m_ranks.size(); ++k) copies.emplace_back(m_id, m_ranks[k]);
-    if (auto router = m_router.lock()) router->release_copies(copies);
+    for (std::size_t k = 1; k < m_ranks.size(); ++k) {
+      if (router) copies.emplace_back(m_id, m_ranks[k]);
+      else rt->send_release(m_ranks[k], {m_id});  // no run left to count on them
+    }
+    if (router) router->release_copies(copies);
   } catch (...) {
   }
 }
