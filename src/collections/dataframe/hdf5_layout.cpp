@@ -103,6 +103,14 @@ void check_dataset(hid_t g, bool index, const Field& field, std::int64_t nrows, 
     where.fail(shown + ": its HDF5 type (" + tessera::detail::hdf5_type_text(t.get()) + ") cannot hold dtype " +
                dtype_name(field.dtype));
   }
+  if (has_attr(d.get(), "dtype")) {
+    const auto named = read_strings_attr(d.get(), "dtype", where);
+    if (named.size() != 1 || named[0] != dtype_name(field.dtype)) {
+      where.fail(shown + ": dtype mismatch for column '" + field.name + "': the dataset's attribute 'dtype' is '" +
+                 (named.empty() ? std::string() : named[0]) + "', the group's attributes say '" +
+                 dtype_name(field.dtype) + "'");
+    }
+  }
   const std::int64_t rows = dataset_rows(d.get());
   if (rows < 0) where.fail(shown + " is not one-dimensional");
   if (nrows >= 0 && rows != nrows) {
@@ -112,7 +120,13 @@ void check_dataset(hid_t g, bool index, const Field& field, std::int64_t nrows, 
   const std::string mask = std::string(mask_group(index)) + "/" + field.name;
   if (nrows < 0 || !tessera::detail::hdf5_path_exists(g, mask)) return;
   Hdf5Id m(H5Dopen2(g, mask.c_str(), H5P_DEFAULT));
-  const std::int64_t mrows = m.valid() ? dataset_rows(m.get()) : -1;
+  if (!m.valid()) where.fail("mask '" + where.group + "/" + mask + "' is not a dataset");
+  Hdf5Id mt(H5Dget_type(m.get()));
+  if (!type_fits(mt.get(), DType::boolean)) {
+    where.fail("mask dataset '" + where.group + "/" + mask + "' of column '" + field.name + "': its HDF5 type (" +
+               tessera::detail::hdf5_type_text(mt.get()) + ") is not uint8 or bool");
+  }
+  const std::int64_t mrows = dataset_rows(m.get());
   if (mrows != nrows) {
     where.fail("length mismatch: mask dataset '" + where.group + "/" + mask + "' has " + std::to_string(mrows) +
                " rows, the table " + std::to_string(nrows));
@@ -212,6 +226,12 @@ Layout read_layout(hid_t f, const Where& where, Hdf5Id& group_out) {
   Layout out;
   out.schema.columns = read_fields(g.get(), "columns", "dtypes", where);
   out.schema.index = read_fields(g.get(), "index", "index_dtypes", where);
+  const auto index_type = strings_or_none(g.get(), "index_type", where);
+  const std::string want_index = out.schema.index.empty() ? "range" : "columns";
+  if (index_type.size() != 1 || index_type[0] != want_index) {
+    where.fail("the attribute 'index_type' is '" + (index_type.empty() ? std::string() : index_type[0]) + "', expected '" +
+               want_index + "' (" + (out.schema.index.empty() ? "no" : "an") + " attribute 'index')");
+  }
   if (has_attr(g.get(), "nrows")) {
     Hdf5Id a(H5Aopen(g.get(), "nrows", H5P_DEFAULT));
     if (!a.valid() || H5Aread(a.get(), H5T_NATIVE_INT64, &out.nrows) < 0 || out.nrows < 0) {

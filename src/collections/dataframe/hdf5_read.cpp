@@ -6,7 +6,10 @@
 
 #include "collections/dataframe/hdf5_layout.hpp"
 
+#include <cmath>
 #include <cstring>
+#include <string_view>
+#include <vector>
 
 namespace tessera::dataframe {
 
@@ -20,6 +23,7 @@ constexpr const char* op = "read_hdf5";
 /// Reads rows [begin, begin + n) of `d` into `out` (memory type `mt`).
 void read_rows(hid_t d, hid_t mt, void* out, std::int64_t begin, std::size_t n, const h5::Where& where,
                const std::string& path) {
+  if (n == 0) return;  // an empty hyperslab is an error in some HDF5 versions
   const hsize_t start = static_cast<hsize_t>(begin), count = n;
   Hdf5Id space(H5Dget_space(d));
   H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr);
@@ -30,59 +34,71 @@ void read_rows(hid_t d, hid_t mt, void* out, std::int64_t begin, std::size_t n, 
   }
 }
 
-/// Strings of a variable-length or fixed-length string dataset.
-void read_strings(hid_t d, Column& c, std::int64_t begin, std::size_t n, const h5::Where& where,
-                  const std::string& path) {
+/// Strings of a variable-length or fixed-length string dataset; a null row (valid[i] == 0)
+/// gets "" whatever the file holds there.
+void read_strings(hid_t d, Column& c, std::int64_t begin, std::size_t n, const std::vector<std::uint8_t>& valid,
+                  const h5::Where& where, const std::string& path) {
   Hdf5Id ft(H5Dget_type(d));
   c.offsets.reserve(n + 1);
+  const auto push = [&](std::size_t i, std::string_view s) { c.push_str(valid.empty() || valid[i] ? s : std::string_view()); };
   if (H5Tis_variable_str(ft.get()) > 0) {
     Hdf5Id mt = h5::mem_type(DType::string);
     std::vector<char*> p(n, nullptr);
     read_rows(d, mt.get(), p.data(), begin, n, where, path);
-    for (char* s : p) c.push_str(s != nullptr ? std::string_view(s) : std::string_view());
+    for (std::size_t i = 0; i < n; ++i) push(i, p[i] != nullptr ? std::string_view(p[i]) : std::string_view());
     const hsize_t count = n;
     Hdf5Id mem(H5Screate_simple(1, &count, nullptr));
-    H5Dvlen_reclaim(mt.get(), mem.get(), H5P_DEFAULT, p.data());
+    if (n > 0) H5Dvlen_reclaim(mt.get(), mem.get(), H5P_DEFAULT, p.data());
     return;
   }
   const std::size_t size = H5Tget_size(ft.get());
   Hdf5Id mt(H5Tcopy(ft.get()));
   std::string buf(n * size, '\0');
   read_rows(d, mt.get(), buf.data(), begin, n, where, path);
-  for (std::size_t i = 0; i < n; ++i) c.push_str(std::string_view(buf.data() + i * size, strnlen(buf.data() + i * size, size)));
+  for (std::size_t i = 0; i < n; ++i) push(i, std::string_view(buf.data() + i * size, strnlen(buf.data() + i * size, size)));
 }
 
-/// One column's rows [begin, begin + n), nulls from its mask (or NaT) restored.
+/// One-byte values (bools, masks) of an int8/uint8 or h5py bool-enum dataset, as 0 or 1.
+std::vector<std::uint8_t> read_flags(hid_t d, std::int64_t begin, std::size_t n, const h5::Where& where,
+                                     const std::string& path) {
+  Hdf5Id ft(H5Dget_type(d));
+  Hdf5Id mt(H5Tget_class(ft.get()) == H5T_ENUM ? tessera::detail::hdf5_bool_type().release() : H5Tcopy(H5T_NATIVE_UINT8));
+  std::vector<std::uint8_t> out(n);
+  read_rows(d, mt.get(), out.data(), begin, n, where, path);
+  for (auto& b : out) b = b != 0 ? 1 : 0;
+  return out;
+}
+
+/// The mask of a column's rows (empty: no mask, every row valid).
+std::vector<std::uint8_t> read_mask(hid_t g, bool index, const Field& field, std::int64_t begin, std::size_t n,
+                                    const h5::Where& where) {
+  const std::string mask = std::string(h5::mask_group(index)) + "/" + field.name;
+  if (!tessera::detail::hdf5_path_exists(g, mask)) return {};
+  Hdf5Id m(H5Dopen2(g, mask.c_str(), H5P_DEFAULT));
+  return read_flags(m.get(), begin, n, where, mask);
+}
+
+/// One column's rows [begin, begin + n), nulls from its mask (or NaT) restored; a null row's
+/// slot holds 0, NaN or "" (Column's invariant) whatever the file holds there.
 Column read_column(hid_t g, bool index, const Field& field, std::int64_t begin, std::size_t n, const h5::Where& where) {
   const std::string path = std::string(h5::data_group(index)) + "/" + field.name;
   Hdf5Id d(H5Dopen2(g, path.c_str(), H5P_DEFAULT));
+  const std::vector<std::uint8_t> valid = read_mask(g, index, field, begin, n, where);
   Column c(field.dtype);
   Hdf5Id mt = h5::mem_type(field.dtype);
   switch (field.dtype) {
     case DType::int64:
     case DType::datetime: c.i64.resize(n); read_rows(d.get(), mt.get(), c.i64.data(), begin, n, where, path); break;
     case DType::float64: c.f64.resize(n); read_rows(d.get(), mt.get(), c.f64.data(), begin, n, where, path); break;
-    case DType::boolean: {
-      Hdf5Id ft(H5Dget_type(d.get()));
-      Hdf5Id bt(H5Tget_class(ft.get()) == H5T_ENUM ? mt.release() : H5Tcopy(H5T_NATIVE_UINT8));
-      c.b8.resize(n);
-      read_rows(d.get(), bt.get(), c.b8.data(), begin, n, where, path);
-      for (auto& b : c.b8) b = b != 0 ? 1 : 0;
-      break;
-    }
-    case DType::string: read_strings(d.get(), c, begin, n, where, path); break;
-  }
-  const std::string mask = std::string(h5::mask_group(index)) + "/" + field.name;
-  std::vector<std::uint8_t> valid;
-  if (tessera::detail::hdf5_path_exists(g, mask)) {
-    Hdf5Id m(H5Dopen2(g, mask.c_str(), H5P_DEFAULT));
-    valid.resize(n);
-    read_rows(m.get(), H5T_NATIVE_UINT8, valid.data(), begin, n, where, mask);
+    case DType::boolean: c.b8 = read_flags(d.get(), begin, n, where, path); break;
+    case DType::string: read_strings(d.get(), c, begin, n, valid, where, path); break;
   }
   for (std::size_t i = 0; i < n; ++i) {
     const bool nat = field.dtype == DType::datetime && c.i64[i] == h5::nat;
     if (!(nat || (!valid.empty() && valid[i] == 0))) continue;
     if (field.dtype == DType::int64 || field.dtype == DType::datetime) c.i64[i] = 0;
+    if (field.dtype == DType::float64) c.f64[i] = std::nan("");
+    if (field.dtype == DType::boolean) c.b8[i] = 0;
     c.set_null(i);
   }
   return c;

@@ -9,6 +9,7 @@
 #include "collections/dataframe/hdf5_layout.hpp"
 
 #include <filesystem>
+#include <string_view>
 
 namespace tessera::dataframe {
 
@@ -86,6 +87,10 @@ void append_values(hid_t d, const Column& c, std::int64_t before, const h5::Wher
       buf.reserve(c.chars.size() + n);
       std::vector<std::size_t> at(n);
       for (std::size_t i = 0; i < n; ++i) {
+        if (c.str(i).find('\0') != std::string_view::npos) {
+          where.fail("'" + path + "' row " + std::to_string(before + static_cast<std::int64_t>(i)) +
+                     ": the string holds a NUL character, which HDF5's C strings cannot store");
+        }
         at[i] = buf.size();
         buf.append(c.str(i)).push_back('\0');
       }
@@ -185,18 +190,39 @@ Hdf5Id open_or_create(const std::string& file, const std::string& group, bool& c
   return f;
 }
 
-/// Removes what a failed write left: the temporary group, or the file it created.
-void clean_up(const std::string& file, const std::string& tmp, bool created) noexcept {
+/// The outermost group on the way to `path` that does not exist yet (`path` itself if its
+/// parents all exist): what a failed write must remove.
+std::string first_missing(hid_t f, const std::string& path) {
+  std::size_t pos = path.find_first_not_of('/');
+  while (true) {
+    const std::size_t next = path.find('/', pos);
+    const std::string prefix = path.substr(0, next);
+    if (!tessera::detail::hdf5_path_exists(f, prefix) || next == std::string::npos) return prefix;
+    pos = next + 1;
+  }
+}
+
+/// Removes what a failed write left: the groups it created (`made`: the outermost), or the
+/// file it created.
+void clean_up(const std::string& file, const std::string& made, bool created) noexcept {
   Hdf5Lock lock;
   std::error_code ec;
   if (created) {
     std::filesystem::remove(file, ec);
     return;
   }
+  if (made.empty()) return;
   tessera::detail::hdf5_init();
   Hdf5Id f(H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
-  if (f.valid()) H5Ldelete(f.get(), tmp.c_str(), H5P_DEFAULT);
+  if (f.valid()) H5Ldelete(f.get(), made.c_str(), H5P_DEFAULT);
   H5Eclear2(H5E_DEFAULT);
+}
+
+/// `group` without trailing '/'s (HDF5 resolves "a/b/" as "a/b"; its temporary sibling must
+/// not land inside it).
+std::string trimmed(const std::string& group) {
+  const auto last = group.find_last_not_of('/');
+  return last == std::string::npos ? group : group.substr(0, last + 1);
 }
 
 /// Records the rows and moves the temporary group to `group` (replacing one there).
@@ -220,17 +246,20 @@ void finish(const std::string& file, const std::string& tmp, const std::string& 
 
 }  // namespace
 
-void to_hdf5(const DataFrame& df, const std::string& file, const std::string& group, const Hdf5WriteOptions& options,
-             Scheduler& scheduler) {
+void to_hdf5(const DataFrame& df, const std::string& file, const std::string& group_name,
+             const Hdf5WriteOptions& options, Scheduler& scheduler) {
+  const std::string group = trimmed(group_name);
   const h5::Where where{op, file, group};
   check_options(options, group, where);
   check_names(df.schema(), where);
   const std::string tmp = tessera::detail::hdf5_partial_name(group);
   bool created = false;
+  std::string made;  // the outermost group this write creates
   try {
     {
       Hdf5Lock lock;
       Hdf5Id f = open_or_create(file, group, created, where);
+      made = first_missing(f.get(), tmp);
       create_group(f.get(), tmp, df.schema(), options, where);
       if (!f.reset()) where.fail("closing the file: " + tessera::detail::hdf5_error_text());
     }
@@ -240,7 +269,7 @@ void to_hdf5(const DataFrame& df, const std::string& file, const std::string& gr
     const std::int64_t rows = prev.empty() ? 0 : tessera::compute(prev[0], scheduler);
     finish(file, tmp, group, rows, where);
   } catch (...) {
-    clean_up(file, tmp, created);
+    clean_up(file, made, created);
     throw;
   }
 }
