@@ -1,7 +1,7 @@
 #pragma once
 
 // Private HDF5 helpers shared by the collections' file formats (array/hdf5_io.cpp,
-// dataframe/hdf5_io.cpp): error messages naming file and object, opening files, h5py's bool
+// dataframe/hdf5_*.cpp): error messages naming file and object, opening files, h5py's bool
 // type, path checks, and the temporary name a write goes to before it is renamed into place.
 // Every function here expects the caller to hold tessera::detail::hdf5_mutex() (Hdf5Lock).
 

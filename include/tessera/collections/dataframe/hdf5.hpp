@@ -23,7 +23,9 @@
 ///    `unit` = "ns" (nulls stored as INT64_MIN, numpy's NaT), so `pd.to_datetime(x, unit="ns")`
 ///    restores it. Every dataset has the attribute `dtype`, its pandas dtype name.
 ///  - `valid/<name>`: present only for a column with nulls: uint8, 1 where the row holds a
-///    value, 0 where it is null (int64 and bool nulls hold 0 and FALSE in the data).
+///    value, 0 where it is null (int64 and bool nulls hold 0 and FALSE in the data). read_hdf5
+///    also takes an h5py bool mask, and NaT in a datetime dataset as null without a mask; a
+///    float64 NaN without a mask reads as a NaN value, not a null.
 ///  - `index/<name>` and `index_valid/<name>`: the index columns, stored as columns are.
 /// Datasets are HDF5-chunked (Hdf5WriteOptions::chunk_rows rows) and extendible, optionally
 /// gzip-compressed. Loading with h5py and pandas:
@@ -76,12 +78,16 @@ struct Hdf5ReadOptions {
   std::int64_t npartitions = 0;
 };
 
-/// Writes `df` to the group `group` of `file` (created if missing, parent groups too) in the
-/// layout above, on the default scheduler (or `scheduler`), and waits for it.
+/// Writes `df` to the group `group` of `file` (created if missing, parent groups too; a
+/// trailing '/' is ignored) in the layout above, on the default scheduler (or `scheduler`),
+/// and waits for it.
 /// Blocks: yes. Collective: with the MPI scheduler, rank 0 only.
-/// Throws: StorageError naming the file and group (cannot create the file or group, a column
-/// name that cannot be a dataset name: empty, ".", or holding '/', bad options); TaskError
-/// if a partition or a write task fails (the file is left as it was).
+/// Throws: StorageError naming the file and group (not an HDF5 file, cannot create the file
+/// or group, the root as group, a column name that cannot be a dataset name: empty, ".", or
+/// holding '/', bad options); TaskError if a partition or a write task fails (its message
+/// names the file and group; a string holding NUL names the column and row): the file is left
+/// as it was, without the temporary group or the parent groups this write created, and a
+/// file this write created is removed.
 void to_hdf5(const DataFrame& df, const std::string& file, const std::string& group,
              const Hdf5WriteOptions& options = {});
 void to_hdf5(const DataFrame& df, const std::string& file, const std::string& group,
@@ -90,9 +96,12 @@ void to_hdf5(const DataFrame& df, const std::string& file, const std::string& gr
 /// A lazy DataFrame over the group `group` of `file` written in the layout above; partitions
 /// read contiguous row ranges, with dtypes, nulls, strings, datetimes and the index restored.
 /// Throws: StorageError naming the file, the group and, where it applies, the dataset: a
-/// missing file, group or dataset, a group without the layout's attributes, an unknown dtype
-/// name, a dataset whose HDF5 type does not fit its dtype, datasets of another length than
-/// `nrows` (columns of unequal length), both or negative options.
+/// missing file, group or dataset, a group without the layout's attributes or of another
+/// layout version, an unknown dtype name, a dataset whose HDF5 type does not fit its dtype or
+/// whose `dtype` attribute names another one than the group's `dtypes` (naming the column and
+/// both dtypes), a mask that is not uint8/bool, datasets of another length than `nrows`
+/// (columns of unequal length), an `index_type` that disagrees with `index`, both or
+/// negative options.
 DataFrame read_hdf5(const std::string& file, const std::string& group, const Hdf5ReadOptions& options = {});
 
 }  // namespace tessera::dataframe
