@@ -15,6 +15,7 @@
 #include "support/dataframe_testing.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -31,6 +32,22 @@ inline td::Table fail_at_150(const td::Table& t) {
     if (id == 150) throw std::runtime_error("partition with id 150 refused");
   }
   return t;
+}
+
+/// Nulls in name (a string) and x only from id 200 on: their masks start after partitions
+/// without nulls.
+inline td::Table late_nulls(const td::Table& t) {
+  td::Table out = t;
+  const auto& ids = t.column("id").i64;
+  td::Column& name = out.column(out.column_index("name"));
+  td::Column& x = out.column(out.column_index("x"));
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 200 || ids[i] % 3 != 0) continue;
+    name.set_null(i);  // its slot keeps the string: the writer stores what it holds
+    x.set_null(i);
+    x.f64[i] = std::nan("");
+  }
+  return out;
 }
 
 inline std::size_t nulls(const td::Table& t, const std::string& column) { return t.column(column).null_count(); }
@@ -91,6 +108,16 @@ TEST_CASE_TEMPLATE("to_hdf5 then read_hdf5 gives back every dtype, the nulls and
   const td::Table small = tessera::compute(td::read_hdf5(file, "/runs/first", {.npartitions = 3}), sched);
   CHECK(small.num_rows() == 80);  // ids 0-99 less the 20 null ones
   CHECK(small == on_sync(df[df["id"] < 100]));
+
+  // Masks that begin after rows without nulls (the rows before are valid).
+  auto late = td::read_csv(write_file(dir, "data.csv", sample_csv(300)), {.parse_dates = {"day"}, .blocksize = 900})
+                  .map_partitions(late_nulls, "late-nulls");
+  td::to_hdf5(late, file, "/runs/late", {.chunk_rows = 16}, *sched);
+  const td::Table late_got = tessera::compute(td::read_hdf5(file, "/runs/late", {.npartitions = 4}), sched);
+  CHECK(late_got == on_sync(late));
+  CHECK(nulls(late_got, "name") == 33);  // ids 201, 204, ..., 297
+  CHECK(!late_got.is_null("name", 198));
+  CHECK(late_got.is_null("name", 201));
   CHECK(listing(dir) == std::vector<std::string>{"data.csv", "t.h5"});
 }
 
@@ -112,6 +139,17 @@ TEST_CASE_TEMPLATE("an index written by to_hdf5 comes back as the index", S, TES
   }
   const td::Table by_id = tessera::compute(td::read_hdf5(file, "by_id"), sched);
   CHECK(by_id.index_at<std::int64_t>(199) == 199);
+  // An index with nulls (last, as set_index puts them) keeps them.
+  for (const char* key : {"id", "group", "day"}) {
+    CAPTURE(key);
+    auto indexed = df.map_partitions(with_nulls, "with-nulls").set_index(key, {.scheduler = sched});
+    td::to_hdf5(indexed, file, std::string("null_") + key, {.chunk_rows = 8}, *sched);
+    const td::Table want = on_sync(indexed);
+    const td::Table got = tessera::compute(td::read_hdf5(file, std::string("null_") + key, {.npartitions = 6}), sched);
+    CHECK(got == want);
+    REQUIRE(got.index_columns().size() == 1);
+    CHECK(got.index_columns()[0].null_count() == 40);
+  }
 }
 
 TEST_CASE_TEMPLATE("zero rows, empty partitions and many partitions round trip", S, TESSERA_TEST_SCHEDULERS) {

@@ -224,6 +224,19 @@ TEST_CASE("to_hdf5 rejects bad names and options before it touches the disk") {
     CHECK(has(err.message(), "NUL"));
   }
   CHECK(!std::filesystem::exists(file));
+  // A partition whose dtypes are not the frame's: the columns and dtypes of both are named.
+  td::Table floats;
+  floats.add_column("a", td::Column::from_float64({1.5, 2.5}));
+  td::DataFrame lying(td::schema_of(ok), frame_of(floats).partitions());
+  try {
+    td::to_hdf5(lying, file, "/g");
+    FAIL("a partition of other dtypes was written");
+  } catch (const tessera::TaskError& err) {
+    CHECK(has(err.message(), "group '/g'"));
+    CHECK(has(err.message(), "a:float64"));
+    CHECK(has(err.message(), "a:int64"));
+  }
+  CHECK(!std::filesystem::exists(file));
   const std::string text = write_file(dir, "text.h5", "not hdf5\n");
   e = storage_error([&] { td::to_hdf5(frame_of(ok), text, "/g"); });
   CHECK(has(e, "not an HDF5 file"));
