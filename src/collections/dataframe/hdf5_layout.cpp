@@ -45,10 +45,13 @@ bool has_attr(hid_t obj, const char* name) {
 /// The strings of attribute `name` (a string or an array of them; variable or fixed length).
 std::vector<std::string> read_strings_attr(hid_t obj, const char* name, const Where& where) {
   Hdf5Id a(H5Aopen(obj, name, H5P_DEFAULT));
-  if (!a.valid()) where.fail(std::string("cannot open the attribute '") + name + "': " + tessera::detail::hdf5_error_text());
+  if (!a.valid()) {
+    where.fail(std::string("cannot open the attribute '") + name + "': " + tessera::detail::hdf5_error_text());
+  }
   Hdf5Id ft(H5Aget_type(a.get()));
   if (H5Tget_class(ft.get()) != H5T_STRING) {
-    where.fail(std::string("the attribute '") + name + "' is not a string (" + tessera::detail::hdf5_type_text(ft.get()) + ")");
+    where.fail(std::string("the attribute '") + name + "' is not a string (" +
+               tessera::detail::hdf5_type_text(ft.get()) + ")");
   }
   Hdf5Id space(H5Aget_space(a.get()));
   const auto n = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get()));
@@ -229,8 +232,9 @@ Layout read_layout(hid_t f, const Where& where, Hdf5Id& group_out) {
   const auto index_type = strings_or_none(g.get(), "index_type", where);
   const std::string want_index = out.schema.index.empty() ? "range" : "columns";
   if (index_type.size() != 1 || index_type[0] != want_index) {
-    where.fail("the attribute 'index_type' is '" + (index_type.empty() ? std::string() : index_type[0]) + "', expected '" +
-               want_index + "' (" + (out.schema.index.empty() ? "no" : "an") + " attribute 'index')");
+    where.fail("the attribute 'index_type' is '" + (index_type.empty() ? std::string() : index_type[0]) +
+               "', expected '" + want_index + "' (" + (out.schema.index.empty() ? "no" : "an") +
+               " attribute 'index')");
   }
   if (has_attr(g.get(), "nrows")) {
     Hdf5Id a(H5Aopen(g.get(), "nrows", H5P_DEFAULT));

@@ -40,7 +40,9 @@ void read_strings(hid_t d, Column& c, std::int64_t begin, std::size_t n, const s
                   const h5::Where& where, const std::string& path) {
   Hdf5Id ft(H5Dget_type(d));
   c.offsets.reserve(n + 1);
-  const auto push = [&](std::size_t i, std::string_view s) { c.push_str(valid.empty() || valid[i] ? s : std::string_view()); };
+  const auto push = [&](std::size_t i, std::string_view s) {
+    c.push_str(valid.empty() || valid[i] ? s : std::string_view());
+  };
   if (H5Tis_variable_str(ft.get()) > 0) {
     Hdf5Id mt = h5::mem_type(DType::string);
     std::vector<char*> p(n, nullptr);
@@ -55,14 +57,18 @@ void read_strings(hid_t d, Column& c, std::int64_t begin, std::size_t n, const s
   Hdf5Id mt(H5Tcopy(ft.get()));
   std::string buf(n * size, '\0');
   read_rows(d, mt.get(), buf.data(), begin, n, where, path);
-  for (std::size_t i = 0; i < n; ++i) push(i, std::string_view(buf.data() + i * size, strnlen(buf.data() + i * size, size)));
+  for (std::size_t i = 0; i < n; ++i) {
+    const char* s = buf.data() + i * size;
+    push(i, std::string_view(s, strnlen(s, size)));
+  }
 }
 
 /// One-byte values (bools, masks) of an int8/uint8 or h5py bool-enum dataset, as 0 or 1.
 std::vector<std::uint8_t> read_flags(hid_t d, std::int64_t begin, std::size_t n, const h5::Where& where,
                                      const std::string& path) {
   Hdf5Id ft(H5Dget_type(d));
-  Hdf5Id mt(H5Tget_class(ft.get()) == H5T_ENUM ? tessera::detail::hdf5_bool_type().release() : H5Tcopy(H5T_NATIVE_UINT8));
+  const bool is_enum = H5Tget_class(ft.get()) == H5T_ENUM;
+  Hdf5Id mt(is_enum ? tessera::detail::hdf5_bool_type().release() : H5Tcopy(H5T_NATIVE_UINT8));
   std::vector<std::uint8_t> out(n);
   read_rows(d, mt.get(), out.data(), begin, n, where, path);
   for (auto& b : out) b = b != 0 ? 1 : 0;
@@ -114,7 +120,9 @@ Table read_part(const std::string& file, const std::string& group, std::int64_t 
   if (end > layout.nrows) where.fail("rows up to " + std::to_string(end) + " asked of " + std::to_string(layout.nrows));
   const auto n = static_cast<std::size_t>(end - begin);
   Table t;
-  for (const auto& field : layout.schema.columns) t.add_column(field.name, read_column(g.get(), false, field, begin, n, where));
+  for (const auto& field : layout.schema.columns) {
+    t.add_column(field.name, read_column(g.get(), false, field, begin, n, where));
+  }
   std::vector<std::string> names;
   std::vector<Column> cols;
   for (const auto& field : layout.schema.index) {

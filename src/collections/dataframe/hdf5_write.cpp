@@ -174,7 +174,9 @@ void check_names(const Schema& s, const h5::Where& where) {
 }
 
 void check_options(const Hdf5WriteOptions& o, const std::string& group, const h5::Where& where) {
-  if (o.compression < 0 || o.compression > 9) where.fail("compression must be 0-9, got " + std::to_string(o.compression));
+  if (o.compression < 0 || o.compression > 9) {
+    where.fail("compression must be 0-9, got " + std::to_string(o.compression));
+  }
   if (o.chunk_rows <= 0) where.fail("chunk_rows must be positive, got " + std::to_string(o.chunk_rows));
   if (group.find_first_not_of('/') == std::string::npos) where.fail("the group must be named (not the root)");
 }
