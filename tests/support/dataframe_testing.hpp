@@ -59,6 +59,26 @@ inline std::vector<double> sample_x(int n) {
   return v;
 }
 
+/// sample_csv's table with nulls in every dtype: id (int64) on rows 5k+1, group (string) on
+/// 5k+2, flag (bool) on 5k+3, day (datetime) on 5k+4; x (float64) has the CSV's NAs.
+/// Rows are numbered by id, so the nulls do not depend on the partitioning.
+inline td::Table with_nulls(const td::Table& t) {
+  td::Table out = t;
+  const auto& ids = t.column("id").i64;
+  const char* cols[] = {"id", "group", "flag", "day"};
+  for (int k = 0; k < 4; ++k) {
+    td::Column& c = out.column(out.column_index(cols[k]));
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (ids[i] % 5 == k + 1) {
+        c.set_null(i);
+        if (c.dtype == td::DType::int64 || c.dtype == td::DType::datetime) c.i64[i] = 0;  // Column's invariant
+        if (c.dtype == td::DType::boolean) c.b8[i] = 0;
+      }
+    }
+  }
+  return out;
+}
+
 inline td::Table on_sync(const td::DataFrame& df) {
   tessera::SyncScheduler sync;
   return tessera::compute(df, sync);

@@ -4,13 +4,12 @@
 #include "collections/array/chunk_grid.hpp"
 #include <tessera/storage/hdf5_lock.hpp>
 
-#include "storage/hdf5_support.hpp"
+#include "collections/hdf5_common.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -23,19 +22,8 @@ namespace {
 using detail::Hdf5Id;
 using detail::Hdf5Lock;
 
-[[noreturn]] void fail(const std::string& what, const std::string& file, const std::string& dataset,
-                       const std::string& why) {
-  TESSERA_THROW(StorageError, what, ": file '", file, "', dataset '", dataset, "': ", why);
-}
-
-/// h5py's bool type: an int8 enum FALSE=0, TRUE=1. Caller holds the lock.
-Hdf5Id bool_type() {
-  Hdf5Id t(H5Tenum_create(H5T_NATIVE_INT8));
-  std::int8_t v = 0;
-  H5Tenum_insert(t.get(), "FALSE", &v);
-  v = 1;
-  H5Tenum_insert(t.get(), "TRUE", &v);
-  return t;
+[[noreturn]] void fail(const char* what, const std::string& file, const std::string& dataset, const std::string& why) {
+  detail::hdf5_fail(what, file, "dataset", dataset, why);
 }
 
 /// Memory type of `t`. Caller holds the lock.
@@ -46,7 +34,7 @@ Hdf5Id mem_type(DType t) {
     case DType::int64: return Hdf5Id(H5Tcopy(H5T_NATIVE_INT64));
     case DType::int32: return Hdf5Id(H5Tcopy(H5T_NATIVE_INT32));
     case DType::uint8: return Hdf5Id(H5Tcopy(H5T_NATIVE_UINT8));
-    case DType::bool_: return bool_type();
+    case DType::bool_: return detail::hdf5_bool_type();
   }
   return Hdf5Id();
 }
@@ -69,45 +57,14 @@ std::optional<DType> dtype_of_type(hid_t t) {
   return std::nullopt;
 }
 
-std::string type_text(hid_t t) {
-  const auto cls = H5Tget_class(t);
-  const char* names[] = {"integer", "float", "time", "string", "bitfield", "opaque", "compound",
-                         "reference", "enum", "vlen", "array"};
-  const std::string c = cls >= 0 && cls < 11 ? names[cls] : "unknown";
-  return c + " of " + std::to_string(H5Tget_size(t)) + " bytes";
-}
-
-/// Opens `file` read-only. Caller holds the lock.
+/// Opens `file`. Caller holds the lock.
 Hdf5Id open_file(const std::string& file, const std::string& dataset, unsigned flags, const char* what) {
-  detail::hdf5_init();
-  std::error_code ec;
-  if (!std::filesystem::exists(file, ec)) fail(what, file, dataset, "the file does not exist");
-  if (H5Fis_hdf5(file.c_str()) <= 0) {
-    H5Eclear2(H5E_DEFAULT);
-    fail(what, file, dataset, "not an HDF5 file");
-  }
-  Hdf5Id f(H5Fopen(file.c_str(), flags, H5P_DEFAULT));
-  if (!f.valid()) fail(what, file, dataset, "cannot open: " + detail::hdf5_error_text());
-  return f;
+  return detail::hdf5_open_file(file, flags, what, "dataset", dataset);
 }
 
 Hdf5Id open_dataset(hid_t f, const std::string& file, const std::string& dataset, const char* what) {
-  // H5Lexists on each path component, so a missing group is "not found" rather than an error.
-  std::string path;
-  std::size_t pos = 0;
-  while (pos <= dataset.size()) {
-    const std::size_t next = dataset.find('/', pos);
-    const std::string part = dataset.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
-    if (!part.empty()) {
-      path += "/" + part;
-      if (H5Lexists(f, path.c_str(), H5P_DEFAULT) <= 0) {
-        H5Eclear2(H5E_DEFAULT);
-        fail(what, file, dataset, "no such dataset");
-      }
-    }
-    if (next == std::string::npos) break;
-    pos = next + 1;
-  }
+  // Each path component checked, so a missing group is "not found" rather than an error.
+  if (!detail::hdf5_path_exists(f, dataset)) fail(what, file, dataset, "no such dataset");
   Hdf5Id d(H5Dopen2(f, dataset.c_str(), H5P_DEFAULT));
   if (!d.valid()) fail(what, file, dataset, "not a dataset: " + detail::hdf5_error_text());
   return d;
@@ -123,7 +80,7 @@ std::pair<Shape, DType> info_of(hid_t d, const std::string& file, const std::str
   Shape shape(dims.begin(), dims.end());
   Hdf5Id t(H5Dget_type(d));
   const auto dt = dtype_of_type(t.get());
-  if (!dt) fail(what, file, dataset, "unsupported dtype (" + type_text(t.get()) + ")");
+  if (!dt) fail(what, file, dataset, "unsupported dtype (" + detail::hdf5_type_text(t.get()) + ")");
   return {shape, *dt};
 }
 
@@ -352,15 +309,6 @@ Array from_hdf5(const std::string& file, const std::string& dataset, const Shape
 namespace {
 void write_chunks(const std::string& file, const std::string& dataset, const Array& a, Scheduler& scheduler,
                   bool contiguous, std::uint64_t base);
-
-/// "/group/.name.tessera-partial-<pid>-<n>": where to_hdf5 writes before renaming to `dataset`.
-std::string partial_name(const std::string& dataset) {
-  static std::atomic<std::uint64_t> counter{0};
-  const auto slash = dataset.rfind('/');
-  const std::string parent = slash == std::string::npos ? "" : dataset.substr(0, slash + 1);
-  const std::string leaf = slash == std::string::npos ? dataset : dataset.substr(slash + 1);
-  return parent + "." + leaf + ".tessera-partial-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-}
 }  // namespace
 
 void to_hdf5(const std::string& file, const std::string& dataset, const Array& a, Scheduler& scheduler,
@@ -375,7 +323,7 @@ void to_hdf5(const std::string& file, const std::string& dataset, const Array& a
   // takes the final name only once every chunk is written; a failed write removes it. So no
   // reader ever finds a partial (zero-filled) dataset under `dataset`, and an existing one
   // stays as it was until the new one replaces it.
-  const std::string tmp = partial_name(dataset);
+  const std::string tmp = detail::hdf5_partial_name(dataset);
   bool replace = false;
   {
     Hdf5Lock lock;

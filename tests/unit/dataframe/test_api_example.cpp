@@ -1,6 +1,6 @@
 // Issue 15's API example, the lines this slice supports, as written, on flights-style data that
-// pandas generates (flights_oracle.py); every result is compared with pandas' own. The to_hdf5
-// line waits for the HDF5 writer and stays a comment.
+// pandas generates (flights_oracle.py); every result is compared with pandas' own. The file
+// to_hdf5 writes is read back by read_hdf5 and loaded by h5py and pandas (hdf5_oracle.py).
 #include <tessera/collections/dataframe/dataframe.hpp>
 #include <tessera/tessera.hpp>
 
@@ -58,13 +58,18 @@ TEST_CASE("the issue's example, as written, gives pandas' results") {
   auto by_day = df.set_index("Date");                                             // sorted, known divisions
   td::Table jan = tessera::compute(by_day.loc("1990-01-01", "1990-01-31"));
   td::to_csv(on_time, "out/part-*.csv");
-  // td::to_hdf5(df, "flights.h5", "/flights");                                     // readable by h5py / pandas
+#if defined(TESSERA_HAVE_HDF5_IO)  // a build with TESSERA_ENABLE_HDF5=OFF has no HDF5 I/O
+  td::to_hdf5(df, "flights.h5", "/flights");                                     // readable by h5py / pandas
+#endif
   std::cout << tessera::compute(df.describe()) << "\n";                          // pandas-style printed table
   for (std::size_t i = 0; i < by_origin.num_rows(); ++i)                          // keys in the index, as pandas
     std::printf("%s %.6f\n", by_origin.index_at<std::string>(i).c_str(), by_origin.at<double>("DepDelay", i));
   std::int64_t kept = tessera::compute(on_time["DepDelay"].count());              // non-null values
   bool missing = top10.is_null("City", 0);                                        // nulls are visible
   td::Table all = tessera::compute(df);
+#if defined(TESSERA_HAVE_HDF5_IO)
+  td::Table from_h5 = tessera::compute(td::read_hdf5("flights.h5", "/flights"));   // the read back
+#endif
   // ---- compared with pandas ----
   CHECK(worst == doctest::Approx(want["worst"].get<double>()));
   CHECK(kept == want["kept"].get<std::int64_t>());
@@ -110,6 +115,26 @@ TEST_CASE("the issue's example, as written, gives pandas' results") {
       CHECK(d.at<double>(c, r) == doctest::Approx(want["describe"][c][r].get<double>()));
     }
   }
+#if defined(TESSERA_HAVE_HDF5_IO)
+  CHECK(from_h5 == all);
+  CHECK(from_h5.column("Date").dtype == td::DType::datetime);
+  // h5py and pandas load the file as the layout documents it, with the same values.
+  REQUIRE(std::system("/usr/bin/python3 " TESSERA_HDF5_ORACLE " read flights.h5 /flights h5.json") == 0);
+  const auto pandas = nlohmann::json::parse(std::ifstream("h5.json"));
+  CHECK(pandas["nrows"].get<std::size_t>() == want["rows"].get<std::size_t>());
+  CHECK(pandas["columns"].get<std::vector<std::string>>() == all.column_names());
+  CHECK(pandas["pandas_dtypes"]["Date"] == "datetime64[ns]");
+  std::size_t pandas_city_nulls = 0, same_delay = 0;
+  for (const auto& v : pandas["values"]["City"]) pandas_city_nulls += v.is_null() ? 1 : 0;
+  CHECK(pandas_city_nulls == want["city_nulls"].get<std::size_t>());
+  for (std::size_t i = 0; i < all.num_rows(); ++i) {
+    const auto& v = pandas["values"]["DepDelay"][i];
+    const bool same = all.is_null("DepDelay", i) ? v.is_null()
+                                                 : !v.is_null() && v.get<double>() == all.at<double>("DepDelay", i);
+    same_delay += same ? 1 : 0;
+  }
+  CHECK(same_delay == all.num_rows());
+#endif
   auto back = td::read_csv("out/part-*.csv", {.parse_dates = {"Date"}});
   CHECK(tessera::compute(back.length()) == want["on_time_rows"].get<std::int64_t>());
 }

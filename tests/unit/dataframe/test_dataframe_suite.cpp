@@ -1,4 +1,5 @@
-// The DataFrame behaviour suite on the sync scheduler and thread pools of 1 and 4 threads.
+// The DataFrame behaviour suites (operations, shuffle, HDF5 round trips) on the sync scheduler and
+// thread pools of 1 and 4 threads.
 #include <tessera/tessera.hpp>
 
 #include <doctest/doctest.h>
@@ -18,3 +19,6 @@ std::shared_ptr<tessera::Scheduler> make_test_scheduler() {
 #define TESSERA_TEST_SCHEDULERS SyncTag, Threads1Tag, Threads4Tag
 #include "support/dataframe_suite.hpp"
 #include "support/dataframe_shuffle_suite.hpp"
+#if defined(TESSERA_HAVE_HDF5_IO)
+#include "support/dataframe_hdf5_suite.hpp"
+#endif

@@ -16,6 +16,7 @@
 /// td::Table stats = tessera::compute(df.groupby({"Origin", "Dest"}).agg(
 ///     {{"DepDelay", {"mean", "max", "count"}}, {"Distance", {"sum"}}}));   // DepDelay_mean, ...
 /// td::to_csv(on_time, "out/part-*.csv");
+/// td::to_hdf5(df, "flights.h5", "/flights");                            // h5py / pandas read it
 /// std::cout << tessera::compute(df.describe()) << "\n";
 /// std::int64_t kept = tessera::compute(on_time["DepDelay"].count());
 /// @endcode
@@ -26,7 +27,8 @@
 /// (sum, mean, count, size, min, max, std, var, first, last) by tree reduction (suited to
 /// groups that fit in one task's memory), compute() to a Table; through the shuffle: merge
 /// (hash join, or broadcast of a one-partition side), sort_values (range partitioning),
-/// set_index with known divisions and loc on it. High-cardinality groupby waits.
+/// set_index with known divisions and loc on it. I/O: read_csv/to_csv (csv.hpp), read_hdf5/to_hdf5
+/// in a documented columnar layout (hdf5.hpp). High-cardinality groupby waits.
 ///
 /// Differences from pandas, on purpose: integer columns with nulls stay int64 (nullable, shown
 /// "<NA>") instead of becoming float64; the default index is positional: a computed result's
@@ -40,6 +42,9 @@
 
 #include <tessera/collections/dataframe/csv.hpp>
 #include <tessera/collections/dataframe/detail/expr.hpp>
+#if defined(TESSERA_HAVE_HDF5_IO)
+#include <tessera/collections/dataframe/hdf5.hpp>  // to_hdf5, read_hdf5
+#endif
 #include <tessera/collections/dataframe/schema.hpp>
 #include <tessera/collections/dataframe/table.hpp>
 #include <tessera/graph/delayed.hpp>
