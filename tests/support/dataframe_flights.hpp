@@ -103,3 +103,50 @@ TEST_CASE_TEMPLATE("the example's merge, sort and loc give pandas' results on ev
 }
 
 }  // TEST_SUITE
+
+TEST_SUITE("dataframe.flights") {
+
+TEST_CASE_TEMPLATE("str, dt, astype and where give pandas' results on every scheduler", S, TESSERA_TEST_SCHEDULERS) {
+  namespace td = tessera::dataframe;
+  const auto want = dataframe_flights::expected()["accessors"];
+  auto sched = make_test_scheduler<S>();
+  auto df = td::read_csv((dataframe_flights::flights_dir() / "flights" / "*.csv").string(),
+                         {.parse_dates = {"Date"}, .na_values = {"NA"}, .blocksize = 16 << 10});
+  REQUIRE(df.npartitions() > 4);
+  const auto city = df["City"], delay = df["DepDelay"], date = df["Date"];
+  const auto sum = [&](const td::Series& s) { return tessera::compute(s.sum(), sched); };
+  CHECK(sum(df["Dest"].str().contains(",")) == want["dest_comma"].get<double>());
+  CHECK(sum(city.str().lower().str().startswith("n")) == want["city_n"].get<double>());
+  CHECK(sum(city.str().upper().str().endswith("YORK")) == want["city_york"].get<double>());
+  CHECK(sum(city.str().len()) == want["city_len_sum"].get<double>());
+  CHECK(sum(("  " + city + " ").str().strip().str().len()) == want["city_strip_len"].get<double>());
+  CHECK(tessera::compute(date.dt().dayofyear().max(), sched) == want["doy_max"].get<double>());
+  CHECK(sum(date.dt().year()) == want["year_sum"].get<double>());
+  CHECK(sum(date.dt().day()) == want["day_sum"].get<double>());
+  CHECK(sum(delay.where(delay > 0, 0)) == doctest::Approx(want["delay_pos_sum"].get<double>()));
+  CHECK(tessera::compute(delay.where(df["Distance"] > 1000).count(), sched) == want["far_delay_count"].get<std::int64_t>());
+  CHECK(sum(df["Distance"].astype(td::DType::string).str().len()) == want["dist_str_len"].get<double>());
+  CHECK(sum(delay.astype(td::DType::string).str().len()) == want["delay_str_len"].get<double>());
+  CHECK(sum(delay.astype(td::DType::int64)) == want["delay_int_sum"].get<double>());
+  CHECK(sum(df["Cancelled"].astype(td::DType::int64)) == want["cancelled_sum"].get<double>());
+  // A date printed and parsed back is the same date, on every row.
+  CHECK(sum(date.astype(td::DType::string).astype(td::DType::datetime) == date) == tessera::compute(df.length(), sched));
+
+  const td::Table tails = tessera::compute(df["Origin"].str().slice(-2).value_counts(), sched);
+  REQUIRE(tails.num_rows() == want["origin_tail"].size());
+  for (std::size_t i = 0; i < tails.num_rows(); ++i) {
+    CHECK(tails.at<std::int64_t>("count", i) == want["origin_tail"][tails.index_at<std::string>(i)].get<std::int64_t>());
+  }
+  const auto by = [&](const char* name, const td::Series& key, const char* want_key) {
+    const td::Table t = tessera::compute(df.assign(name, key).groupby(name)["DepDelay"].mean(), sched);
+    REQUIRE(t.num_rows() == want[want_key].size());
+    for (std::size_t i = 0; i < t.num_rows(); ++i) {
+      const std::string k = std::to_string(t.index_at<std::int64_t>(i));
+      CHECK(t.at<double>("DepDelay", i) == doctest::Approx(want[want_key][k].get<double>()));
+    }
+  };
+  by("month", date.dt().month(), "by_month");
+  by("dow", date.dt().dayofweek(), "by_dow");
+}
+
+}  // TEST_SUITE

@@ -216,4 +216,95 @@ TEST_CASE_TEMPLATE("a bad row names file, line and column; skip drops it", S, TE
   CHECK(t.at<std::int64_t>("b", 3) == 8);
 }
 
+TEST_CASE_TEMPLATE("str, dt, astype and where: code points, dates before 1970, Python's float repr", S,
+                   TESSERA_TEST_SCHEDULERS) {
+  using namespace dataframe_suite;
+  auto sched = make_test_scheduler<S>();
+  const auto dir = fresh_dir("methods");
+  const auto path = write_file(dir, "m.csv",
+                               "name,when,v,s\n"
+                               "\" Z\xC3\xBCrich \",1969-12-31 23:30:00,0.1,12\n"
+                               "\xC3\x89" "COLE,1970-01-01,1e16,abc\n"
+                               ",2024-02-29 13:45:10,1e-05,\n"
+                               "plain,1900-03-01,100,-7\n");
+  auto df = td::read_csv(path, {.parse_dates = {"when"}});
+  const auto name = df["name"], when = df["when"], v = df["v"];
+  auto out = df.assign("len", name.str().len())
+                 .assign("stripped", name.str().strip().str().len())
+                 .assign("lower", name.str().lower())
+                 .assign("upper", name.str().upper())
+                 .assign("mid", name.str().slice(1, 3))
+                 .assign("last3", name.str().slice(-3))
+                 .assign("empty", name.str().slice(2, 1))
+                 .assign("has_u", name.str().contains("\xC3\xBC"))
+                 .assign("starts", name.str().startswith("\xC3\x89"))
+                 .assign("year", when.dt().year())
+                 .assign("month", when.dt().month())
+                 .assign("day", when.dt().day())
+                 .assign("hour", when.dt().hour())
+                 .assign("minute", when.dt().minute())
+                 .assign("second", when.dt().second())
+                 .assign("dow", when.dt().dayofweek())
+                 .assign("doy", when.dt().dayofyear())
+                 .assign("vs", v.astype(td::DType::string))
+                 .assign("ws", when.astype(td::DType::string))
+                 .assign("big", v.where(v > 1))
+                 .assign("small", v.where(v < 1, -1));
+  const td::Table t = tessera::compute(out, sched);
+  REQUIRE(t.num_rows() == 4);
+  CHECK(t.at<std::int64_t>("len", 0) == 8);  // " Zürich ": 8 code points, 9 bytes
+  CHECK(t.at<std::int64_t>("stripped", 0) == 6);
+  CHECK(t.is_null("len", 2));
+  CHECK(t.is_null("lower", 2));
+  CHECK(t.is_null("has_u", 2));
+  CHECK(t.at<std::string>("lower", 0) == " z\xC3\xBCrich ");
+  CHECK(t.at<std::string>("lower", 1) == "\xC3\x89" "cole");  // ASCII letters only
+  CHECK(t.at<std::string>("upper", 3) == "PLAIN");
+  CHECK(t.at<std::string>("mid", 0) == "Z\xC3\xBC");
+  CHECK(t.at<std::string>("last3", 1) == "OLE");
+  CHECK(t.at<std::string>("empty", 3).empty());
+  CHECK(t.at<bool>("has_u", 0));
+  CHECK_FALSE(t.at<bool>("has_u", 3));
+  CHECK(t.at<bool>("starts", 1));
+  const std::vector<std::vector<std::int64_t>> fields = {  // year month day hour minute second dow doy
+      {1969, 12, 31, 23, 30, 0, 2, 365}, {1970, 1, 1, 0, 0, 0, 3, 1}, {2024, 2, 29, 13, 45, 10, 3, 60},
+      {1900, 3, 1, 0, 0, 0, 3, 60}};
+  const std::vector<std::string> field_names = {"year", "month", "day", "hour", "minute", "second", "dow", "doy"};
+  for (std::size_t r = 0; r < 4; ++r) {
+    for (std::size_t f = 0; f < field_names.size(); ++f) {
+      CAPTURE(r);
+      CAPTURE(field_names[f]);
+      CHECK(t.at<std::int64_t>(field_names[f], r) == fields[r][f]);
+    }
+  }
+  CHECK(t.at<std::string>("vs", 0) == "0.1");
+  CHECK(t.at<std::string>("vs", 1) == "1e+16");
+  CHECK(t.at<std::string>("vs", 2) == "1e-05");
+  CHECK(t.at<std::string>("vs", 3) == "100.0");
+  CHECK(t.at<std::string>("ws", 0) == "1969-12-31 23:30:00");
+  CHECK(t.at<std::string>("ws", 1) == "1970-01-01");
+  CHECK(t.is_null("big", 0));
+  CHECK(t.at<double>("big", 1) == 1e16);
+  CHECK(t.at<double>("small", 0) == 0.1);
+  CHECK(t.at<double>("small", 3) == -1.0);
+  CHECK(t.column("year").dtype == td::DType::int64);
+
+  // Strings to numbers as Python's int(): the filtered rows convert, 'abc' fails naming its row.
+  CHECK(tessera::compute(df[df["s"] != "abc"]["s"].astype(td::DType::int64).sum(), sched) == 5.0);
+  try {
+    (void)tessera::compute(df["s"].astype(td::DType::float64).sum(), sched);
+    FAIL("'abc' is not a number");
+  } catch (const tessera::Error& e) {
+    const std::string msg = e.what();
+    CHECK(msg.find("astype(float64) of s: row 1 is 'abc', not a number") != std::string::npos);
+  }
+  // Wrong dtypes are refused when the expression is built.
+  CHECK_THROWS_WITH_AS((void)v.str(), doctest::Contains("needs a string column; v is float64"), td::TypeError);
+  CHECK_THROWS_WITH_AS((void)name.dt(), doctest::Contains("needs a datetime64[ns] column"), td::TypeError);
+  CHECK_THROWS_WITH_AS((void)when.astype(td::DType::float64), doctest::Contains("cannot become float64"),
+                       td::TypeError);
+  CHECK_THROWS_WITH_AS((void)v.where(v), doctest::Contains("not bool"), td::TypeError);
+  CHECK_THROWS_WITH_AS((void)name.where(v > 1, 3), doctest::Contains("where: name is object"), td::TypeError);
+}
+
 }  // TEST_SUITE

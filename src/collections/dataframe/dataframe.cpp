@@ -349,6 +349,51 @@ Series Series::fillna(const Scalar& value) const {
   return Series(m_frame, std::move(e), m_name);
 }
 
+Series Series::astype(DType to) const {
+  const std::string what = detail::describe(m_expr);
+  const DType out = detail::method_dtype(Op::astype, dtype(), to, what);
+  Expr e = m_expr;
+  e.nodes.push_back(ExprNode{Op::astype, out, what, 0, 0});
+  return Series(m_frame, std::move(e), m_name);
+}
+
+namespace {
+
+/// values.where(cond, other): the program values, cond, other, where (no_other: null instead).
+Series where_series(const Series& values, const Series& cond, ExprNode other, bool no_other) {
+  require_same(values.frame(), cond.frame(), "where");
+  const std::string what = detail::describe(values.expr());
+  if (cond.dtype() != DType::boolean) {
+    TESSERA_THROW(TypeError, "where: the condition ", detail::describe(cond.expr()), " is ",
+                  dtype_name(cond.dtype()), ", not bool");
+  }
+  DType out = values.dtype();
+  if (!no_other) {
+    other = coerce_literal(std::move(other), out, what);
+    const bool widen = out == DType::int64 && other.op == Op::lit_float;
+    const bool int_into_float = out == DType::float64 && other.op == Op::lit_int;
+    if (widen) out = DType::float64;
+    else if (!int_into_float && other.dtype != out) {
+      TESSERA_THROW(TypeError, "where: ", what, " is ", dtype_name(out), ", other is ", dtype_name(other.dtype));
+    }
+  }
+  Expr e = values.expr();
+  e.nodes.insert(e.nodes.end(), cond.expr().nodes.begin(), cond.expr().nodes.end());
+  e.nodes.push_back(other);
+  e.nodes.push_back(ExprNode{Op::where, out, {}, 0, no_other ? 1 : 0});
+  return Series(values.frame(), std::move(e), values.name());
+}
+
+}  // namespace
+
+Series Series::where(const Series& cond) const {
+  return where_series(*this, cond, ExprNode{Op::lit_int, DType::int64, {}, 0, 0}, true);
+}
+
+Series Series::where(const Series& cond, const Scalar& other) const {
+  return where_series(*this, cond, other.node, false);
+}
+
 DataFrame Series::to_frame() const {
   Schema s;
   s.index = m_frame.schema().index;

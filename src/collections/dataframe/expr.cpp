@@ -237,7 +237,21 @@ Column eval(const Expr& e, const Table& t) {
       case Op::logical_not:
       case Op::isna:
       case Op::notna: stack.back() = unary(n.op, std::move(stack.back())); break;
+      case Op::where: {
+        if (stack.size() < 3) TESSERA_THROW(GraphError, "malformed column expression");
+        const Column other = std::move(stack.back());
+        stack.pop_back();
+        const Column cond = std::move(stack.back());
+        stack.pop_back();
+        stack.back() = apply_where(n, stack.back(), cond, other);
+        break;
+      }
       default: {
+        if (is_method(n.op)) {
+          if (stack.empty()) TESSERA_THROW(GraphError, "malformed column expression");
+          stack.back() = apply_method(n, std::move(stack.back()));
+          break;
+        }
         if (stack.size() < 2) TESSERA_THROW(GraphError, "malformed column expression");
         Column b = std::move(stack.back());
         stack.pop_back();
@@ -273,7 +287,14 @@ std::string describe(const Expr& e) {
     }
     const bool unary_op = n.op == Op::neg || n.op == Op::logical_not || n.op == Op::isna || n.op == Op::notna;
     const bool leaf = n.op <= Op::lit_bool;
-    if (unary_op) stack.back() = os.str();
+    if (is_method(n.op)) stack.back() = describe_method(n, stack.back());
+    else if (n.op == Op::where) {
+      const std::string other = stack.back();
+      stack.pop_back();
+      const std::string cond = stack.back();
+      stack.pop_back();
+      stack.back() = stack.back() + ".where(" + cond + (n.i != 0 ? std::string() : ", " + other) + ")";
+    } else if (unary_op) stack.back() = os.str();
     else if (leaf) stack.push_back(os.str());
     else {
       const std::string b = stack.back();

@@ -63,6 +63,26 @@ expected = {
     "top10_columns": list(top10.columns),
     "jan_rows": len(jan),
     "jan_distance": int(jan["Distance"].sum()),
+    # Series.str, .dt, astype and where (tessera's literal patterns = regex=False).
+    "accessors": {
+        "dest_comma": int(df["Dest"].str.contains(",", regex=False).sum()),
+        "city_n": int(df["City"].str.lower().str.startswith("n").sum()),
+        "city_york": int(df["City"].str.upper().str.endswith("YORK").sum()),
+        "city_len_sum": int(df["City"].str.len().sum()),
+        "city_strip_len": int(("  " + df["City"] + " ").str.strip().str.len().sum()),
+        "origin_tail": {k: int(v) for k, v in df["Origin"].str.slice(-2).value_counts().items()},
+        "by_month": {str(k): float(v) for k, v in df.groupby(df["Date"].dt.month)["DepDelay"].mean().items()},
+        "by_dow": {str(k): float(v) for k, v in df.groupby(df["Date"].dt.dayofweek)["DepDelay"].mean().items()},
+        "doy_max": int(df["Date"].dt.dayofyear.max()),
+        "year_sum": int(df["Date"].dt.year.sum()),
+        "day_sum": int(df["Date"].dt.day.sum()),
+        "delay_pos_sum": float(df["DepDelay"].where(df["DepDelay"] > 0, 0).sum()),
+        "far_delay_count": int(df["DepDelay"].where(df["Distance"] > 1000).count()),
+        "dist_str_len": int(df["Distance"].astype(str).str.len().sum()),
+        "delay_str_len": int(df["DepDelay"].dropna().astype(str).str.len().sum()),
+        "delay_int_sum": int(df["DepDelay"].dropna().astype("int64").sum()),
+        "cancelled_sum": int(df["Cancelled"].astype("int64").sum()),
+    },
 }
 with open(os.path.join(out, "expected.json"), "w") as fh:
     json.dump(expected, fh)

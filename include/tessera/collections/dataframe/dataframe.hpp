@@ -21,7 +21,8 @@
 /// std::int64_t kept = tessera::compute(on_time["DepDelay"].count());
 /// @endcode
 ///
-/// What is here: column selection, boolean filtering with column expressions, assign,
+/// What is here: column selection, boolean filtering with column expressions (operators,
+/// isna/fillna, astype, where, .str() and .dt() of series_methods.hpp), assign,
 /// map_partitions, head/tail, Series reductions (sum, mean, min, max, count, std, var; nulls
 /// skipped as pandas' skipna), describe, value_counts, groupby on one or several keys with agg
 /// (sum, mean, count, size, min, max, std, var, first, last) by tree reduction (suited to
@@ -62,6 +63,8 @@ namespace tessera::dataframe {
 
 class Series;
 class GroupBy;
+class StringMethods;    // series_methods.hpp
+class DatetimeMethods;  // series_methods.hpp
 
 /// A scalar operand of a column expression: int, double, bool or string (a string compared
 /// with a datetime column is parsed as a date, "1990-01-31").
@@ -240,6 +243,25 @@ public:
   [[nodiscard]] Series notna() const;
   /// Nulls replaced by `value`. Throws: TypeError if value does not fit the dtype.
   [[nodiscard]] Series fillna(const Scalar& value) const;
+  /// The values as dtype `to`, as pandas' astype; nulls stay null. Accepted: int64 to any;
+  /// float64 to int64 (toward zero) and bool; bool to int64 and float64; string to int64,
+  /// float64 (as Python's int()/float()) and datetime ("YYYY-MM-DD[ HH:MM:SS]"); datetime to
+  /// int64 (nanoseconds); anything to string (floats as Python's repr, bools "True"/"False",
+  /// datetimes "YYYY-MM-DD" at midnight, else with the time). Throws: TypeError for another
+  /// pair at build time; a value that does not convert (NaN to int64, "abc" to float64) fails
+  /// its task with a TypeError naming the expression, the row and the value.
+  [[nodiscard]] Series astype(DType to) const;
+  /// pandas' where: each value where `cond` (a bool Series of the same DataFrame) is true,
+  /// null where it is false or null. Throws: TypeError if cond is not bool, GraphError if it is
+  /// of another DataFrame.
+  [[nodiscard]] Series where(const Series& cond) const;
+  /// The same, with `other` where cond is not true (an int64 Series with a float `other`
+  /// becomes float64). Throws: also TypeError if `other` does not fit the dtype.
+  [[nodiscard]] Series where(const Series& cond, const Scalar& other) const;
+  /// pandas' .str: string methods. Throws: TypeError if the Series is not a string column.
+  [[nodiscard]] StringMethods str() const;
+  /// pandas' .dt: datetime fields. Throws: TypeError if the Series is not datetime64[ns].
+  [[nodiscard]] DatetimeMethods dt() const;
 
   /// Reductions over the non-null values (pandas skipna). sum of no values is 0; mean, min,
   /// max, std, var of no values are NaN; std/var with `ddof` (1, as pandas). datetime min/max
@@ -379,3 +401,5 @@ struct Collection<dataframe::Series> {
 };
 
 }  // namespace tessera
+
+#include <tessera/collections/dataframe/series_methods.hpp>  // Series::str(), Series::dt()

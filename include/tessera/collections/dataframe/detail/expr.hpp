@@ -24,7 +24,17 @@ enum class Op : std::uint8_t {
   lt, le, gt, ge, eq, ne,
   logical_and, logical_or, logical_not,
   isna, notna, fillna,  // fillna: pops the value, then the column
+  // Methods of one operand (expr_methods.cpp); parameters in text (a pattern), i and j.
+  str_contains, str_startswith, str_endswith,  // text: a literal pattern -> bool
+  str_lower, str_upper, str_strip, str_len,
+  str_slice,  // code points [i, j), Python's rules for negative and missing (j = INT64_MAX) ends
+  dt_year, dt_month, dt_day, dt_hour, dt_minute, dt_second, dt_dayofweek, dt_dayofyear,
+  astype,     // to the node's dtype; text: the operand, for messages
+  where,      // pops `other`, then the condition, then the values
 };
+
+/// True for the methods of one operand (str_contains .. astype).
+constexpr bool is_method(Op op) noexcept { return op >= Op::str_contains && op <= Op::astype; }
 
 struct ExprNode {
   Op op = Op::column;
@@ -32,9 +42,10 @@ struct ExprNode {
   std::string text;
   double f = 0;
   std::int64_t i = 0;
+  std::int64_t j = 0;
   template <class Ar>
   void serialize(Ar& ar, unsigned) {
-    ar & op & dtype & text & f & i;
+    ar & op & dtype & text & f & i & j;
   }
 };
 
@@ -53,5 +64,15 @@ DType binary_dtype(Op op, DType a, DType b, const std::string& what);
 Column eval(const Expr& e, const Table& t);
 /// Human-readable form for messages: "(DepDelay <= 0)".
 std::string describe(const Expr& e);
+
+/// Applies the method `n` (is_method(n.op)) to `a`; nulls stay null. Throws: TypeError naming
+/// the operand (an astype node's text), the row and the value astype cannot convert.
+Column apply_method(const ExprNode& n, Column a);
+/// `a` where `cond` is true, else `other` (null where the condition is null), as n.dtype.
+Column apply_where(const ExprNode& n, const Column& a, const Column& cond, const Column& other);
+/// "Name.str.lower()", "Date.dt.year", "x.astype(float64)".
+std::string describe_method(const ExprNode& n, const std::string& operand);
+/// The dtype of `method` on an operand of dtype `t`, or throws TypeError naming `what`.
+DType method_dtype(Op method, DType t, DType to, const std::string& what);
 
 }  // namespace tessera::dataframe::detail
