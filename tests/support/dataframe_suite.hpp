@@ -307,4 +307,40 @@ TEST_CASE_TEMPLATE("str, dt, astype and where: code points, dates before 1970, P
   CHECK_THROWS_WITH_AS((void)name.where(v > 1, 3), doctest::Contains("where: name is object"), td::TypeError);
 }
 
+TEST_CASE_TEMPLATE("groupby split_out: range-shuffled groups equal the tree's, in key order", S, TESSERA_TEST_SCHEDULERS) {
+  using namespace dataframe_suite;
+  auto sched = make_test_scheduler<S>();
+  const auto dir = fresh_dir("split-out");
+  std::ostringstream csv;
+  csv << "k,name,v,w\n";
+  for (int i = 0; i < 4000; ++i) {
+    const int k = (i * 7919) % 997;
+    csv << k << ",n" << (i % 13 == 0 ? std::string() : std::to_string(i % 311)) << "," << (i % 17 == 0 ? "" : std::to_string(i % 101))
+        << "," << i * 0.5 << "\n";
+  }
+  auto df = td::read_csv(write_file(dir, "g.csv", csv.str()), {.blocksize = 2000});
+  REQUIRE(df.npartitions() >= 16);
+  const td::AggSpec spec{{"v", {"sum", "mean", "count", "min", "max", "std", "first", "last"}}, {"w", {"size"}}};
+  for (const std::vector<std::string> keys : {std::vector<std::string>{"k"}, {"name"}, {"k", "name"}}) {
+    CAPTURE(keys[0]);
+    CAPTURE(keys.size());
+    const td::Table tree = tessera::compute(df.groupby(keys, {.split_out = 1}).agg(spec), sched);
+    auto split = df.groupby(keys, {.split_out = 7}).agg(spec);
+    REQUIRE(split.npartitions() == 7);
+    check_close(tessera::compute(split, sched), tree);
+    // No output holds every group.
+    for (const auto& part : split.partitions()) CHECK(tessera::compute(part, sched).num_rows() < tree.num_rows());
+    // Automatic: at 16 partitions or more, the shuffle into npartitions outputs.
+    auto forced = df.groupby(keys, {.collapse_below = 0}).agg(spec);
+    CHECK(forced.npartitions() == df.npartitions());
+    check_close(tessera::compute(forced, sched), tree);
+  }
+  // Automatic with small groups: all of them land in the first output.
+  auto small = df.groupby("k").sum();
+  REQUIRE(small.npartitions() == df.npartitions());
+  CHECK(tessera::compute(small.partitions()[0], sched).num_rows() == 997);
+  CHECK(tessera::compute(small.partitions()[1], sched).num_rows() == 0);
+  check_close(tessera::compute(small, sched), tessera::compute(df.groupby("k", {.split_out = 1}).sum(), sched));
+}
+
 }  // TEST_SUITE

@@ -5,6 +5,8 @@
 #include <tessera/collections/dataframe/dataframe.hpp>
 #include <tessera/tessera.hpp>
 
+#include <doctest/doctest.h>
+
 #include <unistd.h>
 
 #include <cmath>
@@ -77,6 +79,29 @@ inline td::Table with_nulls(const td::Table& t) {
     }
   }
   return out;
+}
+
+/// a and b have equal index, columns, dtypes and nulls; float64 cells agree to 1e-12 relative
+/// (partial results merged in another order round differently), other cells exactly.
+inline void check_close(const td::Table& a, const td::Table& b) {
+  REQUIRE(a.num_rows() == b.num_rows());
+  REQUIRE(a.column_names() == b.column_names());
+  REQUIRE(a.index_names() == b.index_names());
+  for (std::size_t k = 0; k < a.index_columns().size(); ++k) CHECK(a.index_columns()[k] == b.index_columns()[k]);
+  for (std::size_t c = 0; c < a.num_columns(); ++c) {
+    const td::Column& x = a.column(c);
+    const td::Column& y = b.column(c);
+    CAPTURE(a.column_names()[c]);
+    REQUIRE(x.dtype == y.dtype);
+    if (x.dtype != td::DType::float64) {
+      CHECK(x == y);
+      continue;
+    }
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      CHECK(x.is_null(i) == y.is_null(i));
+      if (!x.is_null(i)) CHECK(x.f64[i] == doctest::Approx(y.f64[i]).epsilon(1e-12));
+    }
+  }
 }
 
 inline td::Table on_sync(const td::DataFrame& df) {

@@ -259,13 +259,15 @@ DataFrame DataFrame::assign(std::string column, const Scalar& value) const {
   return assign(std::move(column), Series(*this, std::move(e), column));
 }
 
-GroupBy DataFrame::groupby(std::string_view key) const {
-  return GroupBy(*this, {std::string(key)});
+GroupBy DataFrame::groupby(std::string_view key, const GroupByOptions& options) const {
+  return GroupBy(*this, {std::string(key)}, {}, options);
 }
-GroupBy DataFrame::groupby(std::initializer_list<std::string> keys) const {
-  return GroupBy(*this, std::vector<std::string>(keys));
+GroupBy DataFrame::groupby(std::initializer_list<std::string> keys, const GroupByOptions& options) const {
+  return GroupBy(*this, std::vector<std::string>(keys), {}, options);
 }
-GroupBy DataFrame::groupby(const std::vector<std::string>& keys) const { return GroupBy(*this, keys); }
+GroupBy DataFrame::groupby(const std::vector<std::string>& keys, const GroupByOptions& options) const {
+  return GroupBy(*this, keys, {}, options);
+}
 
 Delayed<std::int64_t> DataFrame::length() const {
   auto part = delayed(length_part, {.name = "len-partial", .pure = true});

@@ -3,6 +3,7 @@
 // sorts the groups by key and builds the requested columns. value_counts() is a groupby size.
 #include <tessera/collections/dataframe/dataframe.hpp>
 
+#include "collections/dataframe/groupby_state.hpp"
 #include "collections/dataframe/tree.hpp"
 
 #include <algorithm>
@@ -11,70 +12,6 @@
 #include <limits>
 #include <numeric>
 #include <unordered_map>
-
-namespace tessera::dataframe::detail {
-
-/// Running statistics of one value column in one group (nulls skipped).
-struct Acc {
-  std::int64_t count = 0;
-  double fsum = 0;
-  std::int64_t isum = 0;
-  double mean = 0;
-  double m2 = 0;
-  double fmin = std::numeric_limits<double>::infinity();
-  double fmax = -std::numeric_limits<double>::infinity();
-  double ffirst = 0, flast = 0;
-  std::int64_t imin = std::numeric_limits<std::int64_t>::max();
-  std::int64_t imax = std::numeric_limits<std::int64_t>::min();
-  std::int64_t ifirst = 0, ilast = 0;
-};
-
-/// The groups a set of partitions has: key rows, row counts and accumulators (ngroups x nvals).
-struct GroupState {
-  Table keys;
-  std::vector<std::int64_t> sizes;
-  std::vector<Acc> accs;
-};
-
-/// What to compute: key columns, value columns, and the outputs (value column or -1 for size).
-struct GroupOutput {
-  std::int32_t value = -1;
-  std::string fn;
-  std::string name;
-  template <class Ar>
-  void serialize(Ar& ar, unsigned) {
-    ar & value & fn & name;
-  }
-};
-struct GroupPlan {
-  std::vector<std::string> keys;
-  std::vector<std::string> values;
-  std::vector<GroupOutput> outputs;
-  template <class Ar>
-  void serialize(Ar& ar, unsigned) {
-    ar & keys & values & outputs;
-  }
-};
-
-}  // namespace tessera::dataframe::detail
-
-namespace tessera {
-template <>
-struct Codec<dataframe::detail::GroupState> {
-  static void write(ByteWriter& w, const dataframe::detail::GroupState& s) {
-    Codec<dataframe::Table>::write(w, s.keys);
-    Codec<std::vector<std::int64_t>>::write(w, s.sizes);
-    Codec<std::vector<dataframe::detail::Acc>>::write(w, s.accs);
-  }
-  static dataframe::detail::GroupState read(ByteReader& r) {
-    dataframe::detail::GroupState s;
-    s.keys = Codec<dataframe::Table>::read(r);
-    s.sizes = Codec<std::vector<std::int64_t>>::read(r);
-    s.accs = Codec<std::vector<dataframe::detail::Acc>>::read(r);
-    return s;
-  }
-};
-}  // namespace tessera
 
 namespace tessera::dataframe {
 namespace detail {
@@ -232,6 +169,8 @@ GroupState group_single(const GroupPlan& plan, const Column& key, const std::vec
   return s;
 }
 
+}  // namespace
+
 GroupState partial_groupby(const Table& t, const GroupPlan& plan) {
   std::vector<const Column*> keys, vals;
   for (const auto& k : plan.keys) keys.push_back(&t.column(k));
@@ -258,6 +197,10 @@ GroupState partial_groupby(const Table& t, const GroupPlan& plan) {
   return b.finish();
 }
 
+namespace {
+
+}  // namespace
+
 GroupState merge_states(const std::vector<GroupState>& parts, std::size_t nvals) {
   const GroupState& first = parts.at(0);
   std::vector<const Column*> k0;
@@ -274,6 +217,8 @@ GroupState merge_states(const std::vector<GroupState>& parts, std::size_t nvals)
   }
   return b.finish();
 }
+
+namespace {
 
 GroupState combine_groupby(const std::vector<GroupState>& parts, const GroupPlan& plan) {
   return merge_states(parts, plan.values.size());
@@ -339,6 +284,8 @@ Column output_column(const GroupState& s, const std::vector<std::uint32_t>& orde
   return c;
 }
 
+}  // namespace
+
 Table final_groupby(const std::vector<GroupState>& parts, const GroupPlan& plan,
                     const std::vector<DType>& value_types) {
   const GroupState s = merge_states(parts, plan.values.size());
@@ -356,6 +303,8 @@ Table final_groupby(const std::vector<GroupState>& parts, const GroupPlan& plan,
   }
   return out;
 }
+
+namespace {
 
 Table sort_counts(const Table& t) {
   const Column& c = t.column("count");
@@ -391,18 +340,19 @@ void check_fn(const std::string& fn, const Field& f) {
 }  // namespace
 }  // namespace detail
 
-GroupBy::GroupBy(DataFrame frame, std::vector<std::string> keys, std::vector<std::string> selected)
-    : m_frame(std::move(frame)), m_keys(std::move(keys)), m_selected(std::move(selected)) {
+GroupBy::GroupBy(DataFrame frame, std::vector<std::string> keys, std::vector<std::string> selected,
+                 GroupByOptions options)
+    : m_frame(std::move(frame)), m_keys(std::move(keys)), m_selected(std::move(selected)), m_options(options) {
   if (m_keys.empty()) TESSERA_THROW(GraphError, "groupby needs at least one key column");
   for (const auto& k : m_keys) (void)m_frame.schema().find(k);
   for (const auto& c : m_selected) (void)m_frame.schema().find(c);
 }
 
 GroupBy GroupBy::operator[](std::string_view column) const {
-  return GroupBy(m_frame, m_keys, {std::string(column)});
+  return GroupBy(m_frame, m_keys, {std::string(column)}, m_options);
 }
 GroupBy GroupBy::operator[](std::initializer_list<std::string> columns) const {
-  return GroupBy(m_frame, m_keys, std::vector<std::string>(columns));
+  return GroupBy(m_frame, m_keys, std::vector<std::string>(columns), m_options);
 }
 
 DataFrame GroupBy::agg(const AggSpec& spec) const { return build(spec, true); }
@@ -464,6 +414,12 @@ DataFrame GroupBy::build(const AggSpec& spec, bool flat_names) const {
   auto fin = delayed(detail::final_groupby, {.name = "groupby-aggregate", .pure = true});
   std::vector<Delayed<detail::GroupState>> level;
   for (const auto& p : m_frame.partitions()) level.push_back(part(p, plan));
+  const bool automatic = m_options.split_out == 0;
+  const std::size_t n_out = !automatic ? m_options.split_out : level.size() >= 16 ? level.size() : 1;
+  if (n_out > 1) {
+    return DataFrame(std::move(out), detail::shuffle_groupby(level, plan, value_types, static_cast<std::uint32_t>(n_out),
+                                                             automatic ? m_options.collapse_below : 0));
+  }
   level = detail::tree_levels<detail::GroupState>(
       std::move(level), [&](const std::vector<Delayed<detail::GroupState>>& g) { return comb(g, plan); });
   return DataFrame(std::move(out), {fin(level, plan, value_types)});
@@ -471,7 +427,7 @@ DataFrame GroupBy::build(const AggSpec& spec, bool flat_names) const {
 
 DataFrame Series::value_counts() const {
   const DataFrame f = to_frame();
-  const DataFrame sizes = f.groupby(m_name).size();
+  const DataFrame sizes = f.groupby(m_name, {.split_out = 1}).size();  // sorted by count below: one partition
   Schema s = sizes.schema();
   s.columns[0].name = "count";
   auto rename = delayed(

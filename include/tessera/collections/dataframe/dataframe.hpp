@@ -29,7 +29,7 @@
 /// groups that fit in one task's memory), compute() to a Table; through the shuffle: merge
 /// (hash join, or broadcast of a one-partition side), sort_values (range partitioning),
 /// set_index with known divisions and loc on it. I/O: read_csv/to_csv (csv.hpp), read_hdf5/to_hdf5
-/// in a documented columnar layout (hdf5.hpp). High-cardinality groupby waits.
+/// in a documented columnar layout (hdf5.hpp). High-cardinality groupby: GroupByOptions::split_out.
 ///
 /// Differences from pandas, on purpose: integer columns with nulls stay int64 (nullable, shown
 /// "<NA>") instead of becoming float64; the default index is positional: a computed result's
@@ -103,6 +103,19 @@ struct SetIndexOptions {
 /// groupby().agg() specification: per column, the functions, in output order.
 using AggSpec = std::vector<std::pair<std::string, std::vector<std::string>>>;
 
+/// groupby() options: how many partitions agg() (and sum(), mean(), ...) give, as Dask's
+/// split_out. 1: a tree reduction into one partition (its last task holds every group). n > 1:
+/// each partition's partial groups are range-partitioned by key through the shuffle into n
+/// partitions (boundaries sampled as sort_values samples rows), so no task holds all groups;
+/// each partition is sorted by key and they follow one another in key order, so the computed
+/// Table equals the one-partition result. 0 (the default): chosen automatically: the tree
+/// below 16 partitions; else the shuffle into npartitions outputs, where the groups all go to
+/// the first output when the partial groups hold under `collapse_below` bytes in total.
+struct GroupByOptions {
+  std::size_t split_out = 0;
+  std::uint64_t collapse_below = std::uint64_t{32} << 20;
+};
+
 /// A lazy partitioned table; see the file comment.
 class DataFrame {
 public:
@@ -143,9 +156,9 @@ public:
   [[nodiscard]] DataFrame map_partitions(F f, std::string name = "map_partitions") const;
 
   /// Groups by one or several columns. Throws: ColumnError.
-  [[nodiscard]] GroupBy groupby(std::string_view key) const;
-  [[nodiscard]] GroupBy groupby(std::initializer_list<std::string> keys) const;
-  [[nodiscard]] GroupBy groupby(const std::vector<std::string>& keys) const;
+  [[nodiscard]] GroupBy groupby(std::string_view key, const GroupByOptions& options = {}) const;
+  [[nodiscard]] GroupBy groupby(std::initializer_list<std::string> keys, const GroupByOptions& options = {}) const;
+  [[nodiscard]] GroupBy groupby(const std::vector<std::string>& keys, const GroupByOptions& options = {}) const;
 
   /// pandas' describe(): count, mean, std, min, 25%, 50%, 75%, max of the numeric (non-bool)
   /// columns. Quantiles are exact while a partition has at most 10000 non-null values, and
@@ -323,7 +336,8 @@ TESSERA_DF_SCALAR_OP(!=)
 /// Grouped rows of a DataFrame, optionally restricted to some value columns.
 class GroupBy {
 public:
-  GroupBy(DataFrame frame, std::vector<std::string> keys, std::vector<std::string> selected = {});
+  GroupBy(DataFrame frame, std::vector<std::string> keys, std::vector<std::string> selected = {},
+          GroupByOptions options = {});
 
   /// Only these value columns. Throws: ColumnError.
   [[nodiscard]] GroupBy operator[](std::string_view column) const;
@@ -354,6 +368,7 @@ private:
   DataFrame m_frame;
   std::vector<std::string> m_keys;
   std::vector<std::string> m_selected;
+  GroupByOptions m_options;
 };
 
 template <class F>
