@@ -16,7 +16,7 @@ step() { current_step="$*"; printf '\n== %s\n' "$*"; }
 fail() { printf 'demo FAILED at step "%s": %s\n' "$current_step" "$*" >&2; exit 1; }
 # run EXPECTED_LINE command...: runs it, shows its output as it comes, fails unless it exits 0 and
 # prints the line. The output is kept in $out for the next step.
-log=$(mktemp); trap 'rm -f "$log"' EXIT
+log=$(mktemp); flights=$(mktemp -d); trap 'rm -f "$log"; rm -rf "$flights"' EXIT
 run() {
   local expected=$1; shift
   local rc=0
@@ -52,6 +52,11 @@ run "result=$serial" mpirun -n 5 "$lesson" array-mean --scheduler mpi --size 200
 step "bags: the Dask Bag docs' word count (generated gz corpus, read_text, flat_map, frequencies().topk(10)), 2 threads"
 run "result=w0:2000,w1:1900,w2:1800,w3:1700,w4:1600,w5:1500,w6:1400,w7:1300,w8:1200,w9:1100" \
   "$lesson" bag-wordcount --scheduler threads --threads 2 --lines 2000 --files 4
+step "dataframes: the Dask tutorial's flights exercises (10 yearly CSV files, 1M rows; read_csv, filters, groupby, .dt().month()), 2 threads, checked against pandas on the same files"
+run "" "$lesson" frame-flights --scheduler threads --threads 2 --n 1000000 --data "$flights/data"
+want=$(/usr/bin/python3 "$TESSERA_ROOT/tests/apps/frame_flights_oracle.py" "$flights/data") || fail "the pandas oracle failed"
+echo "pandas: $want"
+grep -qxF -- "$want" <<<"$out" || fail "the result is not pandas' '$want'"
 step "futures: an adaptive parameter sweep on 4 MPI workers, traced to $build/sweep-trace.json"
 TESSERA_TRACE="$build/sweep-trace.json" run "" mpirun -n 5 "$build/apps/sweep/tessera-sweep" --scheduler mpi --budget 64
 [[ -s "$build/sweep-trace.json" ]] || fail "no trace written"

@@ -74,6 +74,7 @@ int array_mean(const Context& ctx);
 int numpy_mean(const Context& ctx);
 int bag_wordcount(const Context& ctx);
 int bag_accounts(const Context& ctx);
+int frame_flights(const Context& ctx);
 
 /// The lesson's CPU-bound kernel computePart(size): sum(range(size)), exact in 64-bit integers
 /// (the lesson's Cython version declares a C `int` and overflows for its own default size).

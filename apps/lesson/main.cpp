@@ -1,6 +1,6 @@
 // tessera-lesson: the Dask lesson's workflows (../shared/seed) in C++.
 //
-//   tessera-lesson diamond|loop|flow|compute-parts|sumnum|array-mean|numpy-mean|bag-wordcount|bag-accounts
+//   tessera-lesson diamond|loop|flow|compute-parts|sumnum|array-mean|numpy-mean|bag-wordcount|bag-accounts|frame-flights
 //                  [--scheduler sync|threads|mpi] [--threads N] [--sleep S] [--size N]
 //                  [--parts N] [--n N] [--chunks N] [--lines N] [--files N] [--n N] [--graph FILE]
 //
@@ -69,6 +69,7 @@ int array_mean(const Context&) {
 int numpy_mean(const Context& ctx) { return array_mean(ctx); }
 int bag_wordcount(const Context& ctx) { return array_mean(ctx); }
 int bag_accounts(const Context& ctx) { return array_mean(ctx); }
+int frame_flights(const Context& ctx) { return array_mean(ctx); }
 #endif
 
 }  // namespace lesson
@@ -76,9 +77,10 @@ int bag_accounts(const Context& ctx) { return array_mean(ctx); }
 namespace {
 
 constexpr const char* usage =
-    "usage: tessera-lesson <diamond|loop|flow|compute-parts|sumnum|array-mean|numpy-mean|bag-wordcount|bag-accounts>\n"
+    "usage: tessera-lesson <diamond|loop|flow|compute-parts|sumnum|array-mean|numpy-mean|bag-wordcount|bag-accounts|frame-flights>\n"
     "         [--scheduler sync|threads|mpi] [--threads N] [--sleep SECONDS] [--size N]\n"
-    "         [--parts N] [--n N] [--chunks N] [--lines N] [--files N] [--n N] [--graph FILE.svg|.dot]\n";
+    "         [--parts N] [--n N] [--chunks N] [--lines N] [--files N] [--n N] [--data DIR] [--blocksize BYTES]\n"
+    "         [--graph FILE.svg|.dot]\n";
 
 lesson::Args parse(int argc, char** argv) {
   lesson::Args a;
@@ -105,6 +107,7 @@ int dispatch(const lesson::Context& ctx) {
   if (c == "numpy-mean") return lesson::numpy_mean(ctx);
   if (c == "bag-wordcount") return lesson::bag_wordcount(ctx);
   if (c == "bag-accounts") return lesson::bag_accounts(ctx);
+  if (c == "frame-flights") return lesson::frame_flights(ctx);
   std::fprintf(stderr, "tessera-lesson: unknown subcommand '%s'\n%s", c.c_str(), usage);
   return 2;
 }
