@@ -150,3 +150,37 @@ TEST_CASE_TEMPLATE("str, dt, astype and where give pandas' results on every sche
 }
 
 }  // TEST_SUITE
+
+TEST_SUITE("dataframe.flights") {
+
+TEST_CASE_TEMPLATE("dropna, drop_duplicates, nlargest, unique give pandas' results on every scheduler", S,
+                   TESSERA_TEST_SCHEDULERS) {
+  namespace td = tessera::dataframe;
+  const auto want = dataframe_flights::expected()["rows_ops"];
+  auto sched = make_test_scheduler<S>();
+  auto df = td::read_csv((dataframe_flights::flights_dir() / "flights" / "*.csv").string(),
+                         {.parse_dates = {"Date"}, .na_values = {"NA"}, .blocksize = 16 << 10});
+  REQUIRE(df.npartitions() > 4);
+  const auto rows = [&](const td::DataFrame& f) { return tessera::compute(f.length(), sched); };
+  CHECK(rows(df.dropna()) == want["dropna"].get<std::int64_t>());
+  CHECK(rows(df.dropna({"DepDelay"})) == want["dropna_delay"].get<std::int64_t>());
+  CHECK(rows(df.drop_duplicates({"Origin", "Dest"})) == want["dedup_od"].get<std::int64_t>());
+  CHECK(rows(df.drop_duplicates({"Origin", "Dest", "City"})) == want["dedup_od_city"].get<std::int64_t>());
+  CHECK(tessera::compute(df["DepDelay"].dropna().count(), sched) == want["delay_notna"].get<std::int64_t>());
+  CHECK(tessera::compute(df["City"].nunique(), sched) == want["nunique_city"].get<std::int64_t>());
+  const td::Table dests = tessera::compute(df["Dest"].unique(), sched);
+  REQUIRE(dests.num_rows() == want["unique_dest"].size());
+  for (std::size_t i = 0; i < dests.num_rows(); ++i) CHECK(dests.at<std::string>("Dest", i) == want["unique_dest"][i].get<std::string>());
+  const auto check_top = [&](const td::Table& t, const nlohmann::json& w) {
+    REQUIRE(t.num_rows() == w.size());
+    for (std::size_t i = 0; i < t.num_rows(); ++i) {
+      CAPTURE(i);
+      CHECK(t.at<double>("DepDelay", i) == w[i][0].get<double>());
+      CHECK(t.at<std::int64_t>("Distance", i) == w[i][1].get<std::int64_t>());  // ties in frame order
+    }
+  };
+  check_top(tessera::compute(df.nlargest(7, "DepDelay"), sched), want["nlargest"]);
+  check_top(tessera::compute(df.nsmallest(7, "DepDelay"), sched), want["nsmallest"]);
+}
+
+}  // TEST_SUITE

@@ -343,4 +343,44 @@ TEST_CASE_TEMPLATE("groupby split_out: range-shuffled groups equal the tree's, i
   check_close(tessera::compute(small, sched), tessera::compute(df.groupby("k", {.split_out = 1}).sum(), sched));
 }
 
+TEST_CASE_TEMPLATE("repartition, concat and from_delayed keep the rows in order", S, TESSERA_TEST_SCHEDULERS) {
+  using namespace dataframe_suite;
+  auto sched = make_test_scheduler<S>();
+  const auto dir = fresh_dir("repartition");
+  auto df = td::read_csv(write_file(dir, "data.csv", sample_csv(300)), {.parse_dates = {"day"}, .blocksize = 1500});
+  REQUIRE(df.npartitions() >= 5);
+  const td::Table all = tessera::compute(df, sched);
+  for (std::size_t k : {std::size_t{1}, std::size_t{3}, df.npartitions(), df.npartitions() * 3 + 1}) {
+    CAPTURE(k);
+    auto r = df.repartition(k);
+    CHECK(r.npartitions() == k);
+    CHECK(tessera::compute(r, sched) == all);
+  }
+  // More partitions than rows: some are empty, none lost.
+  CHECK(tessera::compute(df.head(4).repartition(9), sched) == tessera::compute(df.head(4), sched));
+  const td::Table twice = tessera::compute(td::concat({df, df.repartition(2)}), sched);
+  CHECK(twice.num_rows() == 600);
+  CHECK(twice.slice(300, 600) == all);
+  CHECK_THROWS_WITH_AS((void)td::concat({df, df[{"id", "x"}]}), doctest::Contains("concat: DataFrame 1 has 2 columns"),
+                       td::TypeError);
+  CHECK_THROWS_AS((void)df.repartition(0), tessera::GraphError);
+  // from_delayed / to_delayed: the partitions round trip; a partition of other columns is named.
+  auto back = td::from_delayed(df.to_delayed(), df.schema());
+  CHECK(tessera::compute(back, sched) == all);
+  auto wrong = td::from_delayed(df[{"id"}].to_delayed(), df.schema());
+  try {
+    (void)tessera::compute(wrong, sched);
+    FAIL("a partition without the meta's columns must fail");
+  } catch (const tessera::Error& e) {
+    const std::string msg = e.what();  // whichever partition failed first, named with both column lists
+    CHECK(msg.find("from_delayed: partition ") != std::string::npos);
+    CHECK(msg.find(" has columns [id:int64], the meta [id:int64, group:object") != std::string::npos);
+  }
+  CHECK_THROWS_WITH_AS((void)df.nlargest(3, "name"), doctest::Contains("nlargest: column 'name' is object"), td::TypeError);
+  // nlargest of more rows than there are: all non-null ones, largest first.
+  const td::Table top = tessera::compute(df.nlargest(1000, "x"), sched);
+  CHECK(top.num_rows() == static_cast<std::size_t>(tessera::compute(df["x"].count(), sched)));
+  for (std::size_t i = 1; i < top.num_rows(); ++i) CHECK(top.at<double>("x", i - 1) >= top.at<double>("x", i));
+}
+
 }  // TEST_SUITE

@@ -83,6 +83,18 @@ expected = {
         "delay_int_sum": int(df["DepDelay"].dropna().astype("int64").sum()),
         "cancelled_sum": int(df["Cancelled"].astype("int64").sum()),
     },
+    # Row sets: dropna, drop_duplicates, nlargest/nsmallest, unique/nunique.
+    "rows_ops": {
+        "dropna": len(df.dropna()),
+        "dropna_delay": len(df.dropna(subset=["DepDelay"])),
+        "dedup_od": len(df.drop_duplicates(subset=["Origin", "Dest"])),
+        "dedup_od_city": len(df.drop_duplicates(subset=["Origin", "Dest", "City"])),
+        "nlargest": [[float(r["DepDelay"]), int(r["Distance"])] for _, r in df.nlargest(7, "DepDelay").iterrows()],
+        "nsmallest": [[float(r["DepDelay"]), int(r["Distance"])] for _, r in df.nsmallest(7, "DepDelay").iterrows()],
+        "nunique_city": int(df["City"].nunique()),
+        "unique_dest": sorted(df["Dest"].unique().tolist()),
+        "delay_notna": int(df["DepDelay"].dropna().shape[0]),
+    },
 }
 with open(os.path.join(out, "expected.json"), "w") as fh:
     json.dump(expected, fh)

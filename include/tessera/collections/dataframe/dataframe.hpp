@@ -22,7 +22,8 @@
 /// @endcode
 ///
 /// What is here: column selection, boolean filtering with column expressions (operators,
-/// isna/fillna, astype, where, .str() and .dt() of series_methods.hpp), assign,
+/// isna/fillna, astype, where, .str() and .dt() of series_methods.hpp), assign, dropna,
+/// drop_duplicates, nlargest/nsmallest, repartition, concat, from_delayed/to_delayed,
 /// map_partitions, head/tail, Series reductions (sum, mean, min, max, count, std, var; nulls
 /// skipped as pandas' skipna), describe, value_counts, groupby on one or several keys with agg
 /// (sum, mean, count, size, min, max, std, var, first, last) by tree reduction (suited to
@@ -160,6 +161,26 @@ public:
   [[nodiscard]] GroupBy groupby(std::initializer_list<std::string> keys, const GroupByOptions& options = {}) const;
   [[nodiscard]] GroupBy groupby(const std::vector<std::string>& keys, const GroupByOptions& options = {}) const;
 
+  /// Rows without a null (or NaN) in `subset` (every column when empty), as pandas' dropna().
+  /// Throws: ColumnError.
+  [[nodiscard]] DataFrame dropna(const std::vector<std::string>& subset = {}) const;
+  /// Rows whose values in `subset` (every column when empty) came before, dropped, as pandas'
+  /// drop_duplicates(keep="first"); nulls equal nulls. Several partitions are hash-shuffled on
+  /// those columns first (as Dask: rows come out grouped by hash, each key's first occurrence
+  /// kept). Throws: ColumnError.
+  [[nodiscard]] DataFrame drop_duplicates(const std::vector<std::string>& subset = {}) const;
+  /// The n rows with the largest (smallest) values of `column`, in that order, ties in frame
+  /// order (pandas' keep="first"), nulls and NaN never chosen; one partition, from a top n per
+  /// partition. Throws: ColumnError; TypeError for string and bool columns; GraphError for n < 0.
+  [[nodiscard]] DataFrame nlargest(std::int64_t n, const std::string& column) const;
+  [[nodiscard]] DataFrame nsmallest(std::int64_t n, const std::string& column) const;
+  /// The same rows in `npartitions` partitions, in order, as Dask's repartition(npartitions=):
+  /// adjacent partitions concatenated (fewer) or each cut into equal row ranges (more). Known
+  /// divisions are dropped. Throws: GraphError for 0.
+  [[nodiscard]] DataFrame repartition(std::size_t npartitions) const;
+  /// The partitions (Dask's to_delayed()).
+  [[nodiscard]] std::vector<Delayed<Table>> to_delayed() const { return m_parts; }
+
   /// pandas' describe(): count, mean, std, min, 25%, 50%, 75%, max of the numeric (non-bool)
   /// columns. Quantiles are exact while a partition has at most 10000 non-null values, and
   /// drawn from 10000 evenly spaced order statistics per partition above that (approximate).
@@ -225,6 +246,14 @@ private:
     return out;
   }
 
+  /// nlargest (largest) or nsmallest.
+  [[nodiscard]] DataFrame top(std::int64_t n, const std::string& column, bool largest) const;
+  /// This frame's schema and order flags over other partitions (no divisions).
+  [[nodiscard]] DataFrame with_parts(std::vector<Delayed<Table>> parts) const {
+    DataFrame out(m_schema, std::move(parts));
+    out.m_ordered = m_ordered;
+    return out;
+  }
   /// The same frame with known divisions (set_index, loc) or globally ordered partitions.
   [[nodiscard]] DataFrame with_order(Table divisions, bool ordered) const {
     DataFrame out = *this;
@@ -287,6 +316,13 @@ public:
   [[nodiscard]] Delayed<double> var(double ddof = 1) const;
   /// Number of non-null values.
   [[nodiscard]] Delayed<std::int64_t> count() const;
+  /// The non-null values, as a Series of a new DataFrame.
+  [[nodiscard]] Series dropna() const;
+  /// The distinct non-null values, sorted, as a one-column DataFrame (Dask's unique(); in
+  /// several partitions, in key order, for many partitions: see GroupByOptions).
+  [[nodiscard]] DataFrame unique() const;
+  /// Number of distinct non-null values.
+  [[nodiscard]] Delayed<std::int64_t> nunique() const;
   /// Counts of each distinct non-null value: index = the values, column "count", by count
   /// descending (ties: by value).
   [[nodiscard]] DataFrame value_counts() const;
@@ -370,6 +406,15 @@ private:
   std::vector<std::string> m_selected;
   GroupByOptions m_options;
 };
+
+/// The rows of `frames` one after another (pandas' and Dask's concat), their partitions in
+/// turn. Throws: TypeError naming the first column (name or dtype) that differs; GraphError
+/// for no frames.
+DataFrame concat(const std::vector<DataFrame>& frames);
+/// A DataFrame of delayed tables (Dask's from_delayed) with the schema `meta`; a partition of
+/// other columns fails its task with a TypeError naming the partition and both column lists.
+/// Throws: GraphError for no partitions.
+DataFrame from_delayed(const std::vector<Delayed<Table>>& parts, const Schema& meta);
 
 template <class F>
 DataFrame DataFrame::map_partitions(F f, std::string name) const {
