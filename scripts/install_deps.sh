@@ -12,6 +12,7 @@ packages=(
   clang                                           # libFuzzer targets (tests/fuzz)
   libopenblas-dev                                 # BLAS for matmul
   zlib1g-dev libzstd-dev nlohmann-json3-dev       # bag and dataframe: .gz/.zst input, JSON lines
+  libsimdjson-dev                                 # bag: read_json's parser (into nlohmann's Json)
   graphviz                                        # drawing task graphs (dot)
   python3 python3-numpy python3-h5py              # HDF5 files written by h5py in tests
   python3-pandas                                  # the DataFrame tests' data and oracle

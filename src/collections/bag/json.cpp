@@ -1,6 +1,7 @@
-// read_json: JSON lines parsed by nlohmann/json, block by block.
+// read_json: JSON lines parsed by simdjson into tessera::Json, block by block.
 #include <tessera/collections/bag/json.hpp>
 
+#include "collections/bag/json_convert.hpp"
 #include "collections/bag/line_reader.hpp"
 
 namespace tessera::bag::detail {
@@ -13,11 +14,14 @@ bool blank(std::string_view line) {
 /// Calls f(json) for each parsed line, bad(index, message) for each malformed one.
 template <class Ok, class Bad>
 void parse_block(const std::string& text, Ok&& ok, Bad&& bad) {
+  LineParser parser;
+  const char* const end = text.data() + text.size();
   split_lines(text, [&](std::string_view line, std::uint64_t index) {
     if (blank(line)) return;
-    Json j = Json::parse(line.begin(), line.end(), nullptr, false);
-    if (j.is_discarded() || !valid_utf8(line)) bad(index);
-    else ok(std::move(j));
+    Json j;
+    const auto readable_after = static_cast<std::size_t>(end - (line.data() + line.size()));
+    if (parser.parse(line, readable_after, j)) ok(std::move(j));
+    else bad(index);
   });
 }
 

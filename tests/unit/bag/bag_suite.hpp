@@ -562,6 +562,78 @@ TEST_CASE_TEMPLATE("bag: read_json parses JSON lines; malformed lines raise or a
   CHECK(tessera::encode(doc).size() < doc.dump().size() + 8);
 }
 
+namespace bagtest {
+/// Equal values of the same nlohmann types all the way down (operator== would take 1u == 1 and
+/// 0 == -0.0), objects with the same keys in the same order.
+inline bool same_json(const tessera::Json& a, const tessera::Json& b) {
+  if (a.type() != b.type()) return false;
+  if (a.is_object()) {
+    if (a.size() != b.size()) return false;
+    for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j) {
+      if (i.key() != j.key() || !same_json(i.value(), j.value())) return false;
+    }
+    return true;
+  }
+  if (a.is_array()) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      if (!same_json(a[k], b[k])) return false;
+    }
+    return true;
+  }
+  if (a.is_number_float()) {
+    const double x = a.get<double>(), y = b.get<double>();
+    return std::signbit(x) == std::signbit(y) && (x == y || (std::isnan(x) && std::isnan(y)));
+  }
+  return a == b;
+}
+}  // namespace bagtest
+
+TEST_CASE_TEMPLATE("bag: read_json builds the same Json as nlohmann's parse, types included", S,
+                   TESSERA_TEST_SCHEDULERS) {
+  namespace tb = tessera::bag;
+  auto sched = make_test_scheduler<S>();
+  bagtest::TempDir dir;
+  const std::vector<std::string> lines = {
+      R"({"s": "caf\u00e9 \ud83d\ude00 \"q\" \\ \/ \b\f\n\r\t", "raw": "żółw 😀", "k\u00e9y": 1})",
+      R"({"u": 18446744073709551615, "i": -9223372036854775808, "p": 9223372036854775807, "z": 0, "n": -1})",
+      R"({"big": 100000000000000000000, "neg_big": -100000000000000000000})",
+      R"([0.1, -2.5e-3, 1e308, 5e-324, 1.7976931348623157e308, 3.0, 1E2, -0.0, 0.0])",
+      R"({"negzero_int": -0, "x": [-0]})",
+      R"({"a": {"b": {"c": [[], {}, [[{}]], {"d": [null, true, false]}]}}})",
+      R"({})", R"([])", R"("just a string")", R"(42)", R"(-7)", R"(null)", R"(true)", R"(1.5)",
+      R"({"dup": 1, "other": [1], "dup": {"second": 2}, "dup": "third"})",
+      R"(  {"spaced" : [ 1 , 2 ] }  )",
+      R"({"z": 1, "a": 2, "m": {"y": 0, "b": 1}})",
+      std::string(300, '[') + std::string(300, ']'),
+      std::string(1100, '[') + std::string(1100, ']'),  // deeper than simdjson's default depth
+  };
+  std::string text;
+  for (const auto& l : lines) text += l + "\r\n";
+  bagtest::write_file(dir / "tricky.jsonl", text);
+  bagtest::write_file(dir / "last.jsonl", lines[0]);  // no final newline: the parser may not read past it
+  for (std::uint64_t bs : {0, 64}) {
+    const auto got = tessera::compute(tb::read_json(dir / "tricky.jsonl", {.blocksize = bs}), sched);
+    REQUIRE(got.size() == lines.size());
+    for (std::size_t k = 0; k < lines.size(); ++k) {
+      INFO("line ", k + 1, ": ", lines[k].substr(0, 80));
+      CHECK(bagtest::same_json(got[k], tessera::Json::parse(lines[k])));
+    }
+  }
+  const auto last = tessera::compute(tb::read_json(dir / "last.jsonl"), sched);
+  REQUIRE(last.size() == 1);
+  CHECK(bagtest::same_json(last[0], tessera::Json::parse(lines[0])));
+  CHECK(last[0].at("k\u00e9y") == tessera::Json(1));
+  // Lines both libraries reject: errors name the line, with nlohmann's message.
+  for (const std::string bad : {R"({"a": 1,})", R"({"a": "\ud800"})", "{\"a\": \"\xff\"}", R"([1] [2])",
+                                R"({"a": 01})", R"(nul)"}) {
+    bagtest::write_file(dir / "bad.jsonl", "{}\n" + bad + "\n");
+    INFO(bad);
+    CHECK(bagtest::failure_of([&] { (void)tessera::compute(tb::read_json(dir / "bad.jsonl"), sched); })
+              .find("bad.jsonl:2: malformed JSON") != std::string::npos);
+  }
+}
+
 // ---- the issue's API example ----------------------------------------------------------------
 
 TEST_CASE_TEMPLATE("bag: the API example of the issue runs as written", S, TESSERA_TEST_SCHEDULERS) {
