@@ -24,7 +24,7 @@ std::uint64_t peak_rss() noexcept;
 /// allocated and freed (hot chunk buffers are recycled by the buffer pools instead). Called by
 /// every worker rank at start-up. Returns whether the allocator accepted it; never throws.
 /// Thread safety: call before starting threads that allocate.
-bool bound_allocator_retention(std::size_t mmap_threshold = std::size_t{256} << 10) noexcept;
+bool bound_allocator_retention(std::size_t mmap_threshold = std::size_t{64} << 10) noexcept;
 
 /// Turns off glibc's fastbins (M_MXFAST = 0) unless GLIBC_TUNABLES sets glibc.malloc.mxfast.
 /// Tasks that free millions of small objects (parsed JSON records, strings) between larger

@@ -66,7 +66,7 @@ struct PeerCounters {
 /// Buffers of at least this size are recycled by make_byte_buffer / recycle_byte_buffer: the
 /// mmap threshold workers fix (bound_allocator_retention), from which every allocation is
 /// fresh pages (smaller ones reuse the heap).
-inline constexpr std::size_t min_recycled_bytes = std::size_t{256} << 10;
+inline constexpr std::size_t min_recycled_bytes = std::size_t{64} << 10;
 
 /// A byte vector of `size` bytes. From min_recycled_bytes up it is a buffer given back with
 /// recycle_byte_buffer() if one fits (contents unspecified), else a fresh, zero-filled one whose

@@ -5,6 +5,7 @@
 #include <tessera/core/error.hpp>
 #include <tessera/graph/task.hpp>
 #include <tessera/storage/process_memory.hpp>
+#include <tessera/storage/working_memory.hpp>
 
 namespace tessera::detail::mpi {
 
@@ -32,6 +33,8 @@ Worker::Worker(Messenger& messenger, unsigned threads, std::uint64_t memory_limi
              [this](std::exception_ptr e) { stop_serving(std::move(e)); }, memory_limit, thresholds),
       m_num_threads(threads == 0 ? 1 : threads) {
   m_data.set_clock_origin(m_t0);
+  // The tasks' working memory (shuffle pieces, assembled partitions) counts against the limit.
+  set_working_memory_store(&m_data.store());
   m_shuffle = MpiShuffleService::create(m_messenger, m_data,
                                         [this](std::exception_ptr e) { stop_serving(std::move(e)); });
   install_shuffle_service(m_shuffle);
@@ -79,6 +82,7 @@ Worker::~Worker() {
   m_ready_cv.notify_all();
   for (auto& t : m_threads) t.join();
   install_shuffle_service(nullptr);
+  set_working_memory_store(nullptr);
 }
 
 double Worker::now() const {

@@ -15,6 +15,7 @@
 #include <tessera/core/error.hpp>
 #include <tessera/diagnostics/observer.hpp>
 #include <tessera/serialization/value.hpp>
+#include <tessera/storage/result_store.hpp>
 
 #include <climits>
 #include <cstdint>
@@ -121,9 +122,12 @@ public:
   /// Throws: StorageError if storing fails (full spill disk), ShuffleError.
   virtual void put(const ShuffleSpec& spec, const std::string& name, std::uint32_t input,
                    std::vector<Value> pieces) = 0;
-  /// The n_in pieces of output `output`, in input order, and forgets them (they belong to the
-  /// caller now). Throws: ShuffleError naming the shuffle, output and first missing input.
-  virtual std::vector<Value> take(const ShuffleSpec& spec, const std::string& name,
+  /// The n_in pieces of output `output`, in input order (Taken::values), and forgets them
+  /// (they belong to the caller now); Taken::charge keeps their bytes counted against the
+  /// memory limit of the store they came from until the caller lets go (ResultStore::take).
+  /// Throws: ShuffleError naming the shuffle, output and first missing input (nothing is taken
+  /// then); StorageError if reading a spilled piece back fails.
+  virtual ResultStore::Taken take(const ShuffleSpec& spec, const std::string& name,
                                   std::uint32_t output) = 0;
   /// Records that the combine of `output` failed with `error` after take(): a retried unpack
   /// then fails with that error (its pieces are gone) instead of a missing piece. Never throws.
