@@ -175,6 +175,14 @@ void Worker::note_running(int delta) {
   m_messenger.set_busy(now >= static_cast<int>(m_num_threads));
 }
 
+namespace {
+std::uint64_t decoded_copies(const std::vector<Value>& inputs) {
+  std::uint64_t n = 0;
+  for (const auto& v : inputs) n += v.is_serialized() ? v.nbytes() : 0;
+  return n;
+}
+}  // namespace
+
 void Worker::execute(const Task& t, unsigned index) {
   Completion c;
   c.id = t.id;
@@ -192,6 +200,9 @@ void Worker::execute(const Task& t, unsigned index) {
       }
       inputs.push_back(std::move(v));
     }
+    // A serialized input (fetched, or read back from the spill file) is decoded into a live
+    // copy for the call: charged to the memory limit while the task runs, before it exists.
+    MemoryCharge decoded = m_data.store().charge(decoded_copies(inputs));
     const auto entry = reinterpret_cast<RemoteEntry>(const_cast<void*>(resolve_code_ref(t.entry)));
     ByteReader state(t.state);
     Value result = entry(state, inputs);
