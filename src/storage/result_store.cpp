@@ -213,6 +213,10 @@ ResultStore::Taken ResultStore::take(const std::vector<Id>& ids) {
       (void)s.place->file.get_into(key, *bytes);
       s.events.push_back(Event{ids[k], bytes->size(), start, s.seconds(), Event::unspill});
       out.values[k] = Value::serialized(std::shared_ptr<const Bytes>(std::move(bytes)));
+      // Counted as put() counts it (the buffer's header too).
+      const auto counted = out.values[k].nbytes();
+      if (counted > size) s.ledger.charge(counted - size);
+      read += counted > size ? counted - size : 0;
     }
   } catch (...) {
     s.ledger.discharge(read);

@@ -46,6 +46,7 @@
 /// Callables travel as delayed's do: function pointers, capture-less lambdas, and lambdas or
 /// function objects whose state is trivially copyable or serializable may run on other ranks.
 
+#include <tessera/core/config.hpp>
 #include <tessera/graph/delayed.hpp>
 #include <tessera/scheduling/detail/shuffle_service.hpp>
 #include <tessera/storage/process_memory.hpp>
@@ -392,7 +393,8 @@ template <class T, class A, class KeyOf>
 std::vector<Value> hash_split_serialized(const HashPartition<KeyOf>& split, const std::vector<T, A>& part,
                                          std::size_t n_out) {
   // Each record's output, in a per-thread buffer that is reused (no fresh pages per partition;
-  // released once it grew past 64 MiB).
+  // released after use once it is past a 32nd of the memory budget, or 64 MiB without one:
+  // memory the worker's limit does not see).
   thread_local std::vector<std::uint32_t> dest;
   dest.resize(part.size());
   std::vector<std::size_t> counts(n_out, 0);
@@ -414,7 +416,9 @@ std::vector<Value> hash_split_serialized(const HashPartition<KeyOf>& split, cons
     std::memcpy(at[dest[k]], &part[k], sizeof(T));
     at[dest[k]] += sizeof(T);
   }
-  if (dest.capacity() > (std::size_t{16} << 20)) std::vector<std::uint32_t>().swap(dest);
+  const std::uint64_t budget = memory_budget();
+  const std::uint64_t keep = budget != 0 ? budget / 32 : std::uint64_t{64} << 20;
+  if (dest.capacity() * sizeof(std::uint32_t) > keep) std::vector<std::uint32_t>().swap(dest);
   std::vector<Value> values;
   values.reserve(n_out);
   for (auto& b : buffers) values.push_back(Value::serialized(std::move(b)));

@@ -188,7 +188,11 @@ void Worker::execute(const Task& t, unsigned index) {
   c.id = t.id;
   c.thread = static_cast<std::int32_t>(index);
   c.start = now();
-  m_data.pin(t.inputs);
+  // Each input is pinned once it is in memory: one read back from the spill file is held
+  // only from get() on, and an unpinned one could be dropped again (its blob is on disk) while
+  // the task still holds it, leaving the ledger short of what the worker holds.
+  std::vector<DataId> pinned;
+  pinned.reserve(t.inputs.size());
   try {
     std::vector<Value> inputs;
     inputs.reserve(t.inputs.size());
@@ -198,6 +202,8 @@ void Worker::execute(const Task& t, unsigned index) {
         TESSERA_THROW(TransportError, "input ", id, " of task '", t.key, "' is missing on rank ",
                       m_messenger.rank());
       }
+      m_data.pin({id});
+      pinned.push_back(id);
       inputs.push_back(std::move(v));
     }
     // A serialized input (fetched, or read back from the spill file) is decoded into a live
@@ -218,7 +224,7 @@ void Worker::execute(const Task& t, unsigned index) {
     c.type = current_exception_type();
     c.message = "non-standard exception";
   }
-  m_data.unpin(t.inputs);
+  m_data.unpin(pinned);
   c.stop = now();
   m_busy_ns += static_cast<std::int64_t>((c.stop - c.start) * 1e9);
   ++m_tasks_run;

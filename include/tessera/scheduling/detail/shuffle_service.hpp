@@ -86,7 +86,7 @@ inline constexpr std::size_t min_pooled_piece_bytes = std::size_t{64} << 10;
 
 /// A buffer of `size` bytes (contents unspecified) for a serialized piece: from
 /// min_pooled_piece_bytes up, one that held an earlier piece if one fits, which goes back to
-/// the pool when the last owner drops it (at most a sixteenth of the memory budget, or 1 GiB
+/// the pool when the last owner drops it (at most a 32nd of the memory budget, or 1 GiB
 /// without one, is kept). Reused memory is written at memory speed; fresh memory faults a page
 /// at a time. Thread safety: any thread.
 [[nodiscard]] std::shared_ptr<Bytes> shuffle_buffer(std::size_t size);
