@@ -15,6 +15,8 @@
 // TESSERA_MEMORY_LIMIT for this process); a third pass persists x first (so nearly all of it is
 // spilled), and the check is on this process's peak RSS:
 //   tessera-bounded --scheduler threads --threads 2 --n 16384 --chunk 1024 --memory-limit 64MiB
+#include "worker_peaks.hpp"
+
 #include <tessera/collections/array/array.hpp>
 #include <tessera/collections/array/hdf5_io.hpp>
 #include <tessera/scheduling/mpi.hpp>
@@ -183,15 +185,7 @@ int main(int argc, char** argv) {
     print_times(t, bytes);
     std::printf("%s", tessera::format_worker_stats(stats).c_str());
     int status = check_results(t, n);
-    for (std::size_t r = 1; r < stats.size(); ++r) {
-      const double allowed = static_cast<double>(stats[r].memory_limit) + max_overhead_mib * (1 << 20);
-      if (stats[r].memory_limit && static_cast<double>(stats[r].peak_rss) > allowed) {
-        std::printf("FAIL: rank %zu peak RSS %.1f MiB > limit %.1f MiB + %.0f MiB overhead\n", r,
-                    static_cast<double>(stats[r].peak_rss) / (1 << 20),
-                    static_cast<double>(stats[r].memory_limit) / (1 << 20), max_overhead_mib);
-        status = 1;
-      }
-    }
+    if (tessera::apps::check_worker_peaks(stats, max_overhead_mib) > 0) status = 1;
     std::printf(status == 0 ? "bounded memory: ok\n" : "bounded memory: FAILED\n");
     return status;
   }, opts);

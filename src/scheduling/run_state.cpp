@@ -4,6 +4,7 @@
 #include <tessera/core/error.hpp>
 #include <tessera/storage/checkpoint.hpp>
 #include <tessera/storage/process_memory.hpp>
+#include <tessera/storage/working_memory.hpp>
 
 #include <algorithm>
 #include <unordered_map>
@@ -54,6 +55,9 @@ std::shared_ptr<ResultStore> local_result_store() {
     // resident set at once (bench/README.md: memory).
     if (memory_budget() == 0) set_memory_budget(o.limit);
     bound_allocator_retention();
+    // The tasks' working memory (shuffle pieces, assembled partitions) counts against it too
+    // (the store lives as long as the process).
+    set_working_memory_store(store.get());
   }
   resolved = true;
   return store;

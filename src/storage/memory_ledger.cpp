@@ -87,6 +87,26 @@ void MemoryLedger::unpin(const std::string& key) {
   }
 }
 
+void MemoryLedger::charge(std::uint64_t bytes) {
+  std::lock_guard lock(m_mutex);
+  m_charged += bytes;
+  m_pinned += bytes;
+  account_add(bytes);
+}
+
+void MemoryLedger::discharge(std::uint64_t bytes) noexcept {
+  std::lock_guard lock(m_mutex);
+  bytes = std::min(bytes, m_charged);
+  m_charged -= bytes;
+  m_pinned -= bytes;
+  m_held -= bytes;
+}
+
+std::uint64_t MemoryLedger::charged_bytes() const {
+  std::lock_guard lock(m_mutex);
+  return m_charged;
+}
+
 std::vector<std::string> MemoryLedger::choose_victims(std::uint64_t bytes_to_free) const {
   std::lock_guard lock(m_mutex);
   std::vector<std::string> out;

@@ -5,6 +5,7 @@
 #include <tessera/storage/spill_file.hpp>
 
 #include <mutex>
+#include <utility>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -87,6 +88,31 @@ struct ResultStore::Impl {
   }
 };
 
+MemoryCharge::MemoryCharge(MemoryCharge&& other) noexcept
+    : m_store(std::exchange(other.m_store, nullptr)), m_bytes(std::exchange(other.m_bytes, 0)) {}
+
+MemoryCharge& MemoryCharge::operator=(MemoryCharge&& other) noexcept {
+  if (this != &other) {
+    release();
+    m_store = std::exchange(other.m_store, nullptr);
+    m_bytes = std::exchange(other.m_bytes, 0);
+  }
+  return *this;
+}
+
+MemoryCharge::~MemoryCharge() { release(); }
+
+void MemoryCharge::add(std::uint64_t bytes) {
+  if (m_store == nullptr || bytes == 0) return;
+  MemoryCharge more = m_store->charge(bytes);
+  m_bytes += std::exchange(more.m_bytes, 0);
+}
+
+void MemoryCharge::release() noexcept {
+  if (m_store != nullptr && m_bytes != 0) m_store->m_impl->ledger.discharge(m_bytes);
+  m_bytes = 0;
+}
+
 ResultStore::ResultStore(Options options) : m_impl(std::make_unique<Impl>(std::move(options))) {}
 
 ResultStore::~ResultStore() = default;
@@ -143,6 +169,80 @@ void ResultStore::erase(const std::vector<Id>& ids) noexcept {
       }
     }
   }
+}
+
+MemoryCharge ResultStore::charge(std::uint64_t bytes) {
+  auto& s = *m_impl;
+  std::lock_guard lock(s.mutex);
+  s.ledger.charge(bytes);
+  try {
+    s.spill_down_locked();
+  } catch (...) {
+    s.ledger.discharge(bytes);
+    throw;
+  }
+  return MemoryCharge(this, bytes);
+}
+
+ResultStore::Taken ResultStore::take(const std::vector<Id>& ids) {
+  auto& s = *m_impl;
+  Taken out;
+  out.values.resize(ids.size());
+  std::lock_guard lock(s.mutex);
+  // The ones in memory first, pinned: reading back the others must not spill them.
+  std::vector<std::string> pinned;
+  for (std::size_t k = 0; k < ids.size(); ++k) {
+    auto it = s.held.find(ids[k]);
+    if (it == s.held.end()) continue;
+    out.values[k] = it->second;
+    pinned.push_back(key_of(ids[k]));
+    s.ledger.pin(pinned.back());
+  }
+  std::uint64_t read = 0;  // charged for the read-backs
+  try {
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+      if (!out.values[k].empty() || s.on_disk.count(ids[k]) == 0) continue;
+      const std::string key = key_of(ids[k]);
+      const auto size = s.place->file.size_of(key);
+      // Charged (and room spilled for it) before its buffer is allocated.
+      s.ledger.charge(size);
+      read += size;
+      s.spill_down_locked();
+      const double start = s.seconds();
+      auto bytes = s.buffer_of(size);
+      (void)s.place->file.get_into(key, *bytes);
+      s.events.push_back(Event{ids[k], bytes->size(), start, s.seconds(), Event::unspill});
+      out.values[k] = Value::serialized(std::shared_ptr<const Bytes>(std::move(bytes)));
+      // Counted as put() counts it (the buffer's header too).
+      const auto counted = out.values[k].nbytes();
+      if (counted > size) s.ledger.charge(counted - size);
+      read += counted > size ? counted - size : 0;
+    }
+  } catch (...) {
+    s.ledger.discharge(read);
+    for (const auto& key : pinned) s.ledger.unpin(key);
+    throw;
+  }
+  // The held ones leave the store; their bytes move from the ledger's keys to the charge.
+  std::uint64_t moved = 0;
+  for (std::size_t k = 0; k < ids.size(); ++k) {
+    if (auto it = s.held.find(ids[k]); it != s.held.end()) {
+      const auto key = key_of(ids[k]);
+      moved += s.ledger.bytes_of(key);
+      s.ledger.remove(key);
+      s.held.erase(it);
+    }
+    if (s.on_disk.erase(ids[k]) != 0) {
+      try {
+        s.place->file.erase(key_of(ids[k]));
+      } catch (...) {
+        // The blob stays in the file until the file is removed with its directory.
+      }
+    }
+  }
+  s.ledger.charge(moved);
+  out.charge = MemoryCharge(this, read + moved);
+  return out;
 }
 
 void ResultStore::pin(const std::vector<Id>& ids) {

@@ -46,9 +46,11 @@
 /// Callables travel as delayed's do: function pointers, capture-less lambdas, and lambdas or
 /// function objects whose state is trivially copyable or serializable may run on other ranks.
 
+#include <tessera/core/config.hpp>
 #include <tessera/graph/delayed.hpp>
 #include <tessera/scheduling/detail/shuffle_service.hpp>
 #include <tessera/storage/process_memory.hpp>
+#include <tessera/storage/working_memory.hpp>
 
 #include <concepts>
 #include <cstddef>
@@ -161,6 +163,9 @@ struct TransferTask {
 
   ShuffleReceipt operator()(const P& input, const ShuffleSpec& spec, const std::uint32_t& i,
                             const std::string& name) const {
+    // The pieces (about the input's size) are working memory until the owners stored them:
+    // charged before the split allocates them, so the worker spills first.
+    MemoryCharge charge = charge_working_memory(nbytes_of(input));
     if constexpr (is_hash_partition<Split>::value && is_bitwise_vector<P>::value) {
       // Records by hash: counted, then copied once into recycled buffers in their wire form.
       auto values = shuffle_step(spec, name, "split", "input", i, spec.n_in, [&] {
@@ -205,7 +210,7 @@ inline ShuffleReceipt shuffle_barrier(const std::vector<ShuffleReceipt>& receipt
 /// (appended, not zero-filled first); a live piece that is the only non-empty one becomes the
 /// output (moved: the service forgot it, the Value is its only owner).
 template <class P>
-P concatenate_bitwise(std::vector<Value>& taken) {
+P concatenate_bitwise(std::vector<Value>& taken, MemoryCharge& charge) {
   using T = typename P::value_type;
   std::vector<std::span<const T>> parts;
   std::vector<std::shared_ptr<const Bytes>> held;
@@ -240,6 +245,7 @@ P concatenate_bitwise(std::vector<Value>& taken) {
     taken.clear();
     return out;
   }
+  charge.add(n * sizeof(T));  // the output, before it is allocated
   P out;
   out.reserve(n);
   advise_huge_pages(out.data(), n * sizeof(T));  // fresh: fault it in 2 MiB at a time
@@ -261,10 +267,14 @@ struct UnpackTask {
 
   P operator()(const ShuffleReceipt& /*barrier*/, const ShuffleSpec& spec, const std::uint32_t& j,
                const std::string& name) const {
-    std::vector<Value> taken = shuffle_service().take(spec, name, j);
+    // The pieces stay charged to the worker's memory limit while this task holds them (and
+    // the output while it is built): the worker spills other results to make room first.
+    auto [taken, charge] = shuffle_service().take(spec, name, j);
     if constexpr (std::is_same_v<Combine, Concatenate> && is_bitwise_vector<P>::value) {
-      return concatenate_bitwise<P>(taken);
+      return concatenate_bitwise<P>(taken, charge);
     }
+    // The combined output: about the pieces' size.
+    charge.add(charge.bytes());
     std::vector<P> pieces;
     pieces.reserve(taken.size());
     for (auto& v : taken) {
@@ -383,7 +393,8 @@ template <class T, class A, class KeyOf>
 std::vector<Value> hash_split_serialized(const HashPartition<KeyOf>& split, const std::vector<T, A>& part,
                                          std::size_t n_out) {
   // Each record's output, in a per-thread buffer that is reused (no fresh pages per partition;
-  // released once it grew past 64 MiB).
+  // released after use once it is past a 32nd of the memory budget, or 64 MiB without one:
+  // memory the worker's limit does not see).
   thread_local std::vector<std::uint32_t> dest;
   dest.resize(part.size());
   std::vector<std::size_t> counts(n_out, 0);
@@ -405,7 +416,9 @@ std::vector<Value> hash_split_serialized(const HashPartition<KeyOf>& split, cons
     std::memcpy(at[dest[k]], &part[k], sizeof(T));
     at[dest[k]] += sizeof(T);
   }
-  if (dest.capacity() > (std::size_t{16} << 20)) std::vector<std::uint32_t>().swap(dest);
+  const std::uint64_t budget = memory_budget();
+  const std::uint64_t keep = budget != 0 ? budget / 32 : std::uint64_t{64} << 20;
+  if (dest.capacity() * sizeof(std::uint32_t) > keep) std::vector<std::uint32_t>().swap(dest);
   std::vector<Value> values;
   values.reserve(n_out);
   for (auto& b : buffers) values.push_back(Value::serialized(std::move(b)));

@@ -46,6 +46,14 @@ public:
   /// Drops one pin of `key`; with the last pin it becomes the most recently used entry.
   /// Throws: StorageError naming the key if it is unknown or not pinned.
   void unpin(const std::string& key);
+  /// Counts `bytes` of working memory: bytes a running task holds outside any key (pieces it
+  /// took, a buffer it is about to fill). They are in held() and pinned_bytes() (never victims),
+  /// so choose_victims and the thresholds see them, until discharge() gives them back.
+  void charge(std::uint64_t bytes);
+  /// Gives back `bytes` of charged working memory (at most what is charged). Never throws.
+  void discharge(std::uint64_t bytes) noexcept;
+  /// Bytes of working memory charged now.
+  [[nodiscard]] std::uint64_t charged_bytes() const;
 
   /// Least recently used unpinned keys whose sizes add up to at least `bytes_to_free` (all
   /// unpinned keys if they do not suffice). Does not remove them.
@@ -107,6 +115,7 @@ private:
   std::list<const std::string*> m_lru;  // front: least recently used; unpinned keys (map-owned)
   std::uint64_t m_held = 0;
   std::uint64_t m_pinned = 0;
+  std::uint64_t m_charged = 0;  // working memory, part of m_held and m_pinned
   std::uint64_t m_peak = 0;
   std::uint64_t m_limit = 0;
   MemoryThresholds m_thresholds;

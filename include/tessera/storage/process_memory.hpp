@@ -20,11 +20,13 @@ std::uint64_t peak_rss() noexcept;
 /// raises its mmap threshold each time a large block is freed (up to 32 MiB), after which blocks
 /// of chunk size come from per-thread arenas and stay resident after free: at a 16 MiB limit that
 /// kept 25-35 MiB per worker beyond the held results. This fixes the threshold at
-/// `mmap_threshold` bytes (default 256 KiB), so larger blocks are mapped and unmapped exactly when
+/// `mmap_threshold` bytes (default 64 KiB: shuffle pieces of 64-256 KiB stayed in the arenas at
+/// 256 KiB, 64 MiB x 3 workers 125-131 MiB against 116-119; bench/README.md), so larger blocks are
+/// mapped and unmapped exactly when
 /// allocated and freed (hot chunk buffers are recycled by the buffer pools instead). Called by
 /// every worker rank at start-up. Returns whether the allocator accepted it; never throws.
 /// Thread safety: call before starting threads that allocate.
-bool bound_allocator_retention(std::size_t mmap_threshold = std::size_t{256} << 10) noexcept;
+bool bound_allocator_retention(std::size_t mmap_threshold = std::size_t{64} << 10) noexcept;
 
 /// Turns off glibc's fastbins (M_MXFAST = 0) unless GLIBC_TUNABLES sets glibc.malloc.mxfast.
 /// Tasks that free millions of small objects (parsed JSON records, strings) between larger

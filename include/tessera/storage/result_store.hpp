@@ -22,6 +22,39 @@
 
 namespace tessera {
 
+class ResultStore;
+
+/// Working memory of a running task (pieces it took from a store, a buffer it is about to fill)
+/// counted against a ResultStore's limit while the charge lives, so that the store spills its
+/// unpinned results before the task allocates instead of after (ResultStore::charge). A
+/// default-constructed charge counts nothing. The store must outlive its charges.
+/// Thread safety: one charge is used by one thread at a time; charges of one store may live on
+/// any threads.
+class MemoryCharge {
+public:
+  MemoryCharge() noexcept = default;
+  MemoryCharge(MemoryCharge&& other) noexcept;
+  MemoryCharge& operator=(MemoryCharge&& other) noexcept;
+  MemoryCharge(const MemoryCharge&) = delete;
+  MemoryCharge& operator=(const MemoryCharge&) = delete;
+  /// Gives the bytes back (release()).
+  ~MemoryCharge();
+
+  /// Bytes counted now.
+  [[nodiscard]] std::uint64_t bytes() const noexcept { return m_bytes; }
+  /// Counts `bytes` more, spilling first as ResultStore::charge does (nothing without a store).
+  /// Throws: StorageError if that spilling fails; the charge is unchanged then.
+  void add(std::uint64_t bytes);
+  /// Gives every byte back to the store. Never throws.
+  void release() noexcept;
+
+private:
+  friend class ResultStore;
+  MemoryCharge(ResultStore* store, std::uint64_t bytes) noexcept : m_store(store), m_bytes(bytes) {}
+  ResultStore* m_store = nullptr;
+  std::uint64_t m_bytes = 0;
+};
+
 /// Thread safety: every member may be called concurrently from any thread.
 class ResultStore {
 public:
@@ -80,6 +113,23 @@ public:
   /// Forgets these results (in memory or spilled). Unknown ids are ignored. Never throws.
   void erase(const std::vector<Id>& ids) noexcept;
   void erase(Id id) noexcept { erase(std::vector<Id>{id}); }
+  /// Counts `bytes` of a running task's working memory against the limit, as if held and
+  /// pinned, and spills unpinned results down to the target first: call it before allocating.
+  /// Throws: StorageError naming the spill file if spilling fails (nothing is charged then).
+  [[nodiscard]] MemoryCharge charge(std::uint64_t bytes);
+
+  /// Results taken out of the store (take()) and the charge that still counts their bytes.
+  struct Taken {
+    std::vector<Value> values;  ///< in the order of the ids; an empty Value for an unknown id
+    MemoryCharge charge;
+  };
+  /// Removes these results from the store (memory and spill file) and hands them over; their
+  /// bytes stay counted as the caller's working memory (Taken::charge) until it lets go. Spilled
+  /// ones are read back one at a time, each charged (and room spilled for it) before it is read;
+  /// the results taken are never spilled for one another.
+  /// Throws: StorageError if a read-back fails; nothing is removed then.
+  [[nodiscard]] Taken take(const std::vector<Id>& ids);
+
   /// Marks results as in use by a running task (counted): they are never spilled while pinned.
   /// Ids that are not held in memory are ignored.
   void pin(const std::vector<Id>& ids);
@@ -98,6 +148,7 @@ public:
   void set_clock_origin(std::chrono::steady_clock::time_point t0);
 
 private:
+  friend class MemoryCharge;
   struct Impl;
   std::unique_ptr<Impl> m_impl;
 };

@@ -66,7 +66,7 @@ struct PeerCounters {
 /// Buffers of at least this size are recycled by make_byte_buffer / recycle_byte_buffer: the
 /// mmap threshold workers fix (bound_allocator_retention), from which every allocation is
 /// fresh pages (smaller ones reuse the heap).
-inline constexpr std::size_t min_recycled_bytes = std::size_t{256} << 10;
+inline constexpr std::size_t min_recycled_bytes = std::size_t{64} << 10;
 
 /// A byte vector of `size` bytes. From min_recycled_bytes up it is a buffer given back with
 /// recycle_byte_buffer() if one fits (contents unspecified), else a fresh, zero-filled one whose
@@ -76,7 +76,7 @@ inline constexpr std::size_t min_recycled_bytes = std::size_t{256} << 10;
 [[nodiscard]] std::vector<std::byte> make_byte_buffer(std::size_t size);
 
 /// Gives a buffer (typically a received message's, once decoded and dropped) back for reuse.
-/// At most a sixteenth of the memory budget (core/config.hpp), or 1 GiB without one, is kept;
+/// At most a 32nd of the memory budget (core/config.hpp), or 1 GiB without one, is kept;
 /// smaller buffers and the excess are freed. Thread safety: any thread.
 void recycle_byte_buffer(std::vector<std::byte>&& buffer) noexcept;
 

@@ -2,6 +2,8 @@
 #include "collections/dataframe/hash_split.hpp"
 #include "collections/dataframe/row_key.hpp"
 
+#include <tessera/storage/working_memory.hpp>
+
 
 namespace tessera::dataframe::detail {
 
@@ -25,6 +27,9 @@ std::vector<Table> split_by(const Table& t, const std::vector<std::uint32_t>& de
 }
 
 std::vector<Table> HashSplit::operator()(const Table& t, std::size_t n_out) const {
+  // The rows' hashes, destinations and row lists (~16 B a row), besides the pieces the
+  // transfer task charged: counted before they are allocated (storage/working_memory.hpp).
+  MemoryCharge charge = charge_working_memory(16 * std::uint64_t{t.num_rows()});
   const auto hashes = row_hashes(key_columns(t, keys), t.num_rows());
   std::vector<std::uint32_t> dest(hashes.size());
   // The join's index uses the low bits of the same hash: split on the high ones.

@@ -3,6 +3,8 @@
 #include "collections/dataframe/join_plan.hpp"
 #include "collections/dataframe/row_key.hpp"
 
+#include <tessera/storage/working_memory.hpp>
+
 #include <limits>
 
 namespace tessera::dataframe::detail {
@@ -92,10 +94,28 @@ Column shared_key(const Column& l, const Column& r, const Matches& m) {
   return out;
 }
 
+/// Bytes of the output's columns for `rows` rows, at their sources' bytes per row.
+std::uint64_t output_bytes(const Table& left, const Table& right, const JoinPlan& plan, std::size_t rows) {
+  auto per_row = [](const Table& t, const std::string& name) {
+    return t.num_rows() == 0 ? 8.0 : static_cast<double>(t.column(name).nbytes()) / static_cast<double>(t.num_rows());
+  };
+  double sum = 0;
+  for (const auto& o : plan.outputs) {
+    sum += o.side == JoinOutput::right ? per_row(right, o.right_column) : per_row(left, o.left_column);
+    sum += 4;  // the rows' indexes, copied per column (take_or_null)
+  }
+  return static_cast<std::uint64_t>(sum * static_cast<double>(rows));
+}
+
 }  // namespace
 
 Table join_tables(const Table& left, const Table& right, const JoinPlan& plan) {
+  // Working memory, charged to the worker's limit before it is allocated (storage/
+  // working_memory.hpp): the index of the right rows (head, next, hash: ~28 B a row), the left
+  // rows' hashes and the matches (~16 B a row); then the output's columns.
+  MemoryCharge charge = charge_working_memory(28 * std::uint64_t{right.num_rows()} + 16 * std::uint64_t{left.num_rows()});
   const Matches m = match_rows(left, right, plan);
+  charge.add(output_bytes(left, right, plan, m.left.size()));
   Table out;
   for (const auto& o : plan.outputs) {
     switch (o.side) {

@@ -4,6 +4,8 @@
 #include "collections/dataframe/hash_split.hpp"
 #include "collections/dataframe/row_key.hpp"
 
+#include <tessera/storage/working_memory.hpp>
+
 #include <algorithm>
 #include <functional>
 
@@ -160,6 +162,8 @@ Table tag_ranges(const Table& t, const Table& bounds, const SortPlan& p) {
 }
 
 std::vector<Table> RangeSplit::operator()(const Table& t, std::size_t n_out) const {
+  // The destinations and row lists (~8 B a row), besides the pieces the transfer charged.
+  MemoryCharge charge = charge_working_memory(8 * std::uint64_t{t.num_rows()});
   const Column& r = t.column(range_column);
   std::vector<std::uint32_t> dest(r.i64.begin(), r.i64.end());
   for (auto& d : dest) d = std::min<std::uint32_t>(d, static_cast<std::uint32_t>(n_out - 1));
@@ -169,6 +173,9 @@ std::vector<Table> RangeSplit::operator()(const Table& t, std::size_t n_out) con
 Table SortedConcat::operator()(std::vector<Table>&& pieces) const {
   Table all = Table::concat(pieces);
   pieces.clear();
+  // The sort's keys, row order and radix buffers (~24 B a row) on top of the output, which the
+  // unpack task charged: counted before they are allocated (storage/working_memory.hpp).
+  MemoryCharge charge = charge_working_memory(24 * std::uint64_t{all.num_rows()});
   return all.take(sort_order(all, plan));
 }
 

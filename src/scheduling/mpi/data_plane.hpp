@@ -55,6 +55,9 @@ public:
   void pin(const std::vector<DataId>& ids);
   void unpin(const std::vector<DataId>& ids);
 
+  /// The store of this rank's results (working-memory charges and take()).
+  [[nodiscard]] ResultStore& store() noexcept { return m_store; }
+
   void put(DataId id, Value v);
   /// The held value, or an empty Value.
   [[nodiscard]] Value get(DataId id) const;

@@ -5,6 +5,7 @@
 #include <tessera/core/error.hpp>
 #include <tessera/graph/task.hpp>
 #include <tessera/storage/process_memory.hpp>
+#include <tessera/storage/working_memory.hpp>
 
 namespace tessera::detail::mpi {
 
@@ -32,6 +33,8 @@ Worker::Worker(Messenger& messenger, unsigned threads, std::uint64_t memory_limi
              [this](std::exception_ptr e) { stop_serving(std::move(e)); }, memory_limit, thresholds),
       m_num_threads(threads == 0 ? 1 : threads) {
   m_data.set_clock_origin(m_t0);
+  // The tasks' working memory (shuffle pieces, assembled partitions) counts against the limit.
+  set_working_memory_store(&m_data.store());
   m_shuffle = MpiShuffleService::create(m_messenger, m_data,
                                         [this](std::exception_ptr e) { stop_serving(std::move(e)); });
   install_shuffle_service(m_shuffle);
@@ -79,6 +82,7 @@ Worker::~Worker() {
   m_ready_cv.notify_all();
   for (auto& t : m_threads) t.join();
   install_shuffle_service(nullptr);
+  set_working_memory_store(nullptr);
 }
 
 double Worker::now() const {
@@ -171,12 +175,24 @@ void Worker::note_running(int delta) {
   m_messenger.set_busy(now >= static_cast<int>(m_num_threads));
 }
 
+namespace {
+std::uint64_t decoded_copies(const std::vector<Value>& inputs) {
+  std::uint64_t n = 0;
+  for (const auto& v : inputs) n += v.is_serialized() ? v.nbytes() : 0;
+  return n;
+}
+}  // namespace
+
 void Worker::execute(const Task& t, unsigned index) {
   Completion c;
   c.id = t.id;
   c.thread = static_cast<std::int32_t>(index);
   c.start = now();
-  m_data.pin(t.inputs);
+  // Each input is pinned once it is in memory: one read back from the spill file is held
+  // only from get() on, and an unpinned one could be dropped again (its blob is on disk) while
+  // the task still holds it, leaving the ledger short of what the worker holds.
+  std::vector<DataId> pinned;
+  pinned.reserve(t.inputs.size());
   try {
     std::vector<Value> inputs;
     inputs.reserve(t.inputs.size());
@@ -186,8 +202,13 @@ void Worker::execute(const Task& t, unsigned index) {
         TESSERA_THROW(TransportError, "input ", id, " of task '", t.key, "' is missing on rank ",
                       m_messenger.rank());
       }
+      m_data.pin({id});
+      pinned.push_back(id);
       inputs.push_back(std::move(v));
     }
+    // A serialized input (fetched, or read back from the spill file) is decoded into a live
+    // copy for the call: charged to the memory limit while the task runs, before it exists.
+    MemoryCharge decoded = m_data.store().charge(decoded_copies(inputs));
     const auto entry = reinterpret_cast<RemoteEntry>(const_cast<void*>(resolve_code_ref(t.entry)));
     ByteReader state(t.state);
     Value result = entry(state, inputs);
@@ -203,7 +224,7 @@ void Worker::execute(const Task& t, unsigned index) {
     c.type = current_exception_type();
     c.message = "non-standard exception";
   }
-  m_data.unpin(t.inputs);
+  m_data.unpin(pinned);
   c.stop = now();
   m_busy_ns += static_cast<std::int64_t>((c.stop - c.start) * 1e9);
   ++m_tasks_run;

@@ -45,40 +45,38 @@ public:
     }
   }
 
-  std::vector<Value> take(const ShuffleSpec& spec, const std::string& name, std::uint32_t output) override {
+  ResultStore::Taken take(const ShuffleSpec& spec, const std::string& name, std::uint32_t output) override {
     m_failed.check(spec, name, output);
-    std::vector<Value> out;
-    out.reserve(spec.n_in);
     std::vector<ResultStore::Id> ids;
     ids.reserve(spec.n_in);
-    std::uint64_t read_back = 0, bytes = 0, bytes_read_back = 0;
-    std::vector<std::size_t> spilled;  // indexes in `out` of pieces read back
+    std::uint64_t read_back = 0;
+    std::vector<std::size_t> spilled;  // indexes of the pieces read back
     for (std::uint32_t i = 0; i < spec.n_in; ++i) {
       const auto id = spec.piece_id(output, i);
-      if (m_store->is_spilled(id)) {
-        ++read_back;
-        spilled.push_back(out.size());
-      }
-      Value v = m_store->get(id);
-      if (v.empty()) {
+      if (!m_store->has(id)) {
         TESSERA_THROW(ShuffleError, shuffle_label(spec, name), ": the piece of input partition ", i,
                       " for output partition ", output, " of ", spec.n_out,
                       " is not stored in this process (rank ", rank(),
                       "): its transfer did not run here, or output ", output, " was already unpacked");
       }
-      bytes += v.nbytes();
-      out.push_back(std::move(v));
+      if (m_store->is_spilled(id)) {
+        ++read_back;
+        spilled.push_back(ids.size());
+      }
       ids.push_back(id);
     }
-    for (auto k : spilled) bytes_read_back += out[k].nbytes();
-    m_store->erase(ids);
+    // Out of the store, still counted against its limit: the unpack task holds them now.
+    auto taken = m_store->take(ids);
+    std::uint64_t bytes = 0, bytes_read_back = 0;
+    for (const auto& v : taken.values) bytes += v.nbytes();
+    for (auto k : spilled) bytes_read_back += taken.values[k].nbytes();
     std::lock_guard lock(m_mutex);
-    m_stats.pieces_collected += out.size();
+    m_stats.pieces_collected += taken.values.size();
     m_stats.bytes_collected += bytes;
     m_stats.pieces_read_back += read_back;
     m_stats.bytes_read_back += bytes_read_back;
-    m_stats.pieces_held -= std::min<std::uint64_t>(m_stats.pieces_held, out.size());
-    return out;
+    m_stats.pieces_held -= std::min<std::uint64_t>(m_stats.pieces_held, taken.values.size());
+    return taken;
   }
 
   void note_failed_output(const ShuffleSpec& spec, std::uint32_t output, std::string error) noexcept override {

@@ -287,39 +287,37 @@ void MpiShuffleService::on_ack(std::vector<std::byte>&& bytes) {
   m_acked.notify_all();
 }
 
-std::vector<Value> MpiShuffleService::take(const ShuffleSpec& spec, const std::string& name, std::uint32_t output) {
+ResultStore::Taken MpiShuffleService::take(const ShuffleSpec& spec, const std::string& name, std::uint32_t output) {
   m_failed.check(spec, name, output);
-  std::vector<Value> out;
-  out.reserve(spec.n_in);
   std::vector<DataId> ids;
   ids.reserve(spec.n_in);
-  std::uint64_t read_back = 0, bytes = 0, bytes_read_back = 0;
-  std::vector<std::size_t> spilled;  // indexes in `out` of pieces read back
+  std::uint64_t read_back = 0;
+  std::vector<std::size_t> spilled;  // indexes of the pieces read back
   for (std::uint32_t i = 0; i < spec.n_in; ++i) {
     const auto id = spec.piece_id(output, i);
-    if (m_data.is_spilled(id)) {
-      ++read_back;
-      spilled.push_back(out.size());
-    }
-    Value v = m_data.get(id);
-    if (v.empty()) {
+    if (!m_data.has(id)) {
       TESSERA_THROW(ShuffleError, shuffle_label(spec, name), ": the piece of input partition ", i,
                     " for output partition ", output, " of ", spec.n_out, " is not stored on rank ", rank(),
                     " (its owner is rank ", owner_of(output), ")");
     }
-    bytes += v.nbytes();
-    out.push_back(std::move(v));
+    if (m_data.is_spilled(id)) {
+      ++read_back;
+      spilled.push_back(ids.size());
+    }
     ids.push_back(id);
   }
-  for (auto k : spilled) bytes_read_back += out[k].nbytes();
-  m_data.erase(ids);
+  // Out of the store, still counted against the limit: the unpack task holds them now.
+  auto taken = m_data.store().take(ids);
+  std::uint64_t bytes = 0, bytes_read_back = 0;
+  for (const auto& v : taken.values) bytes += v.nbytes();
+  for (auto k : spilled) bytes_read_back += taken.values[k].nbytes();
   std::lock_guard lock(m_mutex);
-  m_stats.pieces_collected += out.size();
+  m_stats.pieces_collected += taken.values.size();
   m_stats.bytes_collected += bytes;
   m_stats.pieces_read_back += read_back;
   m_stats.bytes_read_back += bytes_read_back;
-  m_stats.pieces_held -= std::min<std::uint64_t>(m_stats.pieces_held, out.size());
-  return out;
+  m_stats.pieces_held -= std::min<std::uint64_t>(m_stats.pieces_held, taken.values.size());
+  return taken;
 }
 
 void MpiShuffleService::note_failed_output(const ShuffleSpec& spec, std::uint32_t output,

@@ -47,7 +47,7 @@ public:
   [[nodiscard]] int rank() const noexcept override;
   void put(const ShuffleSpec& spec, const std::string& name, std::uint32_t input,
            std::vector<Value> pieces) override;
-  std::vector<Value> take(const ShuffleSpec& spec, const std::string& name, std::uint32_t output) override;
+  ResultStore::Taken take(const ShuffleSpec& spec, const std::string& name, std::uint32_t output) override;
   void note_failed_output(const ShuffleSpec& spec, std::uint32_t output, std::string error) noexcept override;
   void drop(std::uint64_t id) noexcept override;
   [[nodiscard]] Stats stats() const override;

@@ -44,7 +44,7 @@ TEST_CASE("a piece stored twice under the same key is kept once: the second repl
   service.put(spec, "twice", 1, {Value::of(Piece(std::vector<int>{3}))});
   service.put(spec, "twice", 0, {Value::of(Piece(std::vector<int>{7, 8, 9}))});  // a retried transfer
   CHECK(service.stats().pieces_held == held + 2);
-  auto pieces = service.take(spec, "twice", 0);
+  auto pieces = service.take(spec, "twice", 0).values;
   REQUIRE(pieces.size() == 2);
   CHECK(payload(pieces[0]) == std::vector<int>{7, 8, 9});
   CHECK(payload(pieces[1]) == std::vector<int>{3});
@@ -77,7 +77,7 @@ TEST_CASE("dropping a shuffle forgets all its pieces, and only its pieces") {
   CHECK(service.stats().pieces_held == held + 3);
   service.drop(a.id);
   CHECK(service.stats().pieces_held == held + 1);
-  CHECK(payload(service.take(b, "b", 0).at(0)) == std::vector<int>{3});
+  CHECK(payload(service.take(b, "b", 0).values.at(0)) == std::vector<int>{3});
 }
 
 TEST_CASE("a run's end drops the shuffles its tasks touched, not those of other runs") {
@@ -96,7 +96,7 @@ TEST_CASE("a run's end drops the shuffles its tasks touched, not those of other 
   tessera::detail::end_shuffle_run(1001);
   CHECK(service.stats().pieces_held == held + 1);
   CHECK_THROWS_AS((void)service.take(mine, "mine", 0), tessera::ShuffleError);
-  CHECK(payload(service.take(other, "other", 0).at(0)) == std::vector<int>{2});
+  CHECK(payload(service.take(other, "other", 0).values.at(0)) == std::vector<int>{2});
   tessera::detail::end_shuffle_run(1002);
 }
 

@@ -147,4 +147,28 @@ TEST_CASE("concurrent add/pin/unpin/remove from several threads keeps exact tota
   CHECK(ledger.pinned_bytes() == 0);
 }
 
+TEST_CASE("charged working memory counts as held and pinned, is never a victim, and goes back") {
+  MemoryLedger l(1000);  // target 600
+  l.add("a", 300);
+  l.add("b", 200);
+  l.charge(400);
+  CHECK(l.held() == 900);
+  CHECK(l.pinned_bytes() == 400);
+  CHECK(l.charged_bytes() == 400);
+  CHECK(l.peak() == 900);
+  CHECK(l.excess_over_target() == 300);
+  // The charge pushes the keys out: both are victims, the charge itself is not a key.
+  CHECK(l.choose_victims(l.excess_over_target()) == std::vector<std::string>{"a"});
+  CHECK(l.choose_victims(10000) == std::vector<std::string>{"a", "b"});
+  CHECK(l.state() == tessera::MemoryState::above_pause);
+  l.discharge(150);
+  CHECK(l.held() == 750);
+  CHECK(l.charged_bytes() == 250);
+  l.discharge(1000);  // more than charged: only what is charged goes
+  CHECK(l.held() == 500);
+  CHECK(l.pinned_bytes() == 0);
+  CHECK(l.charged_bytes() == 0);
+  CHECK(l.size() == 2);
+}
+
 }  // TEST_SUITE

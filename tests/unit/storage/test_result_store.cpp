@@ -1,6 +1,7 @@
 // ResultStore: results held under a memory limit, the least recently used unpinned ones spilled
 // to HDF5 and read back bit for bit; nothing left on disk afterwards.
 #include <tessera/storage/result_store.hpp>
+#include <tessera/storage/working_memory.hpp>
 
 #include <doctest/doctest.h>
 
@@ -137,4 +138,67 @@ TEST_CASE("read-back buffers come from the owner's pool and go back to it") {
     CHECK(recycled == 0);  // still owned by v
   }
   CHECK(recycled == 1);
+}
+
+TEST_CASE("a charge spills results to make room before the task allocates, and gives it back") {
+  ResultStore store(one_mib());  // target 0.6 MiB
+  store.put(1, block(1));
+  store.put(2, block(2));
+  const std::uint64_t one = store.held_bytes() / 2;  // 256 KiB and the vector
+  const std::uint64_t work = 300 << 10;
+  {
+    tessera::MemoryCharge charge = store.charge(work);
+    CHECK(charge.bytes() == work);
+    // 812 KiB would pass the target: the older result went to disk first.
+    CHECK(store.is_spilled(1));
+    CHECK_FALSE(store.is_spilled(2));
+    CHECK(store.held_bytes() == one + work);
+    charge.add(100);
+    CHECK(charge.bytes() == work + 100);
+    tessera::MemoryCharge moved = std::move(charge);
+    CHECK(charge.bytes() == 0);  // NOLINT(bugprone-use-after-move): a moved-from charge is empty
+    CHECK(moved.bytes() == work + 100);
+    CHECK(store.held_bytes() == one + work + 100);
+  }
+  CHECK(store.held_bytes() == one);
+  CHECK(store.stats().peak >= one + work + 100);
+}
+
+TEST_CASE("take hands results over, held and spilled alike, still charged until released") {
+  ResultStore store(one_mib());
+  for (ResultStore::Id id = 1; id <= 5; ++id) store.put(id, block(static_cast<double>(id)));
+  REQUIRE(store.is_spilled(1));
+  REQUIRE(store.is_spilled(3));
+  REQUIRE_FALSE(store.is_spilled(4));
+  REQUIRE_FALSE(store.is_spilled(5));
+  {
+    auto taken = store.take({4, 1, 9});
+    REQUIRE(taken.values.size() == 3);
+    CHECK(contents(taken.values[0]) == contents(block(4)));
+    CHECK(contents(taken.values[1]) == contents(block(1)));  // read back
+    CHECK(taken.values[1].is_serialized());
+    CHECK(taken.values[2].empty());  // unknown id
+    CHECK(taken.charge.bytes() == taken.values[0].nbytes() + taken.values[1].nbytes());
+    CHECK_FALSE(store.has(4));
+    CHECK_FALSE(store.has(1));
+    // Reading 1 back (charged first) spilled 5, never 4, which was being taken.
+    CHECK(store.is_spilled(5));
+    CHECK(store.held_bytes() == taken.charge.bytes());  // the charge: nothing else is held
+  }
+  CHECK(store.held_bytes() == 0);
+  CHECK(contents(store.get(2)) == contents(block(2)));  // the others are untouched
+}
+
+TEST_CASE("charge_working_memory charges the store set for this process, and nothing without one") {
+  CHECK(tessera::charge_working_memory(1 << 20).bytes() == 0);
+  ResultStore store(one_mib());
+  tessera::set_working_memory_store(&store);
+  {
+    auto charge = tessera::charge_working_memory(1000);
+    CHECK(charge.bytes() == 1000);
+    CHECK(store.held_bytes() == 1000);
+  }
+  CHECK(store.held_bytes() == 0);
+  tessera::set_working_memory_store(nullptr);
+  CHECK(tessera::working_memory_store() == nullptr);
 }

@@ -15,6 +15,7 @@
 #include <tessera/core/error.hpp>
 #include <tessera/diagnostics/observer.hpp>
 #include <tessera/serialization/value.hpp>
+#include <tessera/storage/result_store.hpp>
 
 #include <climits>
 #include <cstdint>
@@ -85,7 +86,7 @@ inline constexpr std::size_t min_pooled_piece_bytes = std::size_t{64} << 10;
 
 /// A buffer of `size` bytes (contents unspecified) for a serialized piece: from
 /// min_pooled_piece_bytes up, one that held an earlier piece if one fits, which goes back to
-/// the pool when the last owner drops it (at most a sixteenth of the memory budget, or 1 GiB
+/// the pool when the last owner drops it (at most a 32nd of the memory budget, or 1 GiB
 /// without one, is kept). Reused memory is written at memory speed; fresh memory faults a page
 /// at a time. Thread safety: any thread.
 [[nodiscard]] std::shared_ptr<Bytes> shuffle_buffer(std::size_t size);
@@ -121,9 +122,12 @@ public:
   /// Throws: StorageError if storing fails (full spill disk), ShuffleError.
   virtual void put(const ShuffleSpec& spec, const std::string& name, std::uint32_t input,
                    std::vector<Value> pieces) = 0;
-  /// The n_in pieces of output `output`, in input order, and forgets them (they belong to the
-  /// caller now). Throws: ShuffleError naming the shuffle, output and first missing input.
-  virtual std::vector<Value> take(const ShuffleSpec& spec, const std::string& name,
+  /// The n_in pieces of output `output`, in input order (Taken::values), and forgets them
+  /// (they belong to the caller now); Taken::charge keeps their bytes counted against the
+  /// memory limit of the store they came from until the caller lets go (ResultStore::take).
+  /// Throws: ShuffleError naming the shuffle, output and first missing input (nothing is taken
+  /// then); StorageError if reading a spilled piece back fails.
+  virtual ResultStore::Taken take(const ShuffleSpec& spec, const std::string& name,
                                   std::uint32_t output) = 0;
   /// Records that the combine of `output` failed with `error` after take(): a retried unpack
   /// then fails with that error (its pieces are gone) instead of a missing piece. Never throws.

@@ -8,6 +8,7 @@
 #include <tessera/collections/bag/detail/flat_map.hpp>
 #include <tessera/collections/bag/errors.hpp>
 #include <tessera/core/error.hpp>
+#include <tessera/storage/working_memory.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -394,6 +395,9 @@ struct GroupPartition {
   template <class T>
   auto operator()(const std::vector<T>& v) const {
     using KeyT = std::decay_t<std::invoke_result_t<const K&, const T&>>;
+    // The groups (the elements again, in vectors that grow by doubling) and the key index:
+    // charged to the worker's memory limit before they are built (storage/working_memory.hpp).
+    MemoryCharge charge = charge_working_memory(2 * v.size() * sizeof(T));
     MapFor<KeyT, std::size_t> where;
     std::vector<std::pair<KeyT, std::vector<T>>> groups;
     for (const auto& x : v) {
