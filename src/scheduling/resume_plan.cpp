@@ -19,7 +19,8 @@ ResumePlan::ResumePlan(const ExecGraph& graph, std::shared_ptr<Checkpoint> check
     : m_checkpoint(std::move(checkpoint)) {
   if (!m_checkpoint) return;
   const auto n = static_cast<std::uint32_t>(graph.size());
-  m_run = m_checkpoint->begin_run(fingerprint(graph), n);
+  m_fingerprint = fingerprint(graph);
+  m_run = m_checkpoint->begin_run(m_fingerprint, n);
   // Backwards from the outputs: a task is needed if an output is, or a needed task that will
   // run reads it; a needed task with a recorded result is loaded, and its inputs are not needed
   // on its account.
@@ -42,6 +43,10 @@ ResumePlan::ResumePlan(const ExecGraph& graph, std::shared_ptr<Checkpoint> check
 
 Value ResumePlan::load(const ExecGraph& graph, std::uint32_t i) const {
   return m_checkpoint->find(m_run, graph.nodes[i]->key);
+}
+
+std::optional<Checkpoint::Entry> ResumePlan::locate(const ExecGraph& graph, std::uint32_t i) const {
+  return m_checkpoint->locate(m_run, graph.nodes[i]->key);
 }
 
 void ResumePlan::record(const ExecGraph& graph, std::uint32_t i, const Value& v) const {

@@ -106,6 +106,40 @@ struct Batch {
   void clear() { *this = Batch{}; }
 };
 
+/// Reads `size` bytes at `offset` of the `values` dataset of segment `file` (absolute or not).
+/// Throws: StorageError naming `where`.
+Value read_value(const fs::path& file, std::uint64_t offset, std::uint64_t size, const std::string& where) {
+  auto bytes = std::make_shared<Bytes>(size);
+  detail::Hdf5Lock lock;
+  detail::hdf5_init();
+  if (!fs::exists(file)) fail(where, "the file does not exist (on this host)");
+  Hdf5Id f(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  if (!f.valid()) fail(where, "cannot open: " + detail::hdf5_error_text());
+  Hdf5Id dset(H5Dopen2(f.get(), "values", H5P_DEFAULT));
+  Hdf5Id space(dset.valid() ? H5Dget_space(dset.get()) : H5I_INVALID_HID);
+  hsize_t dims[1] = {0};
+  if (!space.valid() || H5Sget_simple_extent_dims(space.get(), dims, nullptr) != 1 || dims[0] < offset + size) {
+    fail(where, "its values end before the result (bytes " + std::to_string(offset) + ".." +
+                    std::to_string(offset + size) + "): " + detail::hdf5_error_text());
+  }
+  const hsize_t start[1] = {offset}, count[1] = {size};
+  Hdf5Id mem(H5Screate_simple(1, count, nullptr));
+  const bool ok = mem.valid() &&
+                  H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) >= 0 &&
+                  (size == 0 ||
+                   H5Dread(dset.get(), H5T_NATIVE_UINT8, mem.get(), space.get(), H5P_DEFAULT, bytes->data()) >= 0);
+  if (!ok) fail(where, "reading a result failed: " + detail::hdf5_error_text());
+  return Value::serialized(std::move(bytes));
+}
+
+/// The generation in a shard segment's name ("g000003.r00001.00000000.h5": 3), or 0.
+std::uint32_t generation_of(const std::string& name) {
+  if (name.size() < 2 || name[0] != 'g') return 0;
+  std::uint32_t g = 0;
+  for (std::size_t k = 1; k < name.size() && name[k] >= '0' && name[k] <= '9'; ++k) g = g * 10 + (name[k] - '0');
+  return g;
+}
+
 }  // namespace
 
 struct Checkpoint::Impl {
@@ -119,6 +153,9 @@ struct Checkpoint::Impl {
   std::uint32_t next_run = 0;
   Batch batch;
   Stats stats;
+  bool shard = false;        // a shard writer (open_shard): reads nothing, indexes nothing
+  std::string prefix;        // shard: its segments' name prefix
+  std::uint32_t generation = 1;  // owner: one more than any shard segment found
 
   void open_or_create() {
     std::error_code ec;
@@ -172,6 +209,7 @@ struct Checkpoint::Impl {
         fs::remove(p, ec);
       } else if (p.extension() == ".h5") {
         found.push_back(p);
+        generation = std::max(generation, generation_of(p.filename().string()) + 1);
       }
     }
     std::sort(found.begin(), found.end());
@@ -186,10 +224,16 @@ struct Checkpoint::Impl {
     const auto key_offsets = read_dataset<std::uint64_t>(file.get(), "key_offsets", where);
     const auto keys = read_dataset<std::uint8_t>(file.get(), "keys", where);
     const auto value_offsets = read_dataset<std::uint64_t>(file.get(), "value_offsets", where);
+    Hdf5Id values(H5Dopen2(file.get(), "values", H5P_DEFAULT));
+    Hdf5Id values_space(values.valid() ? H5Dget_space(values.get()) : H5I_INVALID_HID);
+    hsize_t values_size[1] = {0};
+    if (!values_space.valid() || H5Sget_simple_extent_dims(values_space.get(), values_size, nullptr) != 1) {
+      fail(where, "dataset 'values' is missing or not 1-d: " + detail::hdf5_error_text());
+    }
     const auto prints = read_dataset<std::uint64_t>(file.get(), "run_fingerprints", where);
     const std::size_t n = runs.size();
     if (key_offsets.size() != n + 1 || value_offsets.size() != n + 1 || prints.size() % 2 != 0 ||
-        key_offsets.back() != keys.size()) {
+        key_offsets.back() != keys.size() || value_offsets.back() > values_size[0]) {
       fail(where, "its index is inconsistent (" + std::to_string(n) + " results)");
     }
     for (std::size_t k = 0; k + 1 < prints.size(); k += 2) {
@@ -212,8 +256,9 @@ struct Checkpoint::Impl {
   /// Seals the batch as the next segment. Holds `mutex`.
   void seal() {
     if (batch.size() == 0) return;
-    char name[32];
-    std::snprintf(name, sizeof name, "%08zu.h5", segments.size());
+    char number[32];
+    std::snprintf(number, sizeof number, "%08zu.h5", shard ? static_cast<std::size_t>(stats.segments) : segments.size());
+    const std::string name = prefix + number;
     const fs::path final_path = dir / name;
     const fs::path tmp = dir / (std::string(name) + ".tmp");
     std::vector<std::uint64_t> prints;
@@ -249,6 +294,11 @@ struct Checkpoint::Impl {
     fs::rename(tmp, final_path, ec);
     if (ec) fail(path, "cannot rename '" + tmp.string() + "': " + ec.message());
     fsync_path(dir);
+    ++stats.segments;
+    if (shard) {  // its owner indexes it when the checkpoint is opened again
+      batch.clear();
+      return;
+    }
     const auto seg = static_cast<std::uint32_t>(segments.size());
     segments.push_back(final_path);
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -257,26 +307,12 @@ struct Checkpoint::Impl {
       index[entry_key(batch.runs[i], key)] =
           Location{seg, batch.value_offsets[i], batch.value_offsets[i + 1] - batch.value_offsets[i]};
     }
-    ++stats.segments;
     batch.clear();
   }
 
   Value read(const Location& loc) {
     const std::string where = path + " (segment " + segments[loc.segment].filename().string() + ")";
-    auto bytes = std::make_shared<Bytes>(loc.size);
-    detail::Hdf5Lock lock;
-    Hdf5Id file(H5Fopen(segments[loc.segment].c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
-    if (!file.valid()) fail(where, "cannot open: " + detail::hdf5_error_text());
-    Hdf5Id dset(H5Dopen2(file.get(), "values", H5P_DEFAULT));
-    Hdf5Id space(dset.valid() ? H5Dget_space(dset.get()) : H5I_INVALID_HID);
-    const hsize_t start[1] = {loc.offset}, count[1] = {loc.size};
-    Hdf5Id mem(H5Screate_simple(1, count, nullptr));
-    const bool ok = space.valid() && mem.valid() &&
-                    H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) >= 0 &&
-                    (loc.size == 0 ||
-                     H5Dread(dset.get(), H5T_NATIVE_UINT8, mem.get(), space.get(), H5P_DEFAULT, bytes->data()) >= 0);
-    if (!ok) fail(where, "reading a result failed: " + detail::hdf5_error_text());
-    return Value::serialized(std::move(bytes));
+    return read_value(segments[loc.segment], loc.offset, loc.size, where);
   }
 };
 
@@ -306,6 +342,53 @@ std::uint32_t Checkpoint::begin_run(std::uint64_t fingerprint, std::size_t tasks
                            m_impl->path + "' and '" + m_impl->dir.string() + "' to start afresh");
   }
   return run;
+}
+
+std::optional<Checkpoint::Entry> Checkpoint::locate(std::uint32_t run, std::string_view key) {
+  std::lock_guard lock(m_impl->mutex);
+  auto it = m_impl->index.find(entry_key(run, key));
+  if (it == m_impl->index.end()) return std::nullopt;
+  ++m_impl->stats.loaded;
+  std::error_code ec;
+  const auto& seg = m_impl->segments[it->second.segment];
+  fs::path absolute = fs::absolute(seg, ec);
+  return Entry{(ec ? seg : absolute).string(), it->second.offset, it->second.size};
+}
+
+Value Checkpoint::read(const Entry& entry) {
+  return read_value(entry.segment, entry.offset, entry.size, "checkpoint segment '" + entry.segment + "'");
+}
+
+std::string Checkpoint::shard_prefix(int shard) const {
+  char prefix[48];
+  std::snprintf(prefix, sizeof prefix, "g%06u.r%05d.", m_impl->generation, shard);
+  return prefix;
+}
+
+std::unique_ptr<Checkpoint> Checkpoint::open_shard(std::string path, std::string prefix, Options options) {
+  std::unique_ptr<Checkpoint> ck(new Checkpoint());
+  ck->m_impl = std::make_unique<Impl>();
+  auto& impl = *ck->m_impl;
+  impl.path = std::move(path);
+  impl.dir = impl.path + ".d";
+  impl.options = options;
+  impl.shard = true;
+  impl.prefix = std::move(prefix);
+  std::error_code ec;
+  if (!fs::is_directory(impl.dir, ec)) {
+    fail(impl.path, "its directory '" + impl.dir.string() +
+                        "' does not exist on this host: every rank must see the checkpoint (a shared file system)");
+  }
+  return ck;
+}
+
+void Checkpoint::declare_run(std::uint32_t run, std::uint64_t fingerprint) {
+  std::lock_guard lock(m_impl->mutex);
+  auto [it, fresh] = m_impl->fingerprints.emplace(run, fingerprint);
+  if (!fresh && it->second != fingerprint) {
+    fail(m_impl->path, "run " + std::to_string(run) + " was declared with fingerprints " + to_hex(it->second) +
+                           " and " + to_hex(fingerprint));
+  }
 }
 
 bool Checkpoint::contains(std::uint32_t run, std::string_view key) const {

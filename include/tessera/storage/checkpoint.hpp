@@ -17,6 +17,13 @@
 /// same graph (same keys, same order) as run k of the checkpoint, else it is refused: results
 /// of one graph are never mixed into another.
 ///
+/// Under MPI the checkpoint has several writers: rank 0 opens it (the header, the index of
+/// every sealed segment, the fingerprints) and plans each run; every worker records the results
+/// it computes in segments of its own shard (open_shard: `<prefix>NNNNNNNN.h5` in the same
+/// directory, the prefix unique to the rank and the job, shard_prefix), and a resumed job
+/// (with any number of ranks) reads a recorded result wherever it lies (locate, read). The
+/// directory must be on a file system every rank sees, as SLURM jobs have.
+///
 /// Thread safety: every member may be called from any thread.
 
 #include <tessera/serialization/value.hpp>
@@ -24,6 +31,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,6 +43,12 @@ public:
     std::size_t batch_bytes = std::size_t{64} << 20;
     std::size_t batch_results = 4096;
     std::chrono::milliseconds batch_seconds{1000};
+  };
+  /// Where a recorded result lies: its sealed segment (an absolute path) and its bytes there.
+  struct Entry {
+    std::string segment;
+    std::uint64_t offset = 0;
+    std::uint64_t size = 0;
   };
   struct Stats {
     std::uint64_t loaded = 0;       ///< results found and used instead of running a task
@@ -61,6 +75,13 @@ public:
   /// The recorded result of `key` in run `run`, serialized (decoded by its consumer), or an
   /// empty Value. Counts it as loaded. Throws: StorageError if its segment cannot be read.
   [[nodiscard]] Value find(std::uint32_t run, std::string_view key);
+  /// Where the recorded result of `key` in run `run` lies, or nullopt; counts it as loaded
+  /// (another process reads it: read()).
+  [[nodiscard]] std::optional<Entry> locate(std::uint32_t run, std::string_view key);
+  /// Reads a located result, serialized, in any process that sees the segment's file.
+  /// Throws: StorageError naming the segment file when it is missing, unreadable or shorter
+  /// than the entry.
+  [[nodiscard]] static Value read(const Entry& entry);
   /// Whether `key` of run `run` is recorded (without reading it).
   [[nodiscard]] bool contains(std::uint32_t run, std::string_view key) const;
   /// Records a result (serialized now, written with the next segment). A value whose type has
@@ -70,10 +91,23 @@ public:
   /// Seals the batched results now. Throws: StorageError naming the path.
   void flush();
 
+  /// A segment-name prefix for the shard of writer `shard` (an MPI rank), unique among the
+  /// checkpoint's segments: this opening's generation (one more than any found) and `shard`.
+  [[nodiscard]] std::string shard_prefix(int shard) const;
+  /// Opens a shard of the checkpoint at `path` that its owner (rank 0) opened: a writer of
+  /// segments `<prefix>NNNNNNNN.h5` that reads nothing; find/contains/locate find nothing in it.
+  /// Throws: StorageError naming the path when its directory does not exist here.
+  [[nodiscard]] static std::unique_ptr<Checkpoint> open_shard(std::string path, std::string prefix,
+                                                              Options options);
+  /// A shard learns a run's fingerprint (its owner checked it with begin_run) before add().
+  /// Throws: StorageError if the shard knows run `run` with another fingerprint.
+  void declare_run(std::uint32_t run, std::uint64_t fingerprint);
+
   [[nodiscard]] const std::string& path() const noexcept;
   [[nodiscard]] Stats stats() const;
 
 private:
+  Checkpoint() = default;
   struct Impl;
   std::unique_ptr<Impl> m_impl;
 };

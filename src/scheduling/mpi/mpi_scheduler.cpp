@@ -1,8 +1,14 @@
 // Rank 0's scheduler (MpiScheduler): places ready tasks on workers, ships them in batches,
 // tracks who holds what, frees results nobody needs and gathers the requested outputs.
+#include "scheduling/mpi/checkpoint_tasks.hpp"
 #include "scheduling/mpi/run_outcome.hpp"
 #include "scheduling/mpi/run_router.hpp"
 #include "scheduling/mpi/runtime_impl.hpp"
+#include "scheduling/resume_plan.hpp"
+
+#include <tessera/storage/checkpoint.hpp>
+
+#include <filesystem>
 
 namespace tessera {
 
@@ -24,13 +30,16 @@ void encode_body(const detail::TaskNode& node, proto::RunTask& task) {
 /// the runs in flight beside it through the RunRouter), run batches, completions (retries,
 /// keep-going), releases after the last consumer, observer events.
 /// `persisting`: outputs are kept, and each is reported to ctx.on_output when it is final.
+/// With TESSERA_CHECKPOINT (checkpoint_tasks.hpp): tasks that run are recorded by their
+/// workers, recorded results are loaded by a worker, tasks nothing needs are skipped here, and
+/// the workers that recorded seal their shards before the run ends.
 class MpiRun {
 public:
   MpiRun(std::shared_ptr<Runtime::Impl> rt, std::shared_ptr<proto::RunRouter> router, const ExecGraph& g,
          RunContext& ctx, bool persisting)
       : m_rt_ptr(std::move(rt)), m_rt(*m_rt_ptr), m_router_ptr(std::move(router)), m_router(*m_router_ptr), m_g(g),
         m_ctx(ctx), m_n(static_cast<std::uint32_t>(g.size())), m_workers(m_rt.size - 1), m_oc(m_n),
-        m_batch(static_cast<std::size_t>(m_rt.size)) {
+        m_batch(static_cast<std::size_t>(m_rt.size)), m_plan(g, process_checkpoint()) {
     if (ctx.keep_going) m_oc.errors.assign(m_n, nullptr);
     m_oc.kept.resize(persisting ? m_n : 0);
     if (persisting) m_outputs_of = ctx.outputs_by_node(g);
@@ -38,6 +47,13 @@ public:
     m_consumers.assign(g.consumers.begin(), g.consumers.end());
     m_attempts.assign(m_n, 0);
     m_is_output.assign(m_n, false);
+    if (m_plan.active()) {
+      std::error_code ec;
+      const auto& path = m_plan.checkpoint()->path();
+      const auto absolute = std::filesystem::absolute(path, ec);
+      m_shard_path = ec ? path : absolute.string();
+      m_recorders.assign(static_cast<std::size_t>(m_rt.size), false);
+    }
     for (auto o : g.outputs) {
       m_is_output[o] = true;
       if (persisting) m_oc.shared[o] = true;  // kept: later runs may read it while this one goes on
@@ -51,7 +67,8 @@ public:
   /// Runs the graph to its end. Throws: the first TaskError (unless keep_going), ProtocolError
   /// or GraphError; the results of a failed run are released first.
   Outcome run() {
-    m_router.open(m_run, m_n);
+    // With a checkpoint, one more id per worker: the seal tasks'.
+    m_router.open(m_run, m_n + (m_plan.active() ? static_cast<std::uint32_t>(m_workers) : 0));
     m_open = true;
     identify_nodes();
     m_ctx.run_start(m_to_run, "mpi");
@@ -74,6 +91,7 @@ public:
       send_releases(m_rt, m_router, m_releases);
       assign();
     }
+    seal_checkpoint();
     send_releases(m_rt, m_router, m_releases);
     close();
     return finish();
@@ -165,6 +183,7 @@ private:
       return w;
     }
     m_input_places.clear();
+    if (m_plan.action(i) == detail::ResumePlan::Action::load) return m_router.place(m_input_places);  // reads no input
     for (auto j : m_g.inputs_of(i)) m_input_places.push_back({m_oc.holders[j], m_oc.nbytes[j]});
     return m_router.place(m_input_places);
   }
@@ -173,9 +192,14 @@ private:
   /// on w is given back; returns false when that ends the run (not keep_going).
   bool add_to_batch(std::uint32_t i, int w) {
     const auto& node = *m_g.nodes[i];
+    if (m_plan.action(i) == detail::ResumePlan::Action::load) return add_load(i, w);
     proto::RunTask task{m_oc.ids[i], node.key, {}, {}, {}};
     try {
       encode_body(node, task);
+      if (m_plan.active()) {
+        proto::record_result(task, shard_target(w));
+        m_recorders[static_cast<std::size_t>(w)] = true;
+      }
     } catch (const std::exception& e) {
       m_router.unsent(w);
       TaskError error(node.key, 0, detail::current_exception_type(), e.what());
@@ -206,6 +230,61 @@ private:
     return true;
   }
 
+  /// Where worker w records this run's results.
+  [[nodiscard]] proto::ShardTarget shard_target(int w) const {
+    return {m_shard_path, m_plan.checkpoint()->shard_prefix(w), m_plan.run(), m_plan.run_fingerprint()};
+  }
+
+  /// Adds a load of task i's recorded result to worker w's batch (its inputs are not read).
+  bool add_load(std::uint32_t i, int w) {
+    const auto entry = m_plan.locate(m_g, i);
+    if (!entry) {
+      m_router.unsent(w);
+      TESSERA_THROW(GraphError, "the checkpointed result of '", m_g.nodes[i]->key, "' is no longer indexed (internal error)");
+    }
+    m_batch[static_cast<std::size_t>(w)].tasks.push_back(proto::load_task(m_oc.ids[i], m_g.nodes[i]->key, *entry));
+    ++m_in_flight;
+    return true;
+  }
+
+  /// The run's end (also a failed one): every worker that recorded seals what it batched, and
+  /// rank 0 waits for them, so a compute() that returned is durable. A seal that failed (a full
+  /// disk) fails the run unless it failed already.
+  void seal_checkpoint() {
+    if (!m_plan.active()) return;
+    for (int w = 1; w <= m_workers; ++w) {
+      if (!m_recorders[static_cast<std::size_t>(w)]) continue;
+      m_router.sent(w);
+      m_batch[static_cast<std::size_t>(w)].tasks.push_back(
+          proto::seal_task(m_run.first() + m_n + static_cast<DataId>(w - 1), shard_target(w)));
+      ++m_in_flight;
+    }
+    flush_batches();
+    while (m_in_flight > 0) {
+      m_rt.check_protocol_failure();
+      on_mail(m_router.wait(m_run, std::chrono::milliseconds(200)));
+    }
+    try {
+      m_plan.finish();  // the summary (TESSERA_SUMMARY)
+    } catch (const std::exception& e) {
+      if (m_seal_error.empty()) m_seal_error = e.what();
+    }
+  }
+
+  void on_seal(int source, const proto::Completion& c) {
+    m_releases.own[source].push_back(c.id);  // the count it returned
+    if (!c.ok && m_seal_error.empty()) m_seal_error = c.message + " (on rank " + std::to_string(source) + ")";
+  }
+
+  void flush_batches() {
+    for (int w = 1; w <= m_workers; ++w) {
+      auto& b = m_batch[static_cast<std::size_t>(w)];
+      if (b.tasks.empty()) continue;
+      m_rt.messenger->send(w, proto::tag_run, b.encode());
+      b.tasks.clear();
+    }
+  }
+
   /// Places the ready tasks while workers have room, then sends one batch per worker. The
   /// tasks already in this round's batches go even when one failed to encode (they are in
   /// flight and waited for).
@@ -216,17 +295,18 @@ private:
         m_ready.pop();
         continue;
       }
+      if (m_plan.action(i) == detail::ResumePlan::Action::skip) {  // nothing that runs needs it
+        m_ready.pop();
+        consume_inputs(i);
+        finish_node(i);
+        continue;
+      }
       const int w = place(i);
       if (w < 0) break;
       m_ready.pop();
       if (!add_to_batch(i, w)) break;
     }
-    for (int w = 1; w <= m_workers; ++w) {
-      auto& b = m_batch[static_cast<std::size_t>(w)];
-      if (b.tasks.empty()) continue;
-      m_rt.messenger->send(w, proto::tag_run, b.encode());
-      b.tasks.clear();
-    }
+    flush_batches();
   }
 
   /// What the router handed over: this run's completions and transfers (the placement has
@@ -244,7 +324,9 @@ private:
   }
 
   void on_completion(int source, const proto::Completion& c) {
-    const std::uint32_t i = static_cast<std::uint32_t>(c.id - m_run.first());  // the router checked the range
+    const std::uint64_t index = c.id - m_run.first();  // the router checked the range
+    if (index >= m_n) return on_seal(source, c);
+    const auto i = static_cast<std::uint32_t>(index);
     const auto& node = *m_g.nodes[i];
     if (m_ctx.observed()) {
       m_ctx.task_done(TaskEvent{node.key, node.name(), source, c.thread, c.start, c.stop, 0, c.nbytes, !c.ok});
@@ -283,6 +365,11 @@ private:
       release_all(m_rt, m_router, m_oc, m_g);
       throw *m_failure;
     }
+    if (!m_seal_error.empty()) {
+      m_ctx.run_end(false);
+      release_all(m_rt, m_router, m_oc, m_g);
+      TESSERA_THROW(StorageError, m_seal_error);
+    }
     bool ok = true;
     if (m_ctx.keep_going) {
       m_ctx.output_errors.assign(m_g.outputs.size(), nullptr);
@@ -318,6 +405,10 @@ private:
   std::optional<TaskError> m_failure;
   std::vector<proto::Placement::Input> m_input_places;
   std::vector<proto::RunBatch> m_batch;  // per rank
+  detail::ResumePlan m_plan;             // TESSERA_CHECKPOINT: what to load, skip and record
+  std::string m_shard_path;              // the checkpoint's absolute path, for the workers
+  std::vector<bool> m_recorders;         // per rank: was sent a task to record (seals at the end)
+  std::string m_seal_error;              // a seal (or the summary) failed
 };
 
 /// Rank 0's scheduler: one MpiRun per computation, then gathers or keeps the outputs.
@@ -381,10 +472,6 @@ public:
 
 private:
   Outcome execute(const ExecGraph& g, RunContext& ctx, bool persisting) {
-    if (const auto& ck = detail::runtime_config().checkpoint) {  // never silently ignored
-      TESSERA_THROW(ConfigError, "TESSERA_CHECKPOINT='", *ck, "' is not supported by the MPI scheduler yet; "
-                    "checkpoints work on the sync and threads schedulers");
-    }
     return MpiRun(m_rt, m_router, g, ctx, persisting).run();  // beside the runs in flight
   }
 

@@ -1,5 +1,6 @@
 #include "scheduling/mpi/worker.hpp"
 
+#include "scheduling/mpi/checkpoint_tasks.hpp"
 #include "scheduling/mpi/protocol_control.hpp"
 
 #include <tessera/core/error.hpp>
@@ -81,6 +82,7 @@ Worker::~Worker() {
   }
   m_ready_cv.notify_all();
   for (auto& t : m_threads) t.join();
+  close_checkpoint_shards();  // seals what a run that did not end batched
   install_shuffle_service(nullptr);
   set_working_memory_store(nullptr);
 }
