@@ -321,7 +321,7 @@ TEST_CASE_TEMPLATE("groupby split_out: range-shuffled groups equal the tree's, i
   auto df = td::read_csv(write_file(dir, "g.csv", csv.str()), {.blocksize = 2000});
   REQUIRE(df.npartitions() >= 16);
   const td::AggSpec spec{{"v", {"sum", "mean", "count", "min", "max", "std", "first", "last"}}, {"w", {"size"}}};
-  for (const std::vector<std::string> keys : {std::vector<std::string>{"k"}, {"name"}, {"k", "name"}}) {
+  for (const std::vector<std::string>& keys : {std::vector<std::string>{"k"}, {"name"}, {"k", "name"}}) {
     CAPTURE(keys[0]);
     CAPTURE(keys.size());
     const td::Table tree = tessera::compute(df.groupby(keys, {.split_out = 1}).agg(spec), sched);
