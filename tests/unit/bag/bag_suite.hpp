@@ -556,7 +556,7 @@ TEST_CASE_TEMPLATE("bag: read_json parses JSON lines; malformed lines raise or a
   CHECK(tessera::compute(ids.sum(), sched) == 39 * 40 / 2 - 23);
   auto names = bagtest::sorted(tessera::compute(ok.pluck(std::string("name")).distinct(), sched));
   CHECK(names == std::vector<tessera::Json>{"n0", "n1", "n2", "n3"});
-  // Json values travel between tasks (and ranks) as CBOR and come back equal.
+  // Json values travel between tasks (and ranks) in binary and come back equal (types: test_json_codec).
   const tessera::Json doc = {{"a", {1, 2.5, "x", nullptr, true}}, {"b", {{"c", -7}}}};
   CHECK(tessera::decode<tessera::Json>(tessera::encode(doc)) == doc);
   CHECK(tessera::encode(doc).size() < doc.dump().size() + 8);

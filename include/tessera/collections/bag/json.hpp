@@ -15,8 +15,8 @@
 ///
 /// Kept out of bag.hpp so that bag users who do not read JSON do not compile nlohmann/json.
 ///
-/// Between ranks and in spill files a Json travels as CBOR (RFC 8949, nlohmann's to_cbor):
-/// binary, typed numbers, no re-printing and re-parsing of text.
+/// Between ranks and in spill files a Json travels in a compact tagged binary form: typed numbers,
+/// no re-printing and re-parsing of text, types kept exactly.
 ///
 /// read_json reads the files as read_text does (globs, blocks cut at line starts, .gz/.zst by
 /// suffix, UTF-8 checked) and parses one JSON value per line; blank lines are skipped. A line
@@ -37,24 +37,15 @@ namespace tessera {
 /// A JSON value (nlohmann::json).
 using Json = nlohmann::json;
 
-/// Json travels as length-prefixed CBOR.
+/// Json travels in tessera's own tagged binary form (src/collections/bag/json_codec.cpp): each
+/// value keeps its exact nlohmann type (signed, unsigned and float numbers, binary subtypes), so a
+/// Json computed on any rank equals, type for type, what the synchronous scheduler returns.
+/// Throws: SerializationError on bytes that are not such a value (truncated, unknown tag, nested
+/// deeper than 4096, refused on write as on read).
 template <>
 struct Codec<Json> {
-  static void write(ByteWriter& w, const Json& j) {
-    thread_local std::vector<std::uint8_t> buf;
-    buf.clear();
-    Json::to_cbor(j, buf);
-    w.pod<std::uint64_t>(buf.size());
-    w.write(buf.data(), buf.size());
-  }
-  static Json read(ByteReader& r) {
-    const auto n = r.pod<std::uint64_t>();
-    const auto bytes = r.take(n);
-    const auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data());
-    Json j = Json::from_cbor(p, p + bytes.size(), true, false);
-    if (j.is_discarded()) TESSERA_THROW(SerializationError, "a serialized Json is not valid CBOR");
-    return j;
-  }
+  static void write(ByteWriter& w, const Json& j);
+  static Json read(ByteReader& r);
 };
 
 namespace bag {
