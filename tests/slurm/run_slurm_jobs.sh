@@ -126,27 +126,41 @@ echo "timing: job no_binary $((SECONDS - t0)) s (exit code $rc, expected non-zer
 echo "timing: jobs $((SECONDS - t_jobs)) s"
 
 # ---- checkpoint: a job scancelled halfway and resubmitted finishes with the same result -------
-# (TESSERA_SLURM_CHECKPOINT_DRIVER: tests/checkpoint/checkpoint_driver, 300 tasks of 20 ms)
+# (TESSERA_SLURM_CHECKPOINT_DRIVER: tests/checkpoint/checkpoint_driver, tasks of 20 ms summed by a
+# tree), once with the threads scheduler in one task and once with the MPI scheduler on 3 ranks
+# (srun --mpi=pmix: rank 0 schedules, two workers compute, every rank writes its shard segments).
 CKPT_DRIVER="${TESSERA_SLURM_CHECKPOINT_DRIVER:-}"
-if [[ -n "$CKPT_DRIVER" ]]; then
-  t0=$SECONDS
-  ck="$WORK/out/run.ckpt.h5"
-  ckenv="ALL,TESSERA_SCHEDULER=threads,TESSERA_NUM_THREADS=2,TESSERA_SUMMARY=1,TESSERA_CHECKPOINT=$ck"
-  CKPT_REF="$(TESSERA_SCHEDULER=threads TESSERA_NUM_THREADS=2 "$CKPT_DRIVER" | sed -n 's/^result=\([0-9]*\).*/\1/p')"
-  jobid="$(sbatch --parsable --chdir="$WORK/out" --output="$WORK/out/ckpt_first.out" --time=00:02:00 \
-           --export="$ckenv" --wrap "$CKPT_DRIVER")"
-  for _ in $(seq 1 300); do  # until two segments are sealed (about 2 s of work), at most 30 s
+declare -A CKPT_REF CKPT_SEGMENTS CKPT_TOTAL
+# ckpt_case NAME NTASKS CMD ENV: reference run (no checkpoint), then sbatch, scancel once two
+# segments are sealed (about 2 s of work), resubmit with sbatch --wait.
+ckpt_case() {
+  local name=$1 ntasks=$2 cmd=$3 env=$4 t0=$SECONDS
+  local ck="$WORK/out/$name.ckpt.h5"
+  local ckenv="$env,TESSERA_SUMMARY=1,TESSERA_CHECKPOINT=$ck"
+  local ref rc=0 jobid
+  ref="$(timeout 120 sbatch --wait --quiet --chdir="$WORK/out" --output="$WORK/out/${name}_ref.out" \
+           --ntasks="$ntasks" --time=00:02:00 --export="$env" --wrap "$cmd" >/dev/null; cat "$WORK/out/${name}_ref.out")"
+  CKPT_REF[$name]="$(sed -n 's/^result=\([0-9]*\).*/\1/p' <<<"$ref")"
+  CKPT_TOTAL[$name]="$(sed -n 's/.*computed=\([0-9]*\).*/\1/p' <<<"$ref")"
+  jobid="$(sbatch --parsable --chdir="$WORK/out" --output="$WORK/out/${name}_first.out" --ntasks="$ntasks" \
+           --time=00:02:00 --export="$ckenv" --wrap "$cmd")"
+  for _ in $(seq 1 300); do  # at most 30 s
     (( $(ls "$ck.d" 2>/dev/null | grep -c '\.h5$') >= 2 )) && break
     sleep 0.1
   done
   scancel "$jobid"
   for _ in $(seq 1 100); do [[ -z "$(squeue -h -j "$jobid" 2>/dev/null)" ]] && break; sleep 0.2; done
-  CKPT_SEGMENTS="$(ls "$ck.d" 2>/dev/null | grep -c '\.h5$' || true)"
-  rc=0
-  timeout 120 sbatch --wait --quiet --chdir="$WORK/out" --output="$WORK/out/ckpt_resume.out" \
-    --time=00:02:00 --export="$ckenv" --wrap "$CKPT_DRIVER" || rc=$?
-  RC[checkpoint]=$rc
-  echo "timing: checkpoint scancel + resubmit $((SECONDS - t0)) s (exit code $rc)"
+  CKPT_SEGMENTS[$name]="$(ls "$ck.d" 2>/dev/null | grep -c '\.h5$' || true)"
+  timeout 120 sbatch --wait --quiet --chdir="$WORK/out" --output="$WORK/out/${name}_resume.out" \
+    --ntasks="$ntasks" --time=00:02:00 --export="$ckenv" --wrap "$cmd" || rc=$?
+  RC[$name]=$rc
+  echo "timing: $name: reference, scancel + resubmit $((SECONDS - t0)) s (exit code $rc)"
+}
+if [[ -n "$CKPT_DRIVER" ]]; then
+  ckpt_case checkpoint 1 "$CKPT_DRIVER" "ALL,TESSERA_SCHEDULER=threads,TESSERA_NUM_THREADS=2"
+  # the driver counts the tasks the workers ran in a shared file (one node: one file system)
+  ckpt_case checkpoint_mpi 3 "srun --mpi=pmix $CKPT_DRIVER --mpi --count-file $WORK/out/ckpt_mpi.count --n 600" \
+    "ALL,OMPI_ALLOW_RUN_AS_ROOT=1,OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1,TESSERA_THREADS_PER_WORKER=2"
 fi
 
 # ---- checks -------------------------------------------------------------------------------------
@@ -207,20 +221,29 @@ else
   echo "ok: job without a binary failed early: $(grep -m1 error "$WORK/out/no_binary.out")"
 fi
 
-if [[ -n "$CKPT_DRIVER" ]]; then
-  first="$WORK/out/ckpt_first.out" resume="$WORK/out/ckpt_resume.out"
+# ckpt_check NAME: the first job was cut off, the resubmitted one loaded tasks, computed fewer
+# than all of them and gave the reference's result.
+ckpt_check() {
+  local name=$1 first="$WORK/out/$1_first.out" resume="$WORK/out/$1_resume.out"
+  local got loaded computed total=${CKPT_TOTAL[$1]}
   got="$(sed -n 's/^result=\([0-9]*\).*/\1/p' "$resume" 2>/dev/null)"
   loaded="$(sed -n 's/.*run 0: \([0-9]*\) of .*/\1/p' "$resume" 2>/dev/null)"
   computed="$(sed -n 's/.*computed=\([0-9]*\).*/\1/p' "$resume" 2>/dev/null)"
-  if grep -q '^result=' "$first" 2>/dev/null; then
-    errors+=("checkpoint: the first job finished before scancel (nothing was resumed)")
-  elif [[ "${RC[checkpoint]}" != "0" || -z "$CKPT_REF" || "$got" != "$CKPT_REF" ]]; then
-    errors+=("checkpoint: resubmitted job exit ${RC[checkpoint]}, result '$got', expected '$CKPT_REF'")
-  elif [[ -z "$loaded" ]] || (( loaded == 0 || computed >= 599 )); then
-    errors+=("checkpoint: the resubmitted job loaded '$loaded' tasks and computed '$computed' of 599")
+  if [[ -z "${CKPT_REF[$name]}" || -z "$total" ]]; then
+    errors+=("$name: the reference job printed no result= computed= line")
+  elif grep -q '^result=' "$first" 2>/dev/null; then
+    errors+=("$name: the first job finished before scancel (nothing was resumed)")
+  elif [[ "${RC[$name]}" != "0" || "$got" != "${CKPT_REF[$name]}" ]]; then
+    errors+=("$name: resubmitted job exit ${RC[$name]}, result '$got', expected '${CKPT_REF[$name]}'")
+  elif [[ -z "$loaded" ]] || (( loaded == 0 || computed >= total )); then
+    errors+=("$name: the resubmitted job loaded '$loaded' tasks and computed '$computed' of $total")
   else
-    echo "ok: checkpoint: scancelled after $CKPT_SEGMENTS sealed segments; resubmitted job loaded $loaded tasks, computed $computed of 599, result=$got (same as a run without checkpoint)"
+    echo "ok: $name: scancelled after ${CKPT_SEGMENTS[$name]} sealed segments; resubmitted job loaded $loaded tasks, computed $computed of $total, result=$got (same as the job without checkpoint)"
   fi
+}
+if [[ -n "$CKPT_DRIVER" ]]; then
+  ckpt_check checkpoint
+  ckpt_check checkpoint_mpi
 fi
 
 if (( ${#errors[@]} > 0 )); then
