@@ -115,3 +115,50 @@ TEST_CASE("checkpoint: results without a Codec are counted and skipped, not fata
   CHECK(ck.stats().written == 0);
   CHECK_FALSE(ck.contains(0, "n"));
 }
+
+TEST_CASE("checkpoint shards: segments of several writers are found by a later opening, wherever they lie") {
+  TempDir tmp;
+  const std::string path = (tmp.path / "run.ckpt.h5").string();
+  std::string prefix1, prefix2;
+  {
+    Checkpoint owner(path);
+    CHECK(owner.begin_run(111, 4) == 0);
+    prefix1 = owner.shard_prefix(1);
+    prefix2 = owner.shard_prefix(2);
+    CHECK(prefix1 != prefix2);
+    auto w1 = Checkpoint::open_shard(path, prefix1, {});
+    auto w2 = Checkpoint::open_shard(path, prefix2, {});
+    w1->declare_run(0, 111);
+    w2->declare_run(0, 111);
+    CHECK_THROWS_WITH_AS(w1->declare_run(0, 222), doctest::Contains("run 0 was declared with fingerprints"),
+                         tessera::StorageError);
+    w1->add(0, "x-1", Value::of(ramp(1)));
+    w2->add(0, "x-2", Value::of(ramp(2)));
+    CHECK_FALSE(w1->contains(0, "x-1"));  // a shard reads and indexes nothing
+    w1->flush();
+    w2->flush();
+    CHECK(w1->stats().segments == 1);
+  }
+  CHECK(segments(path + ".d") == 2);
+  Checkpoint again(path);
+  CHECK(again.begin_run(111, 4) == 0);
+  const auto e1 = again.locate(0, "x-1");
+  const auto e2 = again.locate(0, "x-2");
+  REQUIRE(e1.has_value());
+  REQUIRE(e2.has_value());
+  CHECK(fs::path(e1->segment).filename().string().rfind(prefix1, 0) == 0);
+  CHECK(Checkpoint::read(*e2).decoded<std::vector<double>>().get<std::vector<double>>() == ramp(2));
+  CHECK_FALSE(again.locate(0, "x-3").has_value());
+  CHECK(again.stats().loaded == 2);
+  // The next opening's generation is newer than any found: its shards never reuse a name.
+  CHECK(again.shard_prefix(1) != prefix1);
+  // A located result whose segment has gone is an error naming the segment.
+  fs::remove(e1->segment);
+  CHECK_THROWS_WITH_AS((void)Checkpoint::read(*e1), doctest::Contains(e1->segment.c_str()), tessera::StorageError);
+}
+
+TEST_CASE("checkpoint shards: a shard whose checkpoint directory does not exist here is refused") {
+  TempDir tmp;
+  CHECK_THROWS_WITH_AS((void)Checkpoint::open_shard((tmp.path / "nowhere.ckpt.h5").string(), "g000001.r00001.", {}),
+                       doctest::Contains("every rank must see the checkpoint"), tessera::StorageError);
+}
