@@ -5,6 +5,7 @@
 // Results are compared with values worked out by hand and with the sync scheduler (the oracle).
 // Files are written by the driver into a folder every rank sees (the build's temp directory).
 
+#include <tessera/collections/dataframe/arrays.hpp>
 #include <tessera/collections/dataframe/dataframe.hpp>
 #include <tessera/tessera.hpp>
 
@@ -381,6 +382,74 @@ TEST_CASE_TEMPLATE("repartition, concat and from_delayed keep the rows in order"
   const td::Table top = tessera::compute(df.nlargest(1000, "x"), sched);
   CHECK(top.num_rows() == static_cast<std::size_t>(tessera::compute(df["x"].count(), sched)));
   for (std::size_t i = 1; i < top.num_rows(); ++i) CHECK(top.at<double>("x", i - 1) >= top.at<double>("x", i));
+}
+
+TEST_CASE_TEMPLATE("from_array and to_array: a partition per block of rows, dtypes and nulls as documented", S,
+                   TESSERA_TEST_SCHEDULERS) {
+  using namespace dataframe_suite;
+  auto sched = make_test_scheduler<S>();
+  // 7 x 3 of 0..20, blocks of 3 rows and of 2 columns: rechunked to one block of columns.
+  std::vector<double> v(21);
+  for (int k = 0; k < 21; ++k) v[k] = k;
+  const tessera::Array x = tessera::array::from_vector(v, {7, 3}, {3, 2});
+  auto df = td::from_array(x, {"a", "b", "c"});
+  CHECK(df.npartitions() == 3);
+  const td::Table t = tessera::compute(df, sched);
+  REQUIRE(t.num_rows() == 7);
+  CHECK(t.column("c").dtype == td::DType::float64);
+  for (std::size_t r = 0; r < 7; ++r) CHECK(t.at<double>("b", r) == 3.0 * r + 1);
+  // Integers become int64 columns; a 1-d array one column named "0".
+  const std::vector<std::int32_t> small{5, -6, 7, 8, 9};
+  const td::Table one = tessera::compute(td::from_array(tessera::array::from_vector(small, {5}, {2})), sched);
+  CHECK(one.column_names() == std::vector<std::string>{"0"});
+  CHECK(one.column("0").i64 == std::vector<std::int64_t>{5, -6, 7, 8, 9});
+  CHECK_THROWS_WITH_AS((void)td::from_array(x, {"a"}), doctest::Contains("1 column names for an array of shape"),
+                       tessera::ShapeError);
+
+  // Back: lengths computed on this scheduler; float64, NaN where x is null; the same blocks.
+  const auto dir = fresh_dir("to_array");
+  auto csv = td::read_csv(write_file(dir, "data.csv", sample_csv(40)), {.blocksize = 300});
+  REQUIRE(csv.npartitions() >= 3);
+  const td::Table all = tessera::compute(csv, sched);
+  auto mixed = csv[{"id", "x"}];
+  const tessera::Array ax = td::to_array(mixed, tessera::compute(td::partition_lengths(mixed), sched));
+  CHECK(ax.dtype() == tessera::DType::float64);
+  CHECK(ax.shape() == tessera::Shape{40, 2});
+  CHECK(ax.chunks()[0].size() == csv.npartitions());
+  const tessera::NDArray nx = tessera::compute(ax, sched);
+  for (std::size_t r = 0; r < 40; ++r) {
+    CHECK(nx.at<double>(r, 0) == static_cast<double>(r));
+    if (all.is_null("x", r)) CHECK(std::isnan(nx.at<double>(r, 1)));
+    else CHECK(nx.at<double>(r, 1) == all.at<double>("x", r));
+  }
+  // One dtype stays: int64 ids, bool flags. The round trip gives the frame back.
+  const tessera::NDArray ids = tessera::compute(td::to_array(csv[{"id"}], tessera::compute(td::partition_lengths(csv), sched)), sched);
+  CHECK(ids.dtype() == tessera::DType::int64);
+  CHECK(ids.at<std::int64_t>(39, 0) == 39);
+  auto flags = td::to_array(csv[{"flag"}], tessera::compute(td::partition_lengths(csv), sched));
+  CHECK(flags.dtype() == tessera::DType::bool_);
+  CHECK(tessera::compute(td::from_array(flags, {"flag"}), sched) == tessera::compute(csv[{"flag"}], sched));
+  // Errors: a string column at once; wrong lengths and nulls in an int64 Array in the task, named.
+  CHECK_THROWS_WITH_AS((void)td::to_array(csv, {1}), doctest::Contains("to_array: column 'group' is object"), td::TypeError);
+  CHECK_THROWS_WITH_AS((void)td::to_array(mixed, {1, 2}), doctest::Contains("2 lengths for"), tessera::ShapeError);
+  std::vector<std::int64_t> wrong = tessera::compute(td::partition_lengths(csv), sched);
+  wrong[1] += 1;  // only partition 1 disagrees with its length
+  const std::string says = "to_array: partition 1 has " + std::to_string(wrong[1] - 1) + " rows, its length says " +
+                           std::to_string(wrong[1]);
+  CHECK_THROWS_WITH((void)tessera::compute(td::to_array(mixed, wrong), sched), doctest::Contains(says.c_str()));
+  auto holes = td::from_delayed(
+      {tessera::delayed([] {
+         td::Column c = td::Column::from_int64({1, 2});
+         c.set_null(1);
+         td::Table h;
+         h.add_column("n", std::move(c));
+         return h;
+       }, {.name = "holes"})()},
+      td::Schema{.columns = {{"n", td::DType::int64}}, .index = {}});
+  CHECK_THROWS_WITH((void)tessera::compute(td::to_array(holes, {2}), sched),
+                    doctest::Contains("column 'n' has nulls in partition 0"));
+  // Without lengths they are computed first (on the default scheduler).
+  CHECK(td::to_array(mixed).chunks() == ax.chunks());
 }
 
 }  // TEST_SUITE

@@ -248,8 +248,9 @@ private:
   }
 
   template <std::size_t... I>
-  Value call(std::span<const Value> inputs, std::index_sequence<I...>) const {
-    std::array<std::size_t, sizeof...(A) + 1> at{};
+  Value call([[maybe_unused]] std::span<const Value> inputs, std::index_sequence<I...>) const {
+    // [[maybe_unused]]: a task without arguments reads neither (-Wunused-but-set under -Werror).
+    [[maybe_unused]] std::array<std::size_t, sizeof...(A) + 1> at{};
     ((at[I + 1] = at[I] + consumed<A>(std::get<I>(m_stored))), ...);
     std::tuple<Holder<A>...> held{hold<A>(std::get<I>(m_stored), inputs, at[I])...};
     using R = call_result_t<F, A...>;
