@@ -73,7 +73,8 @@ inline std::vector<double> brute(const std::vector<double>& v, std::size_t w, st
     else if (stat == "min") r = *std::min_element(win.begin(), win.end());
     else if (stat == "max") r = *std::max_element(win.begin(), win.end());
     else if (win.size() >= 2) r = stat == "var" ? ss / (n - 1) : std::sqrt(ss / (n - 1));
-    out.push_back(win.size() < minp ? NaN : r);
+    const std::size_t have = stat == "count" ? std::min(i + 1, w) : win.size();  // count: rows
+    out.push_back(have < minp ? NaN : r);
   }
   return out;
 }
@@ -106,7 +107,7 @@ TEST_CASE_TEMPLATE("rolling windows span short and empty partitions, skipping Na
   CHECK(sum.column("k").dtype == td::DType::float64);
   check_column(tessera::compute(r.max(), sched), "x", {NaN, NaN, 3, 4, 4, 6, 6, 8, 8, 8, 5, 7});
   check_column(tessera::compute(r.min(), sched), "x", {NaN, NaN, 1, 3, 3, 4, 2, 2, 1, 1, 1, 5});
-  check_column(tessera::compute(r.count(), sched), "x", {NaN, NaN, 2, 2, 2, 2, 2, 3, 3, 2, 2, 2});
+  check_column(tessera::compute(r.count(), sched), "x", {NaN, 1, 2, 2, 2, 2, 2, 3, 3, 2, 2, 2});
   check_column(tessera::compute(r.mean(), sched), "x", {NaN, NaN, 2, 3.5, 3.5, 5, 4, 16.0 / 3, 11.0 / 3, 4.5, 3, 6});
   check_column(tessera::compute(r.var(), sched), "x", {NaN, NaN, 2, 0.5, 0.5, 2, 8, 28.0 / 3, 43.0 / 3, 24.5, 8, 2});
   // Default min_periods = window: only full windows of values.

@@ -102,7 +102,9 @@ Column window_column(const Column& c, std::size_t skip, std::int64_t window, std
     }
     if (m.n == 0) m = Moments{};  // no drift carried past an empty window
     if (i < skip) continue;
-    out.push_back(m.n < min_periods ? std::numeric_limits<double>::quiet_NaN() : value(stat, m, e, v));
+    // pandas counts the rows of a count's window (its 0/1 indicators are never missing).
+    const auto have = stat == s_count ? static_cast<std::int64_t>(std::min(i + 1, w)) : m.n;
+    out.push_back(have < min_periods ? std::numeric_limits<double>::quiet_NaN() : value(stat, m, e, v));
   }
   return Column::from_float64(std::move(out));
 }

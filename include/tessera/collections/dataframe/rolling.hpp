@@ -22,8 +22,8 @@
 /// values: each partition sorts its values, sorted runs are merged by tree reduction, and the
 /// last task holds every non-null value (8 bytes each) of the columns asked for.
 ///
-/// Differences from pandas, on purpose: count() honours min_periods (pandas 2's behaviour;
-/// pandas 1.5 counts with min_periods 0 and warns); rolling sums are running sums (Kahan
+/// Differences from pandas, on purpose: count()'s min_periods defaults to window (pandas 2's
+/// behaviour; pandas 1.5 counts with min_periods 0 and warns); rolling sums are running sums (Kahan
 /// compensated) so results may differ from pandas' in the last bits; datetime columns are
 /// refused by rolling, and their quantiles are nanoseconds as doubles.
 /// Collective: build and compute on the driver (rank 0 under MPI). Thread safety: immutable
@@ -52,7 +52,8 @@ public:
   /// Sample variance / standard deviation (ddof 1, as pandas; NaN below two values).
   [[nodiscard]] DataFrame var() const { return apply(4); }
   [[nodiscard]] DataFrame std() const { return apply(5); }
-  /// Number of non-null values in the window (NaN below min_periods).
+  /// Number of non-null values in the window; NaN where the window has fewer than
+  /// min_periods rows (null or not), as pandas.
   [[nodiscard]] DataFrame count() const { return apply(6); }
 
   [[nodiscard]] std::int64_t window() const noexcept { return m_window; }
