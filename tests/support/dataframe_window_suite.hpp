@@ -122,6 +122,10 @@ TEST_CASE_TEMPLATE("rolling windows span short and empty partitions, skipping Na
     CAPTURE(stat);
     check_column(tessera::compute(rolled(df.rolling(5, {.min_periods = 1}), stat), sched), "x", brute(xs, 5, 1, stat));
   }
+  // An index column stays the index, row for row (set_index keeps k's order: it is sorted).
+  const td::Table by_k = tessera::compute(df.set_index("k", {.scheduler = sched}).rolling(2).sum(), sched);
+  check_column(by_k, "x", {NaN, NaN, NaN, 7, NaN, NaN, 8, 10, 9, NaN, NaN, 12});
+  for (std::size_t i = 0; i < by_k.num_rows(); ++i) CHECK(by_k.index_at<std::int64_t>(i) == static_cast<std::int64_t>(i) + 1);
   // Series.rolling gives a Series of the same name.
   const td::Table s = tessera::compute(df["x"].rolling(3, {.min_periods = 2}).std(), sched);
   CHECK(s.column_names() == std::vector<std::string>{"x"});
