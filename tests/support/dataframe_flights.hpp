@@ -14,6 +14,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -181,6 +182,46 @@ TEST_CASE_TEMPLATE("dropna, drop_duplicates, nlargest, unique give pandas' resul
   };
   check_top(tessera::compute(df.nlargest(7, "DepDelay"), sched), want["nlargest"]);
   check_top(tessera::compute(df.nsmallest(7, "DepDelay"), sched), want["nsmallest"]);
+}
+
+}  // TEST_SUITE
+
+TEST_SUITE("dataframe.flights") {
+
+TEST_CASE_TEMPLATE("rolling windows and quantiles give pandas' results on every scheduler", S, TESSERA_TEST_SCHEDULERS) {
+  namespace td = tessera::dataframe;
+  const auto want = dataframe_flights::expected()["window"];
+  auto sched = make_test_scheduler<S>();
+  // 4 KiB blocks: partitions of ~100 rows, so the 50-row windows cross partition edges.
+  auto df = td::read_csv((dataframe_flights::flights_dir() / "flights" / "*.csv").string(),
+                         {.parse_dates = {"Date"}, .na_values = {"NA"}, .blocksize = 4 << 10});
+  REQUIRE(df.npartitions() > 20);
+  const auto same = [](const td::Table& t, const std::string& col, const nlohmann::json& w) {
+    REQUIRE(t.num_rows() == w.size());
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      CAPTURE(col);
+      CAPTURE(i);
+      if (w[i].is_null()) CHECK(std::isnan(t.at<double>(col, i)));
+      else CHECK(t.at<double>(col, i) == doctest::Approx(w[i].get<double>()).epsilon(1e-9));
+    }
+  };
+  const auto num = df[{"DepDelay", "Distance"}];
+  const td::Table mean10 = tessera::compute(num.rolling(10, {.min_periods = 3}).mean(), sched);
+  const td::Table std50 = tessera::compute(num.rolling(50).std(), sched);
+  for (const char* c : {"DepDelay", "Distance"}) {
+    same(mean10, c, want["mean10"][c]);
+    same(std50, c, want["std50"][c]);
+  }
+  const auto delay = df["DepDelay"];
+  same(tessera::compute(delay.rolling(7).max(), sched), "DepDelay", want["max7"]);
+  same(tessera::compute(delay.rolling(7, {.min_periods = 1}).min(), sched), "DepDelay", want["min7"]);
+  same(tessera::compute(delay.rolling(25, {.min_periods = 20}).sum(), sched), "DepDelay", want["sum25"]);
+  same(tessera::compute(delay.rolling(3).var(), sched), "DepDelay", want["var3"]);
+  same(tessera::compute(delay.rolling(5).count(), sched), "DepDelay", want["count5"]);
+
+  CHECK(tessera::compute(delay.quantile(0.5), sched) == want["median"].get<double>());
+  const td::Table qs = tessera::compute(num.quantile(want["qs"].get<std::vector<double>>()), sched);
+  for (const char* c : {"DepDelay", "Distance"}) same(qs, c, want["quantiles"][c]);
 }
 
 }  // TEST_SUITE

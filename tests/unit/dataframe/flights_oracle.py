@@ -96,5 +96,26 @@ expected = {
         "delay_notna": int(df["DepDelay"].dropna().shape[0]),
     },
 }
+
+
+def floats(xs):
+    """JSON has no NaN: null stands for it."""
+    return [None if pd.isna(x) else float(x) for x in xs]
+
+
+# Rolling windows over the rows in file order (count with min_periods = window: pandas 2's rule).
+num = df[["DepDelay", "Distance"]]
+expected["window"] = {
+    "mean10": {c: floats(v) for c, v in num.rolling(10, min_periods=3).mean().items()},
+    "std50": {c: floats(v) for c, v in num.rolling(50).std().items()},
+    "max7": floats(df["DepDelay"].rolling(7).max()),
+    "min7": floats(df["DepDelay"].rolling(7, min_periods=1).min()),
+    "sum25": floats(df["DepDelay"].rolling(25, min_periods=20).sum()),
+    "var3": floats(df["DepDelay"].rolling(3).var()),
+    "count5": floats(df["DepDelay"].rolling(5, min_periods=5).count()),
+    "qs": [0.0, 0.01, 0.1, 0.25, 0.5, 0.9, 0.999, 1.0],
+    "median": float(df["DepDelay"].quantile(0.5)),
+}
+expected["window"]["quantiles"] = {c: floats(v) for c, v in num.quantile(expected["window"]["qs"]).items()}
 with open(os.path.join(out, "expected.json"), "w") as fh:
     json.dump(expected, fh)

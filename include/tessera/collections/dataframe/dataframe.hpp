@@ -25,7 +25,8 @@
 /// isna/fillna, astype, where, .str() and .dt() of series_methods.hpp), assign, dropna,
 /// drop_duplicates, nlargest/nsmallest, repartition, concat, from_delayed/to_delayed,
 /// map_partitions, head/tail, Series reductions (sum, mean, min, max, count, std, var; nulls
-/// skipped as pandas' skipna), describe, value_counts, groupby on one or several keys with agg
+/// skipped as pandas' skipna), exact quantile, rolling windows (rolling.hpp), describe,
+/// value_counts, groupby on one or several keys with agg
 /// (sum, mean, count, size, min, max, std, var, first, last) by tree reduction (suited to
 /// groups that fit in one task's memory), compute() to a Table; through the shuffle: merge
 /// (hash join, or broadcast of a one-partition side), sort_values (range partitioning),
@@ -55,6 +56,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -66,6 +68,8 @@ class Series;
 class GroupBy;
 class StringMethods;    // series_methods.hpp
 class DatetimeMethods;  // series_methods.hpp
+class Rolling;          // rolling.hpp
+class SeriesRolling;    // rolling.hpp
 
 /// A scalar operand of a column expression: int, double, bool or string (a string compared
 /// with a datetime column is parsed as a date, "1990-01-31").
@@ -99,6 +103,12 @@ struct SortOptions {
 /// set_index() options: the scheduler that computes the divisions (null: the default one).
 struct SetIndexOptions {
   std::shared_ptr<Scheduler> scheduler = nullptr;
+};
+
+/// rolling() options (rolling.hpp): the fewest non-null values a window needs for a value
+/// (default: window; 0 allowed: a window of no values sums to 0, its other statistics are NaN).
+struct RollingOptions {
+  std::optional<std::int64_t> min_periods = std::nullopt;
 };
 
 /// groupby().agg() specification: per column, the functions, in output order.
@@ -187,6 +197,13 @@ public:
   [[nodiscard]] DataFrame describe() const;
   /// Number of rows.
   [[nodiscard]] Delayed<std::int64_t> length() const;
+  /// Rolling windows of `window` rows over every column (rolling.hpp). Throws: GraphError for
+  /// window < 1 or a bad min_periods; TypeError naming a column that is not int64/float64/bool.
+  [[nodiscard]] Rolling rolling(std::int64_t window, const RollingOptions& options = {}) const;
+  /// pandas' quantile(qs) of the int64 and float64 columns (bool and others left out): one
+  /// partition, index = the qs (float64), exact (rolling.hpp). Throws: GraphError naming a q
+  /// outside [0, 1] (or NaN) or for no qs; TypeError when there is no such column.
+  [[nodiscard]] DataFrame quantile(const std::vector<double>& qs) const;
 
   /// pandas' merge with `right` (see MergeOptions). Both sides are hash-shuffled on their key
   /// columns into max(npartitions) partitions, worker to worker under MPI, and joined there; a
@@ -316,6 +333,14 @@ public:
   [[nodiscard]] Delayed<double> var(double ddof = 1) const;
   /// Number of non-null values.
   [[nodiscard]] Delayed<std::int64_t> count() const;
+  /// pandas' quantile with linear interpolation over the non-null values, exact (NaN when
+  /// there are none); qs: a one-column DataFrame (this name) indexed by the qs. quantile({0.5})
+  /// picks the scalar overload: write quantile(std::vector<double>{0.5}) for the table.
+  /// Throws: GraphError naming a q outside [0, 1] (or NaN); TypeError for string columns.
+  [[nodiscard]] Delayed<double> quantile(double q) const;
+  [[nodiscard]] DataFrame quantile(const std::vector<double>& qs) const;
+  /// Rolling windows (rolling.hpp). Throws: as DataFrame::rolling.
+  [[nodiscard]] SeriesRolling rolling(std::int64_t window, const RollingOptions& options = {}) const;
   /// The non-null values, as a Series of a new DataFrame.
   [[nodiscard]] Series dropna() const;
   /// The distinct non-null values, sorted, as a one-column DataFrame (Dask's unique(); in
@@ -463,3 +488,4 @@ struct Collection<dataframe::Series> {
 }  // namespace tessera
 
 #include <tessera/collections/dataframe/series_methods.hpp>  // Series::str(), Series::dt()
+#include <tessera/collections/dataframe/rolling.hpp>         // rolling(), quantile()
