@@ -6,7 +6,7 @@
 //   last step of the survivors before MPI_Finalize: none, blocking MPI_Probe on the dead rank,
 //   blocking MPI_Recv (rank 1, posted before the death), or MPI_Barrier on the communicator.
 //   A third argument "nokill" is the control: the last rank lives (and just finalizes).
-//   Environment PROBE_IGNORE_SIGPIPE=1: the survivors ignore SIGPIPE.
+//   Environment PROBE_IGNORE_SIGPIPE=1: the survivors ignore SIGPIPE; =report: they print it.
 // Blocking steps run under a watchdog thread that reports "HUNG" and _exit(3)s.
 #include <mpi.h>
 
@@ -92,6 +92,13 @@ void survivors_exchange(MPI_Comm comm, int survivors, std::size_t bytes) {
   wait_for(b.c_str(), r[1], 15);
 }
 
+void on_sigpipe(int) {
+  char line[128];
+  const int n = std::snprintf(line, sizeof line, "R%d SIGPIPE                killed     (by a write to a dead peer)\n", g_rank);
+  (void)!write(1, line, static_cast<std::size_t>(n));  // async-signal-safe
+  _exit(4);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -100,7 +107,9 @@ int main(int argc, char** argv) {
   const bool nokill = argc > 3 && std::string(argv[3]) == "nokill";  // the control run
   // PROBE_IGNORE_SIGPIPE=1: a write to a dead peer's socket (tcp BTL) returns EPIPE instead
   // of killing this process with SIGPIPE.
+  // PROBE_IGNORE_SIGPIPE=report: a SIGPIPE is reported on stdout, then the process leaves.
   if (const char* e = std::getenv("PROBE_IGNORE_SIGPIPE"); e && std::string(e) == "1") signal(SIGPIPE, SIG_IGN);
+  if (const char* e = std::getenv("PROBE_IGNORE_SIGPIPE"); e && std::string(e) == "report") signal(SIGPIPE, on_sigpipe);
   int provided = 0;
   MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);

@@ -17,7 +17,7 @@ mpicxx -std=c++20 -O1 -Wall -o "$out/exit_status" "$here/probe_exit_status.cpp" 
 
 seconds_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
-# lost <btl> <recovery yes|no> <sigpipe ignored 0|1> <comm> <last step> [nokill]
+# lost <btl> <recovery yes|no> <SIGPIPE: 0 default | 1 ignored | report> <comm> <last step> [nokill]
 lost() {
   local btl=$1 rec=$2 pipe=$3 comm=$4 last=$5 kill=${6:-kill}
   local flags=(--oversubscribe -n 4 --mca btl "$btl" --mca orte_base_help_aggregate 0
@@ -29,7 +29,7 @@ lost() {
   rc=$?
   echo "=== btl=$btl recovery=$rec sigpipe_ignored=$pipe comm=$comm last=$last $kill:" \
        "mpirun rc=$rc wall=$(seconds_since "$t0")s"
-  grep -E '^R[0-9]' "$out/run.txt" | sort -s -k1,1
+  grep -aE '^R[0-9]' "$out/run.txt" | sort -s -k1,1
   local missing=()
   for r in 0 1 2; do grep -q "^R$r " "$out/run.txt" || missing+=("R$r"); done
   for r in 0 1 2; do
@@ -50,6 +50,7 @@ for btl in self,vader self,tcp; do
   lost "$btl" yes 0 world recv
   lost "$btl" yes 0 world barrier
 done
+lost self,tcp yes report world none  # who dies, and of what
 lost self,tcp yes 1 world none
 lost self,tcp yes 1 dup none
 lost self,tcp yes 1 world barrier
