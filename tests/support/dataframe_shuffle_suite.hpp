@@ -136,6 +136,32 @@ inline std::vector<std::int64_t> oracle_order(const td::Table& all, bool by_g, b
   return ids;
 }
 
+/// `parts` with column k moved into the index (named `name`).
+inline std::vector<td::Table> indexed_by_k(const std::vector<td::Table>& parts, const std::string& name = "k") {
+  std::vector<td::Table> out;
+  for (const auto& p : parts) {
+    td::Table t;
+    for (std::size_t c = 0; c < p.num_columns(); ++c) {
+      if (p.column_names()[c] != "k") t.add_column(p.column_names()[c], p.column(c));
+    }
+    t.set_index({name}, {p.column("k")});
+    out.push_back(t);
+  }
+  return out;
+}
+
+/// Every row as "index|a|b|...", sorted.
+inline std::vector<std::string> sorted_indexed_rows(const td::Table& t) {
+  std::vector<std::string> rows;
+  for (std::size_t i = 0; i < t.num_rows(); ++i) {
+    std::string r = cell(t.index_columns().at(0), i);
+    for (std::size_t c = 0; c < t.num_columns(); ++c) r += "|" + cell(t.column(c), i);
+    rows.push_back(r);
+  }
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
 }  // namespace dataframe_shuffle
 
 TEST_SUITE("dataframe.behaviour") {
@@ -336,6 +362,41 @@ TEST_CASE_TEMPLATE("set_index gives sorted known divisions; loc reads only overl
   CHECK_THROWS_AS((void)by_day.loc(1.5, 2.5), td::TypeError);
   CHECK_THROWS_AS((void)frame_of(parts).loc("1990-01-01", "1990-01-31"), tessera::GraphError);
   CHECK_THROWS_AS((void)frame_of(parts).set_index("nope", {.scheduler = sched}), td::ColumnError);
+}
+
+TEST_CASE_TEMPLATE("join on the index: inner, left, right and outer as merge on the labels, overlaps need a suffix", S,
+                   TESSERA_TEST_SCHEDULERS) {
+  using namespace dataframe_shuffle;
+  auto sched = make_test_scheduler<S>();
+  const td::Table l = td::Table::concat(left_parts()), r = td::Table::concat(right_parts());
+  auto left = frame_of(indexed_by_k(left_parts()));
+  auto right = frame_of(indexed_by_k(right_parts()));
+  for (const char* how : {"inner", "left", "right", "outer"}) {
+    CAPTURE(how);
+    auto joined = left.join(right, {.how = how});
+    CHECK(joined.columns() == std::vector<std::string>{"a", "b"});
+    const td::Table got = tessera::compute(joined, sched);
+    CHECK(got.index_names() == std::vector<std::string>{"k"});
+    CHECK(sorted_indexed_rows(got) == oracle_join(l, r, how));
+  }
+  // The default is pandas' "left".
+  CHECK(sorted_indexed_rows(tessera::compute(left.join(right), sched)) == oracle_join(l, r, "left"));
+  // Shared column names: an error naming them, or the suffixes.
+  auto also_a = frame_of(indexed_by_k({kv({1, 5}, {}, td::Column::from_int64({-1, -5}), "a")}));
+  CHECK_THROWS_WITH_AS((void)left.join(also_a), doctest::Contains("columns overlap but no suffix specified: ['a']"),
+                       td::ColumnError);
+  const td::Table sfx = tessera::compute(left.join(also_a, {.how = "inner", .rsuffix = "_r"}), sched);
+  CHECK(sfx.column_names() == std::vector<std::string>{"a", "a_r"});
+  CHECK(sorted_indexed_rows(sfx) == std::vector<std::string>{"1|10|-1", "1|11|-1", "5|50|-5"});
+  // Both sides need one index column of the same dtype.
+  CHECK_THROWS_WITH_AS((void)frame_of(left_parts()).join(right), doctest::Contains("the left frame has 0 index columns"),
+                       tessera::GraphError);
+  td::Table by_string;
+  by_string.add_column("b", td::Column::from_int64({1}));
+  by_string.set_index({"s"}, {td::Column::from_strings({"x"})});
+  CHECK_THROWS_WITH_AS((void)left.join(frame_of({by_string})),
+                       doctest::Contains("the left index 'k' is int64, the right index 's' is object"), td::TypeError);
+  CHECK_THROWS_AS((void)left.join(right, {.how = "cross"}), tessera::GraphError);
 }
 
 }  // TEST_SUITE

@@ -94,6 +94,15 @@ struct MergeOptions {
   std::pair<std::string, std::string> suffixes{"_x", "_y"};
 };
 
+/// join() options, as pandas' DataFrame.join on the index: the join type (default "left", as
+/// pandas) and the suffixes of column names both sides have (none given: such names are an
+/// error, as in pandas).
+struct JoinOptions {
+  std::string how = "left";  // "inner", "left", "right" or "outer"
+  std::string lsuffix = {};
+  std::string rsuffix = {};
+};
+
 /// sort_values() options: ascending for every sort column, or `ascending_each` per column.
 struct SortOptions {
   bool ascending = true;
@@ -219,6 +228,16 @@ public:
   /// columns) or suffixes that still clash; TypeError for key columns of different dtypes
   /// (naming both and their dtypes); GraphError for a bad `how` or key lists of unequal length.
   [[nodiscard]] DataFrame merge(const DataFrame& right, const MergeOptions& options = {}) const;
+
+  /// pandas' join of `other` on the index: rows whose index labels are equal are joined (both
+  /// frames indexed by one column of the same dtype, e.g. by set_index), through merge's hash
+  /// shuffle. The result is indexed by the labels, named as this frame's index; columns are this
+  /// frame's, then the other's, names both have taking lsuffix / rsuffix. Known divisions are
+  /// not used (Dask aligns partitions when both sides have them) and the result has none; row
+  /// order as merge's (compare sorted). Throws: GraphError when a side has no single index
+  /// column or for a bad `how`; TypeError for index columns of different dtypes, naming both;
+  /// ColumnError naming the shared columns when no suffix is given.
+  [[nodiscard]] DataFrame join(const DataFrame& other, const JoinOptions& options = {}) const;
 
   /// Rows sorted by one or several columns (pandas' sort_values, stable: ties keep their
   /// order), nulls and NaN last whatever the direction. Sample-based range partitioning through
