@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include "unit/bag/json_testing.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -13,30 +15,6 @@
 namespace {
 
 using tessera::Json;
-
-/// Equal with the same types all the way down (operator== takes 1u == 1 and -0 == 0).
-bool same(const Json& a, const Json& b) {
-  if (a.type() != b.type()) return false;
-  if (a.is_object()) {
-    if (a.size() != b.size()) return false;
-    for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j) {
-      if (i.key() != j.key() || !same(i.value(), j.value())) return false;
-    }
-    return true;
-  }
-  if (a.is_array()) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t k = 0; k < a.size(); ++k) {
-      if (!same(a[k], b[k])) return false;
-    }
-    return true;
-  }
-  if (a.is_number_float()) {
-    const double x = a.get<double>(), y = b.get<double>();
-    return std::signbit(x) == std::signbit(y) && (x == y || (std::isnan(x) && std::isnan(y)));
-  }
-  return a == b;
-}
 
 Json round_trip(const Json& j) { return tessera::decode<Json>(tessera::encode(j)); }
 
@@ -57,7 +35,7 @@ TEST_CASE("json codec: numbers keep signed, unsigned and float types") {
   CHECK(round_trip(Json(5)).is_number_integer());
   CHECK_FALSE(round_trip(Json(5)).is_number_unsigned());
   CHECK(round_trip(Json(5u)).is_number_unsigned());
-  CHECK(same(round_trip(Json::parse("-0")), Json::parse("-0")));  // nlohmann: signed 0
+  CHECK(bagtest::same_json(round_trip(Json::parse("-0")), Json::parse("-0")));  // nlohmann: signed 0
   CHECK(std::signbit(round_trip(Json(-0.0)).get<double>()));
   CHECK(std::isnan(round_trip(Json(std::nan(""))).get<double>()));
   CHECK(round_trip(Json(INT64_MIN)).get<std::int64_t>() == INT64_MIN);
@@ -70,7 +48,7 @@ TEST_CASE("json codec: nested documents, key order, strings with NUL and binary"
   doc["bin"] = Json::binary({1, 2, 3}, 42);
   doc["bin0"] = Json::binary({});
   const Json back = round_trip(doc);
-  CHECK(same(back, doc));
+  CHECK(bagtest::same_json(back, doc));
   CHECK(back["bin"].get_binary().subtype() == 42);
   CHECK_FALSE(back["bin0"].get_binary().has_subtype());
   CHECK(back["nul"].get<std::string>().size() == 3);
