@@ -12,6 +12,7 @@
 // Prints a table and one JSON line; each worker prints its piece and receive buffer pools'
 // hits and misses on stderr.
 
+#include <tessera/core/buffer_pool.hpp>
 #include <tessera/scheduling/mpi.hpp>
 #include <tessera/scheduling/shuffle.hpp>
 #include <tessera/transport/messenger.hpp>
@@ -187,14 +188,12 @@ int main(int argc, char** argv) {
     return base_sum == shuffle_sum ? 0 : 1;
   }, options);
   {
-    // Each worker's buffer pools (stderr): misses after the first rep mean fresh pages.
+    // Each worker's buffer pool (stderr): misses after the first rep mean fresh pages.
     int me = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &me);
-    const auto a = tessera::detail::shuffle_buffer_stats();
-    const auto b = tessera::recv_buffer_stats();
-    if (me != 0) std::fprintf(stderr, "rank %d: piece pool hits %llu misses %llu kept %llu MiB; recv pool hits %llu misses %llu kept %llu MiB\n", me,
-                 (unsigned long long)a.hits, (unsigned long long)a.misses, (unsigned long long)(a.retained_bytes >> 20),
-                 (unsigned long long)b.hits, (unsigned long long)b.misses, (unsigned long long)(b.retained_bytes >> 20));
+    const auto a = tessera::BufferPool::instance().stats();
+    if (me != 0) std::fprintf(stderr, "rank %d: buffer pool hits %llu misses %llu kept %llu MiB\n", me,
+                 (unsigned long long)a.hits, (unsigned long long)a.misses, (unsigned long long)(a.retained_bytes >> 20));
   }
   MPI_Finalize();
   return code;

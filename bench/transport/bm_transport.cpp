@@ -4,12 +4,13 @@
 //   1. ping-pong bandwidth, 1 KiB .. 256 MiB: 2 * size * round trips / time, for raw MPI
 //      (MPI_Send/MPI_Recv) from malloc'd buffers and from huge-page buffers, and for the
 //      Messenger (send -> receive -> echo back), whose receivers recycle message buffers
-//      (recycle_byte_buffer) as the scheduler's data plane does;
+//      (BufferPool::recycle) as the scheduler's data plane does;
 //   2. small-message rate: 64-byte messages/s one way, raw MPI (windows of Isend/Irecv) vs
 //      Messenger (send() from one thread, a handler counting on the other side);
 //   3. small round-trip latency (8 bytes): receive() on the main thread, and handlers that
 //      answer on the comm thread.
 // Run: mpiexec -n 2 bm_transport [max_size_MiB=256]
+#include <tessera/core/buffer_pool.hpp>
 #include <tessera/transport/environment.hpp>
 #include <tessera/transport/messenger.hpp>
 
@@ -59,16 +60,16 @@ double raw_pingpong(MPI_Comm comm, int rank, Bytes& buf, int iters) {
 
 double messenger_pingpong(tessera::Messenger& m, std::size_t size, int iters) {
   constexpr int tag = 1;
-  auto payload = std::make_shared<const Bytes>(tessera::make_byte_buffer(size));
+  auto payload = std::make_shared<const Bytes>(tessera::BufferPool::instance().take_bytes(size));
   auto once = [&] {
     if (m.rank() == 0) {
       m.send(1, tag, payload);
-      tessera::recycle_byte_buffer(m.receive(tag).bytes);  // as the data plane does
+      tessera::BufferPool::instance().recycle(m.receive(tag).bytes);  // as the data plane does
     } else {
       auto msg = m.receive(tag);
       // Echo without copying; the buffer is recycled once sent.
       auto buf = std::shared_ptr<Bytes>(new Bytes(std::move(msg.bytes)), [](Bytes* b) {
-        tessera::recycle_byte_buffer(std::move(*b));
+        tessera::BufferPool::instance().recycle(std::move(*b));
         delete b;
       });
       const std::size_t n = buf->size();
@@ -177,7 +178,7 @@ int main(int argc, char** argv) {
   std::vector<Row> rows;
   for (auto s : sizes) {
     Bytes plain(s);
-    Bytes huge = tessera::make_byte_buffer(s);
+    Bytes huge = tessera::BufferPool::instance().take_bytes(s);
     const int it = iterations_for(s);
     rows.push_back({s, raw_pingpong(raw, rank, plain, it), raw_pingpong(raw, rank, huge, it), 0});
   }

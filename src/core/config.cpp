@@ -5,7 +5,6 @@
 #include <sched.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -90,13 +89,6 @@ std::string format_bytes(std::uint64_t bytes) {
   else std::snprintf(buf, sizeof buf, "%.2f %s", v, units[u]);
   return buf;
 }
-
-namespace {
-std::atomic<std::uint64_t> g_memory_budget{0};
-}  // namespace
-
-void set_memory_budget(std::uint64_t bytes) noexcept { g_memory_budget.store(bytes); }
-std::uint64_t memory_budget() noexcept { return g_memory_budget.load(); }
 
 unsigned available_cores() noexcept {
   cpu_set_t set;

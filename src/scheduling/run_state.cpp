@@ -1,5 +1,6 @@
 #include "scheduling/run_state.hpp"
 
+#include <tessera/core/buffer_pool.hpp>
 #include <tessera/core/config.hpp>
 #include <tessera/core/error.hpp>
 #include <tessera/storage/checkpoint.hpp>
@@ -51,9 +52,9 @@ std::shared_ptr<ResultStore> local_result_store() {
     o.limit = resolve_memory_limit(config.memory_limit, 1).bytes;
     o.thresholds = MemoryThresholds::from_env();
     store = std::make_shared<ResultStore>(o);
-    // As on an MPI worker: caches keep to a fraction of the limit, and freed chunks leave the
-    // resident set at once (bench/README.md: memory).
-    if (memory_budget() == 0) set_memory_budget(o.limit);
+    // As on an MPI worker: recycled buffers keep to a fraction of the limit, and freed chunks
+    // leave the resident set at once (bench/README.md: memory).
+    BufferPool::instance().bound_by_memory_limit(o.limit);
     bound_allocator_retention();
     // The tasks' working memory (shuffle pieces, assembled partitions) counts against it too
     // (the store lives as long as the process).

@@ -4,6 +4,7 @@
 // point-to-point MPI on this communicator.
 #include <tessera/transport/messenger.hpp>
 
+#include <tessera/core/buffer_pool.hpp>
 #include <tessera/core/config.hpp>
 #include <tessera/core/error.hpp>
 
@@ -42,8 +43,6 @@ static_assert(Messenger::max_tag < tag_heartbeat);
 // Messages up to this size are received with a blocking matched receive (they are already
 // here, eager); bigger ones with MPI_Imrecv so the loop keeps turning while they stream in.
 constexpr int sync_receive_limit = 64 * 1024;
-constexpr std::size_t huge_page = std::size_t{2} << 20;
-constexpr std::size_t huge_buffer_min = std::size_t{4} << 20;
 constexpr int probe_batch = 256;
 // Sends posted to MPI at once; the rest wait in order in m_pending_out. Keeps MPI_Testsome's
 // scan short when a producer queues many thousands of messages at once.
@@ -81,85 +80,7 @@ std::chrono::milliseconds default_heartbeat_timeout() {
   return detail::runtime_config().heartbeat_timeout;
 }
 
-// Receive buffers of large messages, kept for reuse: fresh memory costs a page fault per 4 KiB
-// on first touch (0.3-1 GB/s here), far slower than the transfer itself.
-class RecvPool {
-public:
-  static RecvPool& instance() {
-    static RecvPool pool;
-    return pool;
-  }
-  std::optional<Bytes> take(std::size_t size) {
-    std::lock_guard lk(m_mutex);
-    auto it = m_free.lower_bound(size);
-    // A much bigger buffer is left for a bigger message.
-    if (it == m_free.end() || it->first > 2 * size + min_recycled_bytes) {
-      ++m_misses;
-      return std::nullopt;
-    }
-    Bytes v = std::move(it->second);
-    m_retained -= it->first;
-    m_free.erase(it);
-    ++m_hits;
-    return v;
-  }
-  void give(Bytes&& v) noexcept {
-    const std::size_t cap = v.capacity();
-    if (cap < min_recycled_bytes) return;
-    std::lock_guard lk(m_mutex);
-    if (m_retained + cap > limit()) return;  // v is freed by the caller
-    try {
-      m_free.emplace(cap, std::move(v));
-      m_retained += cap;
-    } catch (...) {  // no memory for the bookkeeping: let the buffer go
-    }
-  }
-  RecvBufferStats stats() const {
-    std::lock_guard lk(m_mutex);
-    return {m_hits, m_misses, m_retained, limit()};
-  }
-private:
-  static std::uint64_t limit() {
-    // Under a worker's memory limit a 32nd of it (see BufferPool's eighth), memory the limit
-    // does not see: a sixteenth here and in the shuffle's piece pool kept a 256 MiB worker's
-    // peak RSS over limit + 64 MiB (bench/README.md: bounded shuffles); else 1 GiB.
-    const std::uint64_t budget = memory_budget();
-    return budget ? budget / 32 : std::uint64_t{1} << 30;
-  }
-  mutable std::mutex m_mutex;
-  std::multimap<std::size_t, Bytes> m_free;
-  std::uint64_t m_retained = 0, m_hits = 0, m_misses = 0;
-};
-
 }  // namespace
-
-void recycle_byte_buffer(std::vector<std::byte>&& buffer) noexcept {
-  RecvPool::instance().give(std::move(buffer));
-  buffer = Bytes{};
-}
-
-RecvBufferStats recv_buffer_stats() { return RecvPool::instance().stats(); }
-
-std::vector<std::byte> make_byte_buffer(std::size_t size) {
-  if (size >= min_recycled_bytes) {
-    if (auto v = RecvPool::instance().take(size)) {
-      v->resize(size);  // within capacity: at most a warm tail is zeroed
-      return std::move(*v);
-    }
-  }
-  std::vector<std::byte> v;
-  if (size >= huge_buffer_min) {
-    v.reserve(size);  // untouched pages: advise them before the zero-fill faults them in
-    const auto begin = reinterpret_cast<std::uintptr_t>(v.data());
-    const auto first = (begin + huge_page - 1) & ~(huge_page - 1);
-    const auto last = (begin + size) & ~(huge_page - 1);
-    if (last > first) {
-      (void)madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
-    }
-  }
-  v.resize(size);
-  return v;
-}
 
 class Messenger::Impl {
 public:
@@ -504,7 +425,7 @@ private:
             TESSERA_THROW(TransportError, "Messenger on rank ", m_rank, ": malformed split header (",
                           h.total, " bytes in ", h.pieces, " pieces) from rank ", src);
           }
-          inc->bytes = make_byte_buffer(h.total);
+          inc->bytes = BufferPool::instance().take_bytes(h.total);
           inc->pending = static_cast<int>(h.pieces);
           m_assembling[static_cast<std::size_t>(src)] = Assembly{inc.get(), 0};
           m_in_order[static_cast<std::size_t>(src)].push_back(std::move(inc));
@@ -526,7 +447,7 @@ private:
           inc->source = src;
           inc->tag = st.MPI_TAG;
           const auto n = static_cast<std::size_t>(count);
-          inc->bytes = n >= min_recycled_bytes ? make_byte_buffer(n) : Bytes(n);
+          inc->bytes = BufferPool::instance().take_bytes(n);
           if (count <= sync_receive_limit) {
             TESSERA_MPI_CHECK(MPI_Mrecv, inc->bytes.data(), count, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
           } else {

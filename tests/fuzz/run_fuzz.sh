@@ -19,7 +19,7 @@ flags=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
 core=("$root/src/core/error.cpp")
 array=("$root/src/core/config.cpp" "$root/src/core/config_runtime.cpp"
        "$root/src/collections/array/ndarray.cpp" "$root/src/collections/array/dtype.cpp"
-       "$root/src/collections/array/buffer_pool.cpp")
+       "$root/src/core/buffer_pool.cpp")
 protocol=("$root/src/scheduling/mpi/protocol_wire.cpp" "$root/src/scheduling/mpi/protocol_tasks.cpp"
           "$root/src/scheduling/mpi/protocol_data.cpp" "$root/src/scheduling/mpi/protocol_control.cpp"
           "$root/src/scheduling/mpi/protocol_shuffle.cpp")

@@ -33,12 +33,6 @@ std::uint64_t parse_bytes(std::string_view text);
 /// Formats a byte count for people: "512 B", "1.50 KiB", "3.20 GiB".
 std::string format_bytes(std::uint64_t bytes);
 
-/// The memory this process may use for results, once a runtime has decided it (an MPI
-/// worker's limit); 0 while unset. Caches (e.g. the array buffer pool) keep to a fraction of it.
-/// Thread safety: atomic.
-void set_memory_budget(std::uint64_t bytes) noexcept;
-[[nodiscard]] std::uint64_t memory_budget() noexcept;
-
 /// Cores this process may run on: the size of its CPU affinity mask (what srun/mpirun binding
 /// leaves it), falling back to hardware concurrency; at least 1.
 unsigned available_cores() noexcept;

@@ -46,12 +46,13 @@
 /// Callables travel as delayed's do: function pointers, capture-less lambdas, and lambdas or
 /// function objects whose state is trivially copyable or serializable may run on other ranks.
 
-#include <tessera/core/config.hpp>
+#include <tessera/core/buffer_pool.hpp>
 #include <tessera/graph/delayed.hpp>
 #include <tessera/scheduling/detail/shuffle_service.hpp>
 #include <tessera/storage/process_memory.hpp>
 #include <tessera/storage/working_memory.hpp>
 
+#include <algorithm>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -393,7 +394,7 @@ template <class T, class A, class KeyOf>
 std::vector<Value> hash_split_serialized(const HashPartition<KeyOf>& split, const std::vector<T, A>& part,
                                          std::size_t n_out) {
   // Each record's output, in a per-thread buffer that is reused (no fresh pages per partition;
-  // released after use once it is past a 32nd of the memory budget, or 64 MiB without one:
+  // released after use once it is past a 32nd of the memory limit, or 64 MiB without one:
   // memory the worker's limit does not see).
   thread_local std::vector<std::uint32_t> dest;
   dest.resize(part.size());
@@ -416,8 +417,8 @@ std::vector<Value> hash_split_serialized(const HashPartition<KeyOf>& split, cons
     std::memcpy(at[dest[k]], &part[k], sizeof(T));
     at[dest[k]] += sizeof(T);
   }
-  const std::uint64_t budget = memory_budget();
-  const std::uint64_t keep = budget != 0 ? budget / 32 : std::uint64_t{64} << 20;
+  // A 32nd of a memory limit (the pool's cap is 3/16 of it), at most 64 MiB.
+  const std::uint64_t keep = std::min<std::uint64_t>(BufferPool::instance().capacity() / 6, std::uint64_t{64} << 20);
   if (dest.capacity() * sizeof(std::uint32_t) > keep) std::vector<std::uint32_t>().swap(dest);
   std::vector<Value> values;
   values.reserve(n_out);

@@ -63,29 +63,6 @@ struct PeerCounters {
   std::uint64_t bytes_received = 0;
 };
 
-/// Buffers of at least this size are recycled by make_byte_buffer / recycle_byte_buffer: the
-/// mmap threshold workers fix (bound_allocator_retention), from which every allocation is
-/// fresh pages (smaller ones reuse the heap).
-inline constexpr std::size_t min_recycled_bytes = std::size_t{64} << 10;
-
-/// A byte vector of `size` bytes. From min_recycled_bytes up it is a buffer given back with
-/// recycle_byte_buffer() if one fits (contents unspecified), else a fresh, zero-filled one whose
-/// pages are advised as transparent huge pages (madvise(MADV_HUGEPAGE)) when it is >= 4 MiB.
-/// Large messages are received into such buffers: reused memory and huge pages move several
-/// times faster than fresh pages, which fault at 0.3-1 GB/s. Thread safety: any thread.
-[[nodiscard]] std::vector<std::byte> make_byte_buffer(std::size_t size);
-
-/// Gives a buffer (typically a received message's, once decoded and dropped) back for reuse.
-/// At most a 32nd of the memory budget (core/config.hpp), or 1 GiB without one, is kept;
-/// smaller buffers and the excess are freed. Thread safety: any thread.
-void recycle_byte_buffer(std::vector<std::byte>&& buffer) noexcept;
-
-/// Counters of the receive-buffer pool (tests, diagnostics).
-struct RecvBufferStats {
-  std::uint64_t hits = 0, misses = 0, retained_bytes = 0, capacity_bytes = 0;
-};
-[[nodiscard]] RecvBufferStats recv_buffer_stats();
-
 /// The point-to-point messenger (see the file comment). Construct one per process, after the
 /// Environment and destroyed before it.
 class Messenger {

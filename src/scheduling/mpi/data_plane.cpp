@@ -1,5 +1,7 @@
 #include "scheduling/mpi/data_plane.hpp"
 
+#include <tessera/core/buffer_pool.hpp>
+
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -7,11 +9,11 @@
 namespace tessera::detail::mpi {
 
 namespace {
-/// Shares `bytes`; the buffer goes back to the receive pool when the last owner (the Value, or
+/// Shares `bytes`; the buffer goes back to the buffer pool when the last owner (the Value, or
 /// an array viewing it) lets go.
 std::shared_ptr<const Bytes> recycled_bytes(Bytes&& bytes) {
   return std::shared_ptr<const Bytes>(new Bytes(std::move(bytes)), [](const Bytes* b) {
-    recycle_byte_buffer(std::move(*const_cast<Bytes*>(b)));
+    BufferPool::instance().recycle(std::move(*const_cast<Bytes*>(b)));
     delete b;
   });
 }
@@ -21,9 +23,9 @@ ResultStore::Options store_options(int rank, std::uint64_t memory_limit, MemoryT
   o.limit = memory_limit;
   o.thresholds = thresholds;
   o.rank = rank;
-  // Results read back from the spill file use the receive pool's recycled buffers.
-  o.buffers.make = [](std::size_t n) { return make_byte_buffer(n); };
-  o.buffers.recycle = [](Bytes&& b) { recycle_byte_buffer(std::move(b)); };
+  // Results read back from the spill file use the buffer pool's recycled vectors.
+  o.buffers.make = [](std::size_t n) { return BufferPool::instance().take_bytes(n); };
+  o.buffers.recycle = [](Bytes&& b) { BufferPool::instance().recycle(std::move(b)); };
   return o;
 }
 }  // namespace
@@ -166,7 +168,7 @@ void DataPlane::on_data_body(int source, std::vector<std::byte>&& bytes) {
     id = it->second;
     m_header_from.erase(it);
     m_fetched += bytes.size();
-    // The buffer goes back to the receive pool when the value (and any array viewing it) is
+    // The buffer goes back to the buffer pool when the value (and any array viewing it) is
     // dropped.
     Value v = Value::serialized(recycled_bytes(std::move(bytes)));
     const auto nbytes = v.nbytes();

@@ -2,6 +2,8 @@
 // by all ranks, shutdown), gathering results to rank 0, worker statistics and run_distributed.
 #include "scheduling/mpi/runtime_impl.hpp"
 
+#include <tessera/core/buffer_pool.hpp>
+
 namespace tessera {
 
 namespace {
@@ -227,7 +229,7 @@ Runtime::Impl::Impl(std::unique_ptr<Environment> e, RuntimeOptions o)
   } else {
     // Spill files live in a private per-rank directory that is removed at exit, also when the
     // job is killed by SIGTERM/SIGINT (srun/scancel send those; see above).
-    set_memory_budget(start->limit.bytes);
+    BufferPool::instance().bound_by_memory_limit(start->limit.bytes);
     bound_allocator_retention();  // freed chunks leave RSS at once (bench/README.md: memory)
     worker = std::make_unique<proto::Worker>(*messenger, my_threads, start->limit.bytes,
                                              start->thresholds);

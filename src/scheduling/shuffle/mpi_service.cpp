@@ -1,5 +1,6 @@
 #include "scheduling/shuffle/mpi_service.hpp"
 
+#include <tessera/core/buffer_pool.hpp>
 #include <tessera/core/error.hpp>
 #include <tessera/graph/task.hpp>
 
@@ -212,7 +213,7 @@ void MpiShuffleService::on_put(int source, std::vector<std::byte>&& bytes) {
       in.error = "rank " + std::to_string(rank()) + ": " + current_exception_type() + ": " + e.what();
     }
   }
-  recycle_byte_buffer(std::move(bytes));
+  BufferPool::instance().recycle(std::move(bytes));
   if (in.bodies.empty()) {
     acknowledge(source, in);
     return;
@@ -244,7 +245,7 @@ void MpiShuffleService::on_body(int source, std::vector<std::byte>&& bytes) {
   const auto n = bytes.size();
   // The received buffer becomes the piece; it goes back to the pool when the piece is gone.
   auto piece = std::shared_ptr<Bytes>(new Bytes(std::move(bytes)), [](Bytes* b) {
-    recycle_byte_buffer(std::move(*b));
+    BufferPool::instance().recycle(std::move(*b));
     delete b;
   });
   if (in->error.empty()) {

@@ -1,4 +1,5 @@
 // The shuffle suite on the local schedulers, plus the in-process service's own guarantees.
+#include <tessera/core/buffer_pool.hpp>
 #include <tessera/scheduling/detail/shuffle_service.hpp>
 #include <tessera/scheduling/shuffle.hpp>
 #include <tessera/tessera.hpp>
@@ -125,11 +126,11 @@ TEST_CASE("a hash split of records writes the pieces the generic split would, se
   CHECK(tessera::detail::hash_split_serialized(split, Records{}, 2).at(1).bytes()->size() == 8);  // count 0
 }
 
-TEST_CASE("piece buffers are recycled: a dropped one serves the next piece that fits, within the pool's bound") {
+TEST_CASE("piece buffers come from the buffer pool: a dropped one serves the next piece that fits") {
   using tessera::detail::shuffle_buffer;
-  using tessera::detail::shuffle_buffer_stats;
+  auto& pool = tessera::BufferPool::instance();
   constexpr std::size_t size = (std::size_t{1} << 20) + 12345;  // a size nothing else asks for
-  const auto s0 = shuffle_buffer_stats();
+  const auto s0 = pool.stats();
   const std::byte* where = nullptr;
   {
     auto a = shuffle_buffer(size);
@@ -138,17 +139,17 @@ TEST_CASE("piece buffers are recycled: a dropped one serves the next piece that 
   }
   if (s0.capacity_bytes < s0.retained_bytes + size) {
     // Under a small memory limit (the under_a_memory_limit run) the pool keeps nothing more.
-    CHECK(shuffle_buffer_stats().retained_bytes == s0.retained_bytes);
+    CHECK(pool.stats().retained_bytes == s0.retained_bytes);
     return;
   }
-  CHECK(shuffle_buffer_stats().retained_bytes == s0.retained_bytes + size);
+  CHECK(pool.stats().retained_bytes == s0.retained_bytes + size);
   auto b = shuffle_buffer(size - 100);
   CHECK(b->data() == where);
   CHECK(b->size() == size - 100);
-  CHECK(shuffle_buffer_stats().hits == s0.hits + 1);
-  const auto retained = shuffle_buffer_stats().retained_bytes;
-  { auto small = shuffle_buffer(100); }  // below min_pooled_piece_bytes: freed, not kept
-  CHECK(shuffle_buffer_stats().retained_bytes == retained);
+  CHECK(pool.stats().hits == s0.hits + 1);
+  const auto retained = pool.stats().retained_bytes;
+  { auto small = shuffle_buffer(100); }  // below BufferPool::min_recycled_bytes: freed, not kept
+  CHECK(pool.stats().retained_bytes == retained);
 }
 
 }  // TEST_SUITE

@@ -119,14 +119,6 @@ TEST_CASE("a Messenger of one rank delivers messages to itself, split or not") {
   CHECK_FALSE(m.comm().valid() == false);  // still alive until the Messenger is destroyed
 }
 
-TEST_CASE("make_byte_buffer gives a zeroed buffer of the requested size") {
-  const auto small = tessera::make_byte_buffer(10);
-  CHECK(small == std::vector<std::byte>(10));
-  const auto big = tessera::make_byte_buffer((std::size_t{8} << 20) + 1);
-  CHECK(big.size() == (std::size_t{8} << 20) + 1);
-  CHECK(big.back() == std::byte{0});
-}
-
 TEST_CASE("bad Messenger options are rejected") {
   tessera::Messenger::Options opt;
   opt.split_threshold = (std::size_t{1} << 30) + 1;

@@ -15,7 +15,7 @@
 /// auto b = a.reshape({3, 2});             // shares a's bytes
 /// @endcode
 
-#include <tessera/collections/array/kernels/buffer_pool.hpp>
+#include <tessera/core/buffer_pool.hpp>
 #include <tessera/collections/array/kernels/dtype.hpp>
 #include <tessera/core/error.hpp>
 #include <tessera/serialization/codec.hpp>

@@ -81,21 +81,12 @@ private:
   std::map<std::pair<std::uint64_t, std::uint32_t>, std::string> m_errors;
 };
 
-/// Buffers from this size up are kept for reuse by shuffle_buffer().
-inline constexpr std::size_t min_pooled_piece_bytes = std::size_t{64} << 10;
-
-/// A buffer of `size` bytes (contents unspecified) for a serialized piece: from
-/// min_pooled_piece_bytes up, one that held an earlier piece if one fits, which goes back to
-/// the pool when the last owner drops it (at most a 32nd of the memory budget, or 1 GiB
-/// without one, is kept). Reused memory is written at memory speed; fresh memory faults a page
-/// at a time. Thread safety: any thread.
+/// A buffer of `size` bytes (contents unspecified) for a serialized piece, from the process's
+/// BufferPool (core/buffer_pool.hpp): from BufferPool::min_recycled_bytes up, one that held an
+/// earlier piece or message if one fits; it goes back to the pool when the last owner drops it.
+/// Reused memory is written at memory speed; fresh memory faults a page at a time.
+/// Thread safety: any thread.
 [[nodiscard]] std::shared_ptr<Bytes> shuffle_buffer(std::size_t size);
-
-/// Counters of the piece-buffer pool (tests, diagnostics).
-struct ShuffleBufferStats {
-  std::uint64_t hits = 0, misses = 0, retained_bytes = 0, capacity_bytes = 0;
-};
-[[nodiscard]] ShuffleBufferStats shuffle_buffer_stats();
 
 /// How many shuffles this process built (new_shuffle_spec calls).
 std::uint64_t shuffles_built() noexcept;
