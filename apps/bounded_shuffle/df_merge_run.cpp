@@ -7,6 +7,7 @@
 #include <tessera/collections/dataframe/dataframe.hpp>
 #include <tessera/tessera.hpp>
 
+#include <algorithm>
 #include <numeric>
 
 namespace td = tessera::dataframe;
@@ -60,18 +61,30 @@ std::uint64_t coprime_rows(std::uint64_t rows) {
   return rows;
 }
 
+/// The merge's output partitions: one join task holds both inputs, an index of the right one
+/// and its output, about 4 times a side's share of its partition for these tables (more while
+/// an input read back from the spill file is also decoded): each side's share at most an
+/// eighth of a worker's limit, and no fewer partitions than the inputs have.
+std::uint64_t join_partitions(const Plan& plan, std::uint64_t parts) {
+  const std::uint64_t share = plan.worker_limit / 8;
+  if (share == 0) return parts;
+  return std::max(parts, (plan.data_bytes / 2 + share - 1) / share);
+}
+
 }  // namespace
 
 Outcome run_df_merge(const Plan& plan, const std::shared_ptr<tessera::Scheduler>& s) {
   const std::uint64_t rows = coprime_rows(plan.data_bytes / 2 / 16), parts = plan.partitions / 2 ? plan.partitions / 2 : 1;
-  const auto joined = side(rows, parts, true).merge(side(rows, parts, false), {.on = {"id"}});
+  const std::uint64_t out_parts = join_partitions(plan, parts);
+  const auto joined = side(rows, parts, true).merge(side(rows, parts, false), {.on = {"id"}, .npartitions = out_parts});
   std::vector<tessera::Delayed<Tally>> tallies;
   for (const auto& p : joined.partitions()) tallies.push_back(tessera::delayed(&tally_joined, {.name = "tally-joined"})(p));
   const Tally got = tessera::compute(tessera::delayed(&total, {.name = "total"})(tallies), s);
   std::uint64_t want = 0;
   for (std::uint64_t k = 0; k < rows; ++k) want += mix(k);
   Outcome o;
-  o.data = "2 x " + std::to_string(rows) + " rows of 2 int64 (16 B) in 2 x " + std::to_string(parts) + " partitions";
+  o.data = "2 x " + std::to_string(rows) + " rows of 2 int64 (16 B) in 2 x " + std::to_string(parts) +
+           " partitions, joined in " + std::to_string(out_parts);
   o.ok = got.rows == rows && got.bad == 0 && got.sum == want;
   o.checked = verdict(o.ok, "joined rows " + std::to_string(got.rows) + " (want " + std::to_string(rows) +
                                 "), rows off the formula " + std::to_string(got.bad) + ", id checksum " +

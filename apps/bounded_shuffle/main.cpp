@@ -132,6 +132,7 @@ int drive(tessera::Runtime& rt, const Args& a) {
   bounded::Plan plan;
   plan.data_bytes = a.bytes ? *a.bytes : static_cast<std::uint64_t>(a.min_ratio * static_cast<double>(total_limit));
   plan.partitions = a.partitions ? *a.partitions : default_partitions(plan.data_bytes, min_limit, workers);
+  plan.worker_limit = min_limit;
   plan.group_size = a.group_size;
   plan.lose_record = a.lose_record;
   if (a.lose_record && a.run != &bounded::run_shuffle) {

@@ -19,6 +19,7 @@ namespace bounded {
 struct Plan {
   std::uint64_t data_bytes = 0;
   std::uint64_t partitions = 1;
+  std::uint64_t worker_limit = 0;  ///< the smallest worker's memory limit (bytes; 0: none)
   std::uint64_t group_size = 64;  ///< bag-groupby: records per key
   /// shuffle: partition 0's generator leaves out its first record, so that the checks must
   /// fail (the test that they can).

@@ -71,10 +71,13 @@ inline std::vector<std::string> oracle_join(const td::Table& l, const td::Table&
   std::vector<bool> used(r.num_rows(), false);
   const auto& lk = l.column("k");
   const auto& rk = r.column("k");
+  std::vector<std::string> rkeys;  // every pair is compared: the right keys' text once
+  for (std::size_t j = 0; j < r.num_rows(); ++j) rkeys.push_back(cell(rk, j));
   for (std::size_t i = 0; i < l.num_rows(); ++i) {
     bool any = false;
+    const std::string lkey = cell(lk, i);
     for (std::size_t j = 0; j < r.num_rows(); ++j) {
-      if (cell(lk, i) != cell(rk, j)) continue;
+      if (lkey != rkeys[j]) continue;
       rows.push_back(cell(lk, i) + "|" + cell(l.column("a"), i) + "|" + cell(r.column("b"), j));
       any = true;
       used[j] = true;
@@ -96,6 +99,39 @@ inline std::vector<td::Table> left_parts() {
 inline std::vector<td::Table> right_parts() {
   return {kv({2, 1, 0}, {false, false, true}, td::Column::from_strings({"two", "one", "null"}), "b"),
           kv({2, 7}, {}, td::Column::from_strings({"deux", "seven"}), "b")};
+}
+
+/// Sides whose joins give more rows than one block of matches (16384, join.cpp): left row i
+/// of 8000 has key i % 150, right row j of 400 key j % 160 (keys 150-159 on the right only),
+/// each with a null key every 97th / 131st row; b is a string.
+inline std::vector<td::Table> many_left_parts() {
+  std::vector<td::Table> parts;
+  for (std::int64_t p = 0; p < 3; ++p) {
+    std::vector<std::int64_t> k, a;
+    std::vector<bool> nulls;
+    for (std::int64_t i = p * 8000 / 3; i < (p + 1) * 8000 / 3; ++i) {
+      k.push_back(i % 150);
+      a.push_back(i);
+      nulls.push_back(i % 97 == 3);
+    }
+    parts.push_back(kv(k, nulls, td::Column::from_int64(a), "a"));
+  }
+  return parts;
+}
+inline std::vector<td::Table> many_right_parts() {
+  std::vector<td::Table> parts;
+  for (std::int64_t p = 0; p < 2; ++p) {
+    std::vector<std::int64_t> k;
+    std::vector<std::string> b;
+    std::vector<bool> nulls;
+    for (std::int64_t j = p * 200; j < (p + 1) * 200; ++j) {
+      k.push_back(j % 160);
+      b.push_back("r" + std::to_string(j));
+      nulls.push_back(j % 131 == 5);
+    }
+    parts.push_back(kv(k, nulls, td::Column::from_strings(b), "b"));
+  }
+  return parts;
 }
 
 /// Columns x (float, NaN at some rows), g (string with ties), i (int64) over 3 partitions.
@@ -189,6 +225,44 @@ TEST_CASE_TEMPLATE("merge: inner, left, right and outer, duplicate and null keys
   auto one = frame_of({l});
   const td::Table got = tessera::compute(one.merge(frame_of(rp), {.on = {"k"}, .how = "right"}), sched);
   CHECK(sorted_rows(got) == oracle_join(l, r, "right"));
+}
+
+TEST_CASE_TEMPLATE("merge: npartitions sets the hash join's output partitions, results unchanged", S,
+                   TESSERA_TEST_SCHEDULERS) {
+  using namespace dataframe_shuffle;
+  auto sched = make_test_scheduler<S>();
+  const auto lp = left_parts();
+  const auto rp = right_parts();
+  const td::Table l = td::Table::concat(lp), r = td::Table::concat(rp);
+  for (const char* how : {"inner", "left", "right", "outer"}) {
+    for (std::size_t n : {std::size_t{1}, std::size_t{7}}) {
+      CAPTURE(how);
+      CAPTURE(n);
+      auto joined = frame_of(lp).merge(frame_of(rp), {.on = {"k"}, .how = how, .npartitions = n});
+      CHECK(joined.npartitions() == n);
+      const td::Table got = tessera::compute(joined, sched);
+      CHECK(sorted_rows(got) == oracle_join(l, r, how));
+      CHECK(got == tessera::compute(joined, std::make_shared<tessera::SyncScheduler>()));
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("merge: joins of more rows than one block of matches, nulls and one-sided keys", S,
+                   TESSERA_TEST_SCHEDULERS) {
+  using namespace dataframe_shuffle;
+  auto sched = make_test_scheduler<S>();
+  const auto lp = many_left_parts();
+  const auto rp = many_right_parts();
+  const td::Table l = td::Table::concat(lp), r = td::Table::concat(rp);
+  for (const char* how : {"inner", "left", "right", "outer"}) {
+    CAPTURE(how);
+    // One output partition: a single join of all rows (over 16384 of them, several blocks).
+    auto joined = frame_of(lp).merge(frame_of(rp), {.on = {"k"}, .how = how, .npartitions = 1});
+    const td::Table got = tessera::compute(joined, sched);
+    CHECK(got.num_rows() > 16384);
+    CHECK(sorted_rows(got) == oracle_join(l, r, how));
+    CHECK(got == tessera::compute(joined, std::make_shared<tessera::SyncScheduler>()));
+  }
 }
 
 TEST_CASE_TEMPLATE("merge: no matches, several keys, suffixes, left_on/right_on", S, TESSERA_TEST_SCHEDULERS) {

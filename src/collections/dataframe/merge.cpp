@@ -100,8 +100,9 @@ std::vector<Delayed<Table>> broadcast(const std::vector<Delayed<Table>>& parts, 
   return out;
 }
 
-std::vector<Delayed<Table>> shuffled(const DataFrame& l, const DataFrame& r, const JoinPlan& p) {
-  const std::size_t n = std::max(l.npartitions(), r.npartitions());
+std::vector<Delayed<Table>> shuffled(const DataFrame& l, const DataFrame& r, const JoinPlan& p,
+                                     std::size_t npartitions) {
+  const std::size_t n = npartitions ? npartitions : std::max(l.npartitions(), r.npartitions());
   auto ls = shuffle(l.partitions(), n, detail::HashSplit{p.left_keys}, detail::ConcatTables{},
                     {.name = "merge-left"});
   auto rs = shuffle(r.partitions(), n, detail::HashSplit{p.right_keys}, detail::ConcatTables{},
@@ -132,7 +133,7 @@ DataFrame DataFrame::merge(const DataFrame& right, const MergeOptions& options) 
   if (npartitions() == 1 && (how == "inner" || how == "right")) {
     return DataFrame(std::move(out), broadcast(right.partitions(), m_parts[0], plan, false));
   }
-  return DataFrame(std::move(out), shuffled(*this, right, plan));
+  return DataFrame(std::move(out), shuffled(*this, right, plan, options.npartitions));
 }
 
 }  // namespace tessera::dataframe

@@ -48,6 +48,12 @@ std::vector<std::uint64_t> row_hashes(const std::vector<const Column*>& cols, st
   return h;
 }
 
+std::uint64_t row_hash(const std::vector<const Column*>& cols, std::size_t i) noexcept {
+  std::uint64_t h = 0;
+  for (const Column* c : cols) h = mix(h ^ cell_hash(*c, i));
+  return h;
+}
+
 bool keys_equal(const std::vector<const Column*>& a, std::size_t i, const std::vector<const Column*>& b,
                 std::size_t j) noexcept {
   for (std::size_t k = 0; k < a.size(); ++k) {

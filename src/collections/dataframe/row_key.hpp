@@ -16,6 +16,8 @@ namespace tessera::dataframe::detail {
 std::vector<const Column*> key_columns(const Table& t, const std::vector<std::string>& names);
 /// A 64-bit hash of every row's key over `cols`.
 std::vector<std::uint64_t> row_hashes(const std::vector<const Column*>& cols, std::size_t rows);
+/// Row i's hash over `cols`: row_hashes(cols, rows)[i], without the vector.
+std::uint64_t row_hash(const std::vector<const Column*>& cols, std::size_t i) noexcept;
 /// True when row i of a and row j of b hold the same key (nulls equal nulls).
 bool keys_equal(const std::vector<const Column*>& a, std::size_t i, const std::vector<const Column*>& b,
                 std::size_t j) noexcept;

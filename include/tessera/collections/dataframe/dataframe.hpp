@@ -53,6 +53,7 @@
 #include <tessera/graph/delayed.hpp>
 #include <tessera/scheduling/compute.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
@@ -85,13 +86,17 @@ struct Scalar {
 
 /// merge() options, as pandas' merge: key columns (`on` both sides, or `left_on` with
 /// `right_on`; none: the columns both sides have), the join type, and the suffixes of other
-/// column names both sides have.
+/// column names both sides have; as Dask's merge, `npartitions`: the output partitions of a
+/// hash join (0: the larger side's count). More, smaller ones bound the memory one join task
+/// needs (its two inputs, an index of the right one, its output: about 4 times a side's
+/// partition for tables of a few numeric columns); a broadcast join keeps the other side's.
 struct MergeOptions {
   std::vector<std::string> on = {};
   std::vector<std::string> left_on = {};
   std::vector<std::string> right_on = {};
   std::string how = "inner";  // "inner", "left", "right" or "outer"
   std::pair<std::string, std::string> suffixes{"_x", "_y"};
+  std::size_t npartitions = 0;
 };
 
 /// join() options, as pandas' DataFrame.join on the index: the join type (default "left", as
@@ -215,7 +220,8 @@ public:
   [[nodiscard]] DataFrame quantile(const std::vector<double>& qs) const;
 
   /// pandas' merge with `right` (see MergeOptions). Both sides are hash-shuffled on their key
-  /// columns into max(npartitions) partitions, worker to worker under MPI, and joined there; a
+  /// columns into options.npartitions partitions (0: max(npartitions)), worker to worker under
+  /// MPI, and joined there; a
   /// side of one partition is broadcast instead (the other side is not shuffled) for inner
   /// joins and when it is the right side of a left join or the left side of a right join.
   /// Null (and NaN) keys match each other, as in pandas. Columns: the left ones, then the right
