@@ -221,6 +221,9 @@ TEST_CASE_TEMPLATE("timedelta64[ns]: sort and merge keys, to_csv as pandas write
   // df.sort_values("dur", kind="stable").id (NaT last)
   const td::Table sorted = tessera::compute(df.sort_values("dur"), sched);
   CHECK(ns_of(sorted.column("id"), td::DType::int64) == Ns{8, 2, 10, 5, 1, 6, 11, 9, 0, 4, 3, 7});
+  // df.nlargest(3, "dur").id, df.nsmallest(2, "dur").id
+  CHECK(ns_of(tessera::compute(df.nlargest(3, "dur"), sched).column("id"), td::DType::int64) == Ns{4, 0, 9});
+  CHECK(ns_of(tessera::compute(df.nsmallest(2, "dur"), sched).column("id"), td::DType::int64) == Ns{8, 2});
   // A merge on the timedelta key: each non-null dur matches its own row; the nulls match each other.
   const td::Table m = tessera::compute(df[{"id", "dur"}].merge(df[{"dur", "n"}], {.on = {"dur"}}).sort_values("id"), sched);
   CHECK(m.num_rows() == 14);  // 10 + 2 x 2 null keys
@@ -246,6 +249,20 @@ TEST_CASE_TEMPLATE("timedelta64[ns]: sort and merge keys, to_csv as pandas write
   CHECK_THROWS_WITH_AS((void)n.dt(), doctest::Contains("needs a datetime64[ns] column or a timedelta64[ns] column"), td::TypeError);
   CHECK_THROWS_WITH_AS((void)td::to_timedelta(n, "fortnights"), doctest::Contains("unknown unit 'fortnights'"), td::TypeError);
   CHECK_THROWS_WITH_AS((void)(-dep), doctest::Contains("dep is datetime64[ns]"), td::TypeError);
+  CHECK_THROWS_WITH_AS((void)n.fillna(td::Timedelta::seconds(1)), doctest::Contains("the value is timedelta64[ns]"),
+                       td::TypeError);
+  CHECK_THROWS_WITH_AS((void)df["x"].where(n > 0, td::Timedelta::seconds(1)),
+                       doctest::Contains("other is timedelta64[ns]"), td::TypeError);
+  // fillna and where with a duration on a timedelta column: pandas' dur.fillna(pd.Timedelta(0))
+  const td::Table filled = tessera::compute(
+      df[{"id"}].assign("f", dur.fillna(td::Timedelta::seconds(0))).assign("w", dur.where(n > 0, "1 days")), sched);
+  CHECK(ns_of(filled.column("f"), td::DType::timedelta) ==
+        Ns{93784000000000, 2700000000000, -1000000000, 0, 172800000000000, 500000000, 5400000000000, 0,
+           -600000000000, 86401000000000, 1000, 10800000000000});
+  // dur.where(df.n > 0, pd.Timedelta("1 days")): rows 0-2 have n < 0; row 3 (n = 2) keeps its NaT
+  CHECK(ns_of(filled.column("w"), td::DType::timedelta) ==
+        Ns{86400000000000, 86400000000000, 86400000000000, nat, 172800000000000, 500000000, 5400000000000, nat,
+           -600000000000, 86401000000000, 1000, 10800000000000});
 
   // A value that is no duration: file:line and the column.
   const auto bad = write_file(dir, "bad.csv", "id,dur\n0,00:01:00\n1,1 days 02:03\n");

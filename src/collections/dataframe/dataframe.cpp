@@ -348,7 +348,7 @@ Series Series::fillna(const Scalar& value) const {
   DType out = dtype();
   const bool num_ok = is_numeric(dtype()) && dtype() != DType::datetime && dtype() != DType::timedelta &&
                       dtype() != DType::boolean &&
-                      (lit.op == Op::lit_int || lit.op == Op::lit_float);
+                      (lit.dtype == DType::int64 || lit.dtype == DType::float64);
   if (num_ok && lit.op == Op::lit_float) out = DType::float64;
   if (!num_ok && lit.dtype != dtype()) {
     TESSERA_THROW(TypeError, "fillna: ", detail::describe(m_expr), " is ", dtype_name(dtype()),
@@ -382,7 +382,7 @@ Series where_series(const Series& values, const Series& cond, ExprNode other, bo
   if (!no_other) {
     other = coerce_literal(std::move(other), out, what);
     const bool widen = out == DType::int64 && other.op == Op::lit_float;
-    const bool int_into_float = out == DType::float64 && other.op == Op::lit_int;
+    const bool int_into_float = out == DType::float64 && other.op == Op::lit_int && other.dtype == DType::int64;
     if (widen) out = DType::float64;
     else if (!int_into_float && other.dtype != out) {
       TESSERA_THROW(TypeError, "where: ", what, " is ", dtype_name(out), ", other is ", dtype_name(other.dtype));

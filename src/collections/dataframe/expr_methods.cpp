@@ -187,7 +187,9 @@ void push_string_as(const ExprNode& n, Column& out, std::string_view s, std::siz
 Column to_timedelta_column(const ExprNode& n, const Column& a) {
   return map_rows(a, DType::timedelta, [&](Column& out, std::size_t i) {
     switch (a.dtype) {
-      case DType::string: return push_string_as(n, out, a.str(i), i);
+      case DType::string:
+        if (text::strip_ascii(a.str(i)) == "NaT") return out.push_null();  // as pd.to_timedelta
+        return push_string_as(n, out, a.str(i), i);
       case DType::float64: {
         const double v = a.f64[i] * static_cast<double>(n.i);
         if (std::isnan(v)) return out.push_null();

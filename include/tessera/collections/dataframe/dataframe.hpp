@@ -22,7 +22,8 @@
 /// @endcode
 ///
 /// What is here: column selection, boolean filtering with column expressions (operators,
-/// isna/fillna, astype, where, .str() and .dt() of series_methods.hpp), assign, dropna,
+/// pandas' datetime/timedelta arithmetic, isna/fillna, astype, where, .str() and .dt() of
+/// series_methods.hpp, to_timedelta), assign, dropna,
 /// drop_duplicates, nlargest/nsmallest, repartition, concat, from_delayed/to_delayed,
 /// map_partitions, head/tail, Series reductions (sum, mean, min, max, count, std, var; nulls
 /// skipped as pandas' skipna), exact quantile, rolling windows (rolling.hpp), describe,
