@@ -32,7 +32,8 @@ inline std::string cell(const td::Column& c, std::size_t i) {
   if (c.is_null(i) || (c.dtype == td::DType::float64 && std::isnan(c.f64[i]))) return "NA";
   switch (c.dtype) {
     case td::DType::int64:
-    case td::DType::datetime: return std::to_string(c.i64[i]);
+    case td::DType::datetime:
+    case td::DType::timedelta: return std::to_string(c.i64[i]);
     case td::DType::float64: return std::to_string(c.f64[i]);
     case td::DType::boolean: return c.b8[i] ? "T" : "F";
     case td::DType::string: return "'" + std::string(c.str(i)) + "'";

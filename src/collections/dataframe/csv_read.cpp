@@ -171,6 +171,13 @@ bool append_field(Column& c, std::string_view s, const NaSet& na) {
       else return false;
       return true;
     }
+    case DType::timedelta: {
+      std::int64_t v;
+      if (parse_timedelta(s, v)) c.push_int(v);
+      else if (s.empty() || na.contains(s) || trim(s) == "NaT") c.push_null();
+      else return false;
+      return true;
+    }
   }
   return false;
 }
@@ -178,7 +185,8 @@ bool append_field(Column& c, std::string_view s, const NaSet& na) {
 void truncate(Column& c, std::size_t n) {
   switch (c.dtype) {
     case DType::int64:
-    case DType::datetime: c.i64.resize(n); break;
+    case DType::datetime:
+    case DType::timedelta: c.i64.resize(n); break;
     case DType::float64: c.f64.resize(n); break;
     case DType::boolean: c.b8.resize(n); break;
     case DType::string:
@@ -383,6 +391,9 @@ DataFrame read_csv(const std::vector<std::string>& patterns, const CsvOptions& o
   std::vector<bool> keep(header.size(), o.usecols.empty());
   for (const auto& u : o.usecols) keep[header_position(header, u, "usecols")] = true;
   for (const auto& d : o.parse_dates) types[header_position(header, d, "parse_dates")] = DType::datetime;
+  for (const auto& d : o.parse_timedeltas) {
+    types[header_position(header, d, "parse_timedeltas")] = DType::timedelta;
+  }
   for (const auto& [name, t] : o.dtype) types[header_position(header, name, "dtype")] = t;
   CsvPlan base;
   base.header = header;

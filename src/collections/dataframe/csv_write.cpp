@@ -58,6 +58,7 @@ void put_value(std::string& out, const Column& c, std::size_t i, char sep, bool 
     case DType::boolean: out.append(c.b8[i] ? "True" : "False"); break;
     case DType::string: put_string(out, c.str(i), sep); break;
     case DType::datetime: out.append(format_datetime(c.i64[i], date_only)); break;
+    case DType::timedelta: out.append(format_timedelta(c.i64[i], !date_only)); break;
   }
 }
 
@@ -114,7 +115,9 @@ std::string format_csv(const Table& t, const CsvWriteOptions& o) {
   }
   out.push_back('\n');
   std::vector<bool> date_only;
-  for (const Column* c : cols) date_only.push_back(c->dtype == DType::datetime && midnight_only(*c));
+  for (const Column* c : cols) {  // pandas' column-wide choices: dates alone, durations as "N days"
+    date_only.push_back((c->dtype == DType::datetime || c->dtype == DType::timedelta) && midnight_only(*c));
+  }
   for (std::size_t i = 0; i < t.num_rows(); ++i) {
     if (range_col) out.append(std::to_string(i));
     for (std::size_t c = 0; c < cols.size(); ++c) {

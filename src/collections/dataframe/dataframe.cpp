@@ -285,6 +285,7 @@ Scalar::Scalar(double v) : node{Op::lit_float, DType::float64, {}, v, 0} {}
 Scalar::Scalar(bool v) : node{Op::lit_bool, DType::boolean, {}, 0, v ? 1 : 0} {}
 Scalar::Scalar(const char* v) : node{Op::lit_str, DType::string, v, 0, 0} {}
 Scalar::Scalar(std::string v) : node{Op::lit_str, DType::string, std::move(v), 0, 0} {}
+Scalar::Scalar(Timedelta v) : node{Op::lit_int, DType::timedelta, {}, 0, v.ns} {}
 
 Series::Series(DataFrame frame, Expr expr, std::string name)
     : m_frame(std::move(frame)), m_expr(std::move(expr)), m_name(std::move(name)) {}
@@ -299,8 +300,15 @@ Series unary_series(const Series& a, Op op, DType out) {
   return Series(a.frame(), std::move(e), a.name());
 }
 
-/// A string literal next to a datetime operand becomes a datetime literal.
+/// A string literal next to a datetime (timedelta) operand becomes a datetime (timedelta) literal.
 ExprNode coerce_literal(ExprNode lit, DType other, const std::string& what) {
+  if (lit.op == Op::lit_str && other == DType::timedelta) {
+    std::int64_t ns = 0;
+    if (!parse_timedelta(lit.text, ns)) {
+      TESSERA_THROW(TypeError, what, ": '", lit.text, "' is not a duration ('1 days 02:03:04', '02:03:04', '90min')");
+    }
+    return ExprNode{Op::lit_int, DType::timedelta, {}, 0, ns};
+  }
   if (lit.op == Op::lit_str && other == DType::datetime) {
     std::int64_t ns = 0;
     if (!parse_datetime(lit.text, ns)) {
@@ -338,8 +346,9 @@ Series Series::notna() const { return unary_series(*this, Op::notna, DType::bool
 Series Series::fillna(const Scalar& value) const {
   const ExprNode lit = coerce_literal(value.node, dtype(), detail::describe(m_expr));
   DType out = dtype();
-  const bool num_ok = is_numeric(dtype()) && dtype() != DType::datetime && dtype() != DType::boolean &&
-                      (lit.op == Op::lit_int || lit.op == Op::lit_float);
+  const bool num_ok = is_numeric(dtype()) && dtype() != DType::datetime && dtype() != DType::timedelta &&
+                      dtype() != DType::boolean &&
+                      (lit.dtype == DType::int64 || lit.dtype == DType::float64);
   if (num_ok && lit.op == Op::lit_float) out = DType::float64;
   if (!num_ok && lit.dtype != dtype()) {
     TESSERA_THROW(TypeError, "fillna: ", detail::describe(m_expr), " is ", dtype_name(dtype()),
@@ -373,7 +382,7 @@ Series where_series(const Series& values, const Series& cond, ExprNode other, bo
   if (!no_other) {
     other = coerce_literal(std::move(other), out, what);
     const bool widen = out == DType::int64 && other.op == Op::lit_float;
-    const bool int_into_float = out == DType::float64 && other.op == Op::lit_int;
+    const bool int_into_float = out == DType::float64 && other.op == Op::lit_int && other.dtype == DType::int64;
     if (widen) out = DType::float64;
     else if (!int_into_float && other.dtype != out) {
       TESSERA_THROW(TypeError, "where: ", what, " is ", dtype_name(out), ", other is ", dtype_name(other.dtype));
@@ -435,11 +444,19 @@ Series operator!(const Series& a) {
 }
 
 Series operator-(const Series& a) {
-  if (a.dtype() != DType::int64 && a.dtype() != DType::float64) {
-    TESSERA_THROW(TypeError, "unary - needs an int64 or float64 Series; ", detail::describe(a.expr()),
-                  " is ", dtype_name(a.dtype()));
+  if (a.dtype() != DType::int64 && a.dtype() != DType::float64 && a.dtype() != DType::timedelta) {
+    TESSERA_THROW(TypeError, "unary - needs an int64, float64 or timedelta64[ns] Series; ",
+                  detail::describe(a.expr()), " is ", dtype_name(a.dtype()));
   }
   return unary_series(a, Op::neg, a.dtype());
+}
+
+Series Series::abs() const {
+  if (dtype() != DType::int64 && dtype() != DType::float64 && dtype() != DType::timedelta) {
+    TESSERA_THROW(TypeError, "abs needs an int64, float64 or timedelta64[ns] Series; ", detail::describe(m_expr),
+                  " is ", dtype_name(dtype()));
+  }
+  return unary_series(*this, Op::abs, dtype());
 }
 
 }  // namespace tessera::dataframe

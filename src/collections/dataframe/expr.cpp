@@ -31,6 +31,35 @@ const char* op_symbol(Op op) {
 
 bool is_comparison(Op op) { return op >= Op::lt && op <= Op::ne; }
 
+bool temporal(DType t) { return t == DType::datetime || t == DType::timedelta; }
+bool plain_number(DType t) { return t == DType::int64 || t == DType::float64; }
+
+/// pandas' arithmetic on datetime64[ns] and timedelta64[ns]; `fail` for the other pairs.
+template <class Fail>
+DType temporal_dtype(Op op, DType a, DType b, Fail fail) {
+  const bool ta = a == DType::timedelta, tb = b == DType::timedelta;
+  const bool da = a == DType::datetime, db = b == DType::datetime;
+  switch (op) {
+    case Op::add:
+      if (ta && tb) return DType::timedelta;
+      if ((da && tb) || (ta && db)) return DType::datetime;
+      return fail();
+    case Op::sub:
+      if (da && db) return DType::timedelta;
+      if (da && tb) return DType::datetime;
+      if (ta && tb) return DType::timedelta;
+      return fail();
+    case Op::mul:
+      if ((ta && plain_number(b)) || (plain_number(a) && tb)) return DType::timedelta;
+      return fail();
+    case Op::div:
+      if (ta && tb) return DType::float64;
+      if (ta && plain_number(b)) return DType::timedelta;
+      return fail();
+    default: return fail();
+  }
+}
+
 }  // namespace
 
 DType binary_dtype(Op op, DType a, DType b, const std::string& what) {
@@ -46,6 +75,7 @@ DType binary_dtype(Op op, DType a, DType b, const std::string& what) {
     return fail();
   }
   if (op == Op::add && a == DType::string && b == DType::string) return DType::string;
+  if (temporal(a) || temporal(b)) return temporal_dtype(op, a, b, fail);
   if (!number(a) || !number(b)) return fail();
   if (op == Op::div) return DType::float64;
   return int_like(a) && int_like(b) ? DType::int64 : DType::float64;
@@ -78,9 +108,46 @@ void null_where_either(Column& out, const Column& a, const Column& b) {
   }
 }
 
+/// A double number of nanoseconds as numpy casts it (toward zero); null when not finite.
+void push_ns(Column& out, double v) {
+  if (std::isfinite(v) && std::fabs(v) < 9223372036854775808.0) out.push_int(static_cast<std::int64_t>(v));
+  else out.push_null();
+}
+
+/// datetime/timedelta arithmetic (the pairs temporal_dtype accepts): sums and differences of
+/// nanoseconds, a timedelta times or divided by a number, timedelta / timedelta as float64.
+Column temporal_arithmetic(Op op, const Column& a, const Column& b, DType out_type) {
+  const std::size_t n = a.size();
+  Column out(out_type);
+  out.reserve(n);
+  const bool ints = a.dtype != DType::float64 && b.dtype != DType::float64;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (a.is_null(i) || b.is_null(i)) {
+      out.push_null();
+      continue;
+    }
+    if (out_type == DType::float64) {  // timedelta / timedelta
+      out.push_float(static_cast<double>(a.i64[i]) / static_cast<double>(b.i64[i]));
+    } else if (op == Op::add || op == Op::sub) {
+      out.push_int(op == Op::add ? a.i64[i] + b.i64[i] : a.i64[i] - b.i64[i]);
+    } else if (op == Op::mul && ints) {
+      out.push_int(a.i64[i] * b.i64[i]);
+    } else if (op == Op::mul) {
+      push_ns(out, a.as_double(i) * b.as_double(i));
+    } else if (ints) {  // timedelta / int64: toward zero, NaT for 0 as pandas
+      if (b.i64[i] == 0) out.push_null();
+      else out.push_int(a.i64[i] / b.i64[i]);
+    } else {
+      push_ns(out, a.as_double(i) / b.as_double(i));
+    }
+  }
+  return out;
+}
+
 Column arithmetic(Op op, const Column& a, const Column& b, DType out_type) {
   const std::size_t n = a.size();
   Column out(out_type);
+  if (temporal(a.dtype) || temporal(b.dtype)) return temporal_arithmetic(op, a, b, out_type);
   if (out_type == DType::string) {
     for (std::size_t i = 0; i < n; ++i) {
       std::string s(a.str(i));
@@ -144,8 +211,7 @@ Column comparison(Op op, const Column& a, const Column& b) {
   const std::size_t n = a.size();
   Column out(DType::boolean);
   out.b8.resize(n);
-  const bool ints = (int_like(a.dtype) || a.dtype == DType::datetime) &&
-                    (int_like(b.dtype) || b.dtype == DType::datetime);
+  const bool ints = (int_like(a.dtype) || temporal(a.dtype)) && (int_like(b.dtype) || temporal(b.dtype));
   for (std::size_t i = 0; i < n; ++i) {
     if (a.is_null(i) || b.is_null(i)) {
       out.b8[i] = op == Op::ne ? 1 : 0;
@@ -187,11 +253,11 @@ Column unary(Op op, Column a) {
     for (auto& b : a.b8) b = b ? 0 : 1;
     return a;
   }
-  // neg
+  // neg or abs
   if (a.dtype == DType::float64) {
-    for (auto& v : a.f64) v = -v;
-  } else if (a.dtype == DType::int64) {
-    for (auto& v : a.i64) v = -v;
+    for (auto& v : a.f64) v = op == Op::abs ? std::fabs(v) : -v;
+  } else if (a.dtype == DType::int64 || a.dtype == DType::timedelta) {
+    for (auto& v : a.i64) v = op == Op::abs && v >= 0 ? v : -v;
   }
   return a;
 }
@@ -212,7 +278,8 @@ Column fill(Column a, const Column& value, DType out_type) {
     const Column& src = na ? value : a;
     switch (out_type) {
       case DType::int64:
-      case DType::datetime: out.push_int(ival(src, i)); break;
+      case DType::datetime:
+      case DType::timedelta: out.push_int(ival(src, i)); break;
       case DType::float64: out.push_float(src.as_double(i)); break;
       case DType::boolean: out.push_bool(src.b8[i] != 0); break;
       case DType::string: out.push_str(src.str(i)); break;
@@ -234,6 +301,7 @@ Column eval(const Expr& e, const Table& t) {
       case Op::lit_str:
       case Op::lit_bool: stack.push_back(literal_column(n, rows)); break;
       case Op::neg:
+      case Op::abs:
       case Op::logical_not:
       case Op::isna:
       case Op::notna: stack.back() = unary(n.op, std::move(stack.back())); break;
@@ -280,12 +348,13 @@ std::string describe(const Expr& e) {
       case Op::lit_bool: os << (n.i ? "true" : "false"); break;
       case Op::lit_str: os << "'" << n.text << "'"; break;
       case Op::neg: os << "-" << stack.back(); break;
+      case Op::abs: os << "abs(" << stack.back() << ")"; break;
       case Op::logical_not: os << "!" << stack.back(); break;
       case Op::isna: os << stack.back() << ".isna()"; break;
       case Op::notna: os << stack.back() << ".notna()"; break;
       default: break;
     }
-    const bool unary_op = n.op == Op::neg || n.op == Op::logical_not || n.op == Op::isna || n.op == Op::notna;
+    const bool unary_op = n.op == Op::neg || n.op == Op::abs || n.op == Op::logical_not || n.op == Op::isna || n.op == Op::notna;
     const bool leaf = n.op <= Op::lit_bool;
     if (is_method(n.op)) stack.back() = describe_method(n, stack.back());
     else if (n.op == Op::where) {

@@ -12,6 +12,7 @@ namespace {
 
 bool is_str_method(Op op) { return op >= Op::str_contains && op <= Op::str_slice; }
 bool is_dt_method(Op op) { return op >= Op::dt_year && op <= Op::dt_dayofyear; }
+bool is_td_method(Op op) { return op >= Op::td_days && op <= Op::td_total_seconds; }
 
 const char* method_name(Op op) {
   switch (op) {
@@ -31,6 +32,12 @@ const char* method_name(Op op) {
     case Op::dt_second: return "second";
     case Op::dt_dayofweek: return "dayofweek";
     case Op::dt_dayofyear: return "dayofyear";
+    case Op::td_days: return "days";
+    case Op::td_seconds: return "seconds";
+    case Op::td_microseconds: return "microseconds";
+    case Op::td_nanoseconds: return "nanoseconds";
+    case Op::td_total_seconds: return "total_seconds";
+    case Op::to_timedelta: return "to_timedelta";
     default: return "astype";
   }
 }
@@ -42,8 +49,10 @@ bool castable(DType from, DType to) {
     case DType::int64: return true;
     case DType::float64: return to == DType::int64 || to == DType::boolean;
     case DType::boolean: return to == DType::int64 || to == DType::float64;
-    case DType::string: return to == DType::int64 || to == DType::float64 || to == DType::datetime;
-    case DType::datetime: return to == DType::int64;
+    case DType::string:
+      return to == DType::int64 || to == DType::float64 || to == DType::datetime || to == DType::timedelta;
+    case DType::datetime:
+    case DType::timedelta: return to == DType::int64;
   }
   return false;
 }
@@ -116,8 +125,31 @@ Column datetime_method(Op op, const Column& a) {
   });
 }
 
+/// pandas' Timedelta components: whole days rounded down, the rest of the day positive.
+Column timedelta_method(Op op, const Column& a) {
+  constexpr std::int64_t ns_per_day = 86'400'000'000'000;
+  if (op == Op::td_total_seconds) {
+    return map_rows(a, DType::float64, [&](Column& out, std::size_t i) {
+      out.push_float(static_cast<double>(a.i64[i]) / 1e9);  // pandas 1.5: asi8 / periods per second
+    });
+  }
+  return map_rows(a, DType::int64, [&](Column& out, std::size_t i) {
+    const std::int64_t ns = a.i64[i];
+    std::int64_t day = ns / ns_per_day;
+    if (ns % ns_per_day < 0) --day;
+    const std::int64_t in_day = ns - day * ns_per_day;
+    switch (op) {
+      case Op::td_days: return out.push_int(day);
+      case Op::td_seconds: return out.push_int(in_day / 1'000'000'000);
+      case Op::td_microseconds: return out.push_int(in_day % 1'000'000'000 / 1000);
+      default: return out.push_int(in_day % 1000);
+    }
+  });
+}
+
 [[noreturn]] void bad_value(const ExprNode& n, std::size_t row, const std::string& shown, const char* why) {
-  TESSERA_THROW(TypeError, "astype(", dtype_name(n.dtype), ") of ", n.text, ": row ", row, " is ", shown, ", ",
+  const std::string op = n.op == Op::to_timedelta ? std::string("to_timedelta") : std::string("astype(") + dtype_name(n.dtype) + ")";
+  TESSERA_THROW(TypeError, op, " of ", n.text, ": row ", row, " is ", shown, ", ",
                 why);
 }
 
@@ -139,6 +171,10 @@ void push_string_as(const ExprNode& n, Column& out, std::string_view s, std::siz
     double v = 0;
     if (!text::parse_float(s, v)) bad_value(n, row, shown, "not a number");
     out.push_float(v);
+  } else if (n.dtype == DType::timedelta) {
+    std::int64_t ns = 0;
+    if (!parse_timedelta(s, ns)) bad_value(n, row, shown, "not a duration ('1 days 02:03:04', '02:03:04', '1.5s')");
+    out.push_int(ns);
   } else {
     std::int64_t ns = 0;
     if (!parse_datetime(text::strip_ascii(s), ns)) bad_value(n, row, shown, "not a date (YYYY-MM-DD[ HH:MM:SS])");
@@ -146,7 +182,34 @@ void push_string_as(const ExprNode& n, Column& out, std::string_view s, std::siz
   }
 }
 
-std::string as_string(const Column& a, std::size_t i) {
+/// pd.to_timedelta(values, unit): numbers times `n.i` nanoseconds (floats toward zero, as
+/// numpy's cast), strings parsed.
+Column to_timedelta_column(const ExprNode& n, const Column& a) {
+  return map_rows(a, DType::timedelta, [&](Column& out, std::size_t i) {
+    switch (a.dtype) {
+      case DType::string:
+        if (text::strip_ascii(a.str(i)) == "NaT") return out.push_null();  // as pd.to_timedelta
+        return push_string_as(n, out, a.str(i), i);
+      case DType::float64: {
+        const double v = a.f64[i] * static_cast<double>(n.i);
+        if (std::isnan(v)) return out.push_null();
+        if (!std::isfinite(v) || std::fabs(v) >= 9223372036854775808.0) {
+          bad_value(n, i, text::python_float(a.f64[i]), "which does not fit timedelta64[ns]");
+        }
+        return out.push_int(static_cast<std::int64_t>(v));
+      }
+      default: {
+        std::int64_t v = 0;
+        if (__builtin_mul_overflow(a.i64[i], n.i, &v)) {
+          bad_value(n, i, std::to_string(a.i64[i]), "which does not fit timedelta64[ns]");
+        }
+        return out.push_int(v);
+      }
+    }
+  });
+}
+
+std::string as_string(const Column& a, std::size_t i, bool long_form) {
   switch (a.dtype) {
     case DType::int64: return std::to_string(a.i64[i]);
     case DType::float64: return text::python_float(a.f64[i]);
@@ -155,21 +218,32 @@ std::string as_string(const Column& a, std::size_t i) {
       constexpr std::int64_t ns_per_day = 86'400'000'000'000;
       return format_datetime(a.i64[i], a.i64[i] % ns_per_day == 0);
     }
+    case DType::timedelta: return format_timedelta(a.i64[i], long_form);
     default: return std::string(a.str(i));
   }
 }
 
+/// True unless every non-null value is whole days (pandas then prints "2 days").
+bool needs_long_form(const Column& a) {
+  constexpr std::int64_t ns_per_day = 86'400'000'000'000;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!a.is_null(i) && a.i64[i] % ns_per_day != 0) return true;
+  }
+  return false;
+}
+
 Column cast(const ExprNode& n, Column a) {
   if (a.dtype == n.dtype) return a;
+  const bool long_form = a.dtype == DType::timedelta && needs_long_form(a);
   return map_rows(a, n.dtype, [&](Column& out, std::size_t i) {
     switch (n.dtype) {
-      case DType::string: out.push_str(as_string(a, i)); return;
+      case DType::string: out.push_str(as_string(a, i, long_form)); return;
       case DType::boolean: out.push_bool(a.as_double(i) != 0); return;  // NaN is true, as numpy
       case DType::float64:
         if (a.dtype == DType::string) push_string_as(n, out, a.str(i), i);
         else out.push_float(a.as_double(i));
         return;
-      default:  // int64 or datetime
+      default:  // int64, datetime or timedelta
         if (a.dtype == DType::string) push_string_as(n, out, a.str(i), i);
         else if (a.dtype == DType::float64) out.push_int(float_to_int(n, a.f64[i], i));
         else if (a.dtype == DType::boolean) out.push_int(a.b8[i]);
@@ -185,7 +259,8 @@ void push_row(Column& out, const Column& src, std::size_t i) {
   switch (out.dtype) {
     case DType::float64: return out.push_float(src.as_double(i));
     case DType::int64:
-    case DType::datetime: return out.push_int(src.dtype == DType::boolean ? src.b8[i] : src.i64[i]);
+    case DType::datetime:
+    case DType::timedelta: return out.push_int(src.dtype == DType::boolean ? src.b8[i] : src.i64[i]);
     case DType::boolean: return out.push_bool(src.b8[i] != 0);
     case DType::string: return out.push_str(src.str(i));
   }
@@ -201,6 +276,14 @@ DType method_dtype(Op method, DType t, DType to, const std::string& what) {
     TESSERA_THROW(TypeError, ".dt.", method_name(method), " needs a datetime64[ns] column; ", what, " is ",
                   dtype_name(t));
   }
+  if (is_td_method(method) && t != DType::timedelta) {
+    TESSERA_THROW(TypeError, ".dt.", method_name(method), " needs a timedelta64[ns] column; ", what, " is ",
+                  dtype_name(t));
+  }
+  if (method == Op::to_timedelta && t != DType::int64 && t != DType::float64 && t != DType::string) {
+    TESSERA_THROW(TypeError, "to_timedelta needs an int64, float64 or string column; ", what, " is ",
+                  dtype_name(t));
+  }
   switch (method) {
     case Op::str_contains:
     case Op::str_startswith:
@@ -209,6 +292,8 @@ DType method_dtype(Op method, DType t, DType to, const std::string& what) {
     case Op::str_upper:
     case Op::str_strip:
     case Op::str_slice: return DType::string;
+    case Op::td_total_seconds: return DType::float64;
+    case Op::to_timedelta: return DType::timedelta;
     case Op::astype:
       if (!castable(t, to)) {
         TESSERA_THROW(TypeError, "astype: ", what, " is ", dtype_name(t), " and cannot become ", dtype_name(to));
@@ -221,6 +306,8 @@ DType method_dtype(Op method, DType t, DType to, const std::string& what) {
 Column apply_method(const ExprNode& n, Column a) {
   if (is_str_method(n.op)) return string_method(n, a);
   if (is_dt_method(n.op)) return datetime_method(n.op, a);
+  if (is_td_method(n.op)) return timedelta_method(n.op, a);
+  if (n.op == Op::to_timedelta) return to_timedelta_column(n, a);
   return cast(n, std::move(a));
 }
 
@@ -239,7 +326,12 @@ Column apply_where(const ExprNode& n, const Column& a, const Column& cond, const
 
 std::string describe_method(const ExprNode& n, const std::string& operand) {
   if (n.op == Op::astype) return operand + ".astype(" + dtype_name(n.dtype) + ")";
-  if (is_dt_method(n.op)) return operand + ".dt." + method_name(n.op);
+  if (is_dt_method(n.op) || n.op == Op::td_days || n.op == Op::td_seconds || n.op == Op::td_microseconds ||
+      n.op == Op::td_nanoseconds) {
+    return operand + ".dt." + method_name(n.op);
+  }
+  if (n.op == Op::td_total_seconds) return operand + ".dt.total_seconds()";
+  if (n.op == Op::to_timedelta) return "to_timedelta(" + operand + ", " + std::to_string(n.i) + " ns)";
   std::string args;
   if (n.op <= Op::str_endswith) args = "'" + n.text + "'";
   if (n.op == Op::str_slice) {

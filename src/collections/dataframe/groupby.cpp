@@ -22,7 +22,8 @@ void encode_key(const std::vector<const Column*>& cols, std::size_t row, std::st
   for (const Column* c : cols) {
     switch (c->dtype) {
       case DType::int64:
-      case DType::datetime: buf.append(reinterpret_cast<const char*>(&c->i64[row]), 8); break;
+      case DType::datetime:
+      case DType::timedelta: buf.append(reinterpret_cast<const char*>(&c->i64[row]), 8); break;
       case DType::float64: {
         double v = c->f64[row] == 0 ? 0.0 : c->f64[row];
         buf.append(reinterpret_cast<const char*>(&v), 8);
@@ -43,7 +44,8 @@ void encode_key(const std::vector<const Column*>& cols, std::size_t row, std::st
 void push_value(Column& out, const Column& c, std::size_t row) {
   switch (c.dtype) {
     case DType::int64:
-    case DType::datetime: out.push_int(c.i64[row]); break;
+    case DType::datetime:
+    case DType::timedelta: out.push_int(c.i64[row]); break;
     case DType::float64: out.push_float(c.f64[row]); break;
     case DType::boolean: out.push_bool(c.b8[row] != 0); break;
     case DType::string: out.push_str(c.str(row)); break;
@@ -179,7 +181,7 @@ GroupState partial_groupby(const Table& t, const GroupPlan& plan) {
     const Column& k = *keys[0];
     return group_single<std::string_view>(plan, k, vals, [&](std::size_t i) { return k.str(i); });
   }
-  if (keys.size() == 1 && (keys[0]->dtype == DType::int64 || keys[0]->dtype == DType::datetime)) {
+  if (keys.size() == 1 && (keys[0]->dtype == DType::int64 || keys[0]->dtype == DType::datetime || keys[0]->dtype == DType::timedelta)) {
     const Column& k = *keys[0];
     return group_single<std::int64_t>(plan, k, vals, [&](std::size_t i) { return k.i64[i]; });
   }
@@ -224,13 +226,24 @@ GroupState combine_groupby(const std::vector<GroupState>& parts, const GroupPlan
   return merge_states(parts, plan.values.size());
 }
 
+/// The dtype of `fn` of a value column of dtype `vt` (a timedelta's sum, mean and std are
+/// timedeltas, as pandas).
+DType output_dtype(const std::string& fn, DType vt) {
+  if (fn == "count" || fn == "size") return DType::int64;
+  if (vt == DType::timedelta) return DType::timedelta;
+  if (fn == "sum") return vt == DType::float64 ? DType::float64 : DType::int64;
+  if (fn == "min" || fn == "max" || fn == "first" || fn == "last") return vt;
+  return DType::float64;
+}
+
 int compare_rows(const Table& keys, std::uint32_t a, std::uint32_t b) {
   for (std::size_t k = 0; k < keys.num_columns(); ++k) {
     const Column& c = keys.column(k);
     int r = 0;
     switch (c.dtype) {
       case DType::int64:
-      case DType::datetime: r = (c.i64[a] > c.i64[b]) - (c.i64[a] < c.i64[b]); break;
+      case DType::datetime:
+      case DType::timedelta: r = (c.i64[a] > c.i64[b]) - (c.i64[a] < c.i64[b]); break;
       case DType::float64: r = (c.f64[a] > c.f64[b]) - (c.f64[a] < c.f64[b]); break;
       case DType::boolean: r = c.b8[a] - c.b8[b]; break;
       case DType::string: r = c.str(a).compare(c.str(b)); break;
@@ -244,10 +257,7 @@ Column output_column(const GroupState& s, const std::vector<std::uint32_t>& orde
                      DType vt, std::size_t nvals) {
   const std::string& fn = o.fn;
   const bool ints = vt != DType::float64;
-  DType out_t = DType::float64;
-  if (fn == "count" || fn == "size") out_t = DType::int64;
-  else if (fn == "sum") out_t = ints ? DType::int64 : DType::float64;
-  else if (fn == "min" || fn == "max" || fn == "first" || fn == "last") out_t = vt;
+  const DType out_t = output_dtype(fn, vt);
   Column c(out_t);
   for (auto g : order) {
     if (fn == "size") {
@@ -269,10 +279,11 @@ Column output_column(const GroupState& s, const std::vector<std::uint32_t>& orde
       c.push_null();
       continue;
     }
-    if (fn == "mean") c.push_float(a.mean);
-    else if (var_like) {
-      const double var = a.m2 / static_cast<double>(a.count - 1);
-      c.push_float(fn == "var" ? var : std::sqrt(var));
+    if (fn == "mean" || var_like) {
+      const double v = fn == "mean" ? a.mean : fn == "var" ? a.m2 / static_cast<double>(a.count - 1)
+                                                           : std::sqrt(a.m2 / static_cast<double>(a.count - 1));
+      if (out_t == DType::timedelta) c.push_int(static_cast<std::int64_t>(v));  // toward zero, as pandas
+      else c.push_float(v);
     } else {
       const std::int64_t iv = fn == "min" ? a.imin : fn == "max" ? a.imax : fn == "first" ? a.ifirst : a.ilast;
       const double fv = fn == "min" ? a.fmin : fn == "max" ? a.fmax : fn == "first" ? a.ffirst : a.flast;
@@ -314,13 +325,6 @@ Table sort_counts(const Table& t) {
   return t.take(order);
 }
 
-DType output_dtype(const std::string& fn, DType vt) {
-  if (fn == "count" || fn == "size") return DType::int64;
-  if (fn == "sum") return vt == DType::float64 ? DType::float64 : DType::int64;
-  if (fn == "min" || fn == "max" || fn == "first" || fn == "last") return vt;
-  return DType::float64;
-}
-
 void check_fn(const std::string& fn, const Field& f) {
   static const char* known[] = {"sum", "mean", "count", "size", "min", "max", "std", "var", "first", "last"};
   if (std::find(std::begin(known), std::end(known), fn) == std::end(known)) {
@@ -334,6 +338,9 @@ void check_fn(const std::string& fn, const Field& f) {
   }
   if ((fn == "sum" || fn == "mean" || fn == "std" || fn == "var") && f.dtype == DType::datetime) {
     TESSERA_THROW(TypeError, "groupby agg: '", fn, "' of column '", f.name, "' of dtype ", dtype_name(f.dtype));
+  }
+  if (fn == "var" && f.dtype == DType::timedelta) {  // pandas refuses it too
+    TESSERA_THROW(TypeError, "groupby agg: 'var' of column '", f.name, "' of dtype ", dtype_name(f.dtype));
   }
 }
 
@@ -367,6 +374,7 @@ DataFrame GroupBy::one(const std::string& fn) const {
       if (std::find(m_keys.begin(), m_keys.end(), f.name) != m_keys.end()) continue;
       if (numeric_fn && f.dtype == DType::string) continue;  // pandas' numeric_only
       if ((fn == "sum" || fn == "mean" || fn == "std" || fn == "var") && f.dtype == DType::datetime) continue;
+      if (fn == "var" && f.dtype == DType::timedelta) continue;
       spec.push_back({f.name, {fn}});
     }
   }

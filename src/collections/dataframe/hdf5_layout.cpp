@@ -18,7 +18,8 @@ Hdf5Id string_type() {
 }
 
 std::optional<DType> dtype_named(const std::string& name) {
-  for (DType t : {DType::int64, DType::float64, DType::boolean, DType::string, DType::datetime}) {
+  for (DType t : {DType::int64, DType::float64, DType::boolean, DType::string, DType::datetime,
+                  DType::timedelta}) {
     if (name == dtype_name(t)) return t;
   }
   return std::nullopt;
@@ -28,7 +29,8 @@ bool type_fits(hid_t type, DType t) {
   const auto cls = H5Tget_class(type);
   switch (t) {
     case DType::int64:
-    case DType::datetime: return cls == H5T_INTEGER;
+    case DType::datetime:
+    case DType::timedelta: return cls == H5T_INTEGER;
     case DType::float64: return cls == H5T_FLOAT;
     case DType::boolean: return (cls == H5T_ENUM || cls == H5T_INTEGER) && H5Tget_size(type) == 1;
     case DType::string: return cls == H5T_STRING;
@@ -87,7 +89,7 @@ std::vector<Field> read_fields(hid_t g, const char* names_attr, const char* dtyp
     const auto t = dtype_named(dtypes[i]);
     if (!t) {
       where.fail("column '" + names[i] + "': unknown dtype '" + dtypes[i] +
-                 "' (known: int64, float64, bool, object, datetime64[ns])");
+                 "' (known: int64, float64, bool, object, datetime64[ns], timedelta64[ns])");
     }
     out.push_back({names[i], *t});
   }
@@ -141,7 +143,8 @@ void check_dataset(hid_t g, bool index, const Field& field, std::int64_t nrows, 
 Hdf5Id file_type(DType t) {
   switch (t) {
     case DType::int64:
-    case DType::datetime: return Hdf5Id(H5Tcopy(H5T_STD_I64LE));
+    case DType::datetime:
+    case DType::timedelta: return Hdf5Id(H5Tcopy(H5T_STD_I64LE));
     case DType::float64: return Hdf5Id(H5Tcopy(H5T_IEEE_F64LE));
     case DType::boolean: return tessera::detail::hdf5_bool_type();
     case DType::string: return string_type();
@@ -152,7 +155,8 @@ Hdf5Id file_type(DType t) {
 Hdf5Id mem_type(DType t) {
   switch (t) {
     case DType::int64:
-    case DType::datetime: return Hdf5Id(H5Tcopy(H5T_NATIVE_INT64));
+    case DType::datetime:
+    case DType::timedelta: return Hdf5Id(H5Tcopy(H5T_NATIVE_INT64));
     case DType::float64: return Hdf5Id(H5Tcopy(H5T_NATIVE_DOUBLE));
     case DType::boolean: return tessera::detail::hdf5_bool_type();
     case DType::string: return string_type();

@@ -94,15 +94,16 @@ Column read_column(hid_t g, bool index, const Field& field, std::int64_t begin, 
   Hdf5Id mt = h5::mem_type(field.dtype);
   switch (field.dtype) {
     case DType::int64:
-    case DType::datetime: c.i64.resize(n); read_rows(d.get(), mt.get(), c.i64.data(), begin, n, where, path); break;
+    case DType::datetime:
+    case DType::timedelta: c.i64.resize(n); read_rows(d.get(), mt.get(), c.i64.data(), begin, n, where, path); break;
     case DType::float64: c.f64.resize(n); read_rows(d.get(), mt.get(), c.f64.data(), begin, n, where, path); break;
     case DType::boolean: c.b8 = read_flags(d.get(), begin, n, where, path); break;
     case DType::string: read_strings(d.get(), c, begin, n, valid, where, path); break;
   }
   for (std::size_t i = 0; i < n; ++i) {
-    const bool nat = field.dtype == DType::datetime && c.i64[i] == h5::nat;
+    const bool nat = (field.dtype == DType::datetime || field.dtype == DType::timedelta) && c.i64[i] == h5::nat;
     if (!(nat || (!valid.empty() && valid[i] == 0))) continue;
-    if (field.dtype == DType::int64 || field.dtype == DType::datetime) c.i64[i] = 0;
+    if (field.dtype == DType::int64 || field.dtype == DType::datetime || field.dtype == DType::timedelta) c.i64[i] = 0;
     if (field.dtype == DType::float64) c.f64[i] = std::nan("");
     if (field.dtype == DType::boolean) c.b8[i] = 0;
     c.set_null(i);

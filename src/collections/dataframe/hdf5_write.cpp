@@ -48,7 +48,9 @@ void create_group(hid_t f, const std::string& tmp, const Schema& s, const Hdf5Wr
       Hdf5Id t = h5::file_type(field.dtype);
       Hdf5Id d = create_dataset(sub.get(), field.name, t.get(), dcpl.get(), where);
       h5::write_string_attr(d.get(), "dtype", dtype_name(field.dtype));
-      if (field.dtype == DType::datetime) h5::write_string_attr(d.get(), "unit", "ns");
+      if (field.dtype == DType::datetime || field.dtype == DType::timedelta) {
+        h5::write_string_attr(d.get(), "unit", "ns");
+      }
     }
   }
 }
@@ -67,7 +69,7 @@ void append(hid_t d, hid_t mt, const void* data, std::int64_t before, std::size_
   }
 }
 
-/// Appends a column's values (nulls as NaT for datetimes).
+/// Appends a column's values (nulls as NaT for datetimes and timedeltas).
 void append_values(hid_t d, const Column& c, std::int64_t before, const h5::Where& where, const std::string& path) {
   Hdf5Id mt = h5::mem_type(c.dtype);
   const std::size_t n = c.size();
@@ -75,7 +77,8 @@ void append_values(hid_t d, const Column& c, std::int64_t before, const h5::Wher
     case DType::int64: return append(d, mt.get(), c.i64.data(), before, n, where, path);
     case DType::float64: return append(d, mt.get(), c.f64.data(), before, n, where, path);
     case DType::boolean: return append(d, mt.get(), c.b8.data(), before, n, where, path);
-    case DType::datetime: {
+    case DType::datetime:
+    case DType::timedelta: {
       std::vector<std::int64_t> v(c.i64);
       for (std::size_t i = 0; i < n; ++i) {
         if (c.is_null(i)) v[i] = h5::nat;

@@ -59,10 +59,11 @@ bool all_midnight(const Column& c, const std::vector<std::size_t>& rows) {
 std::vector<std::string> format_column(const Column& c, const std::vector<std::size_t>& rows) {
   if (c.dtype == DType::float64) return format_floats(c, rows);
   std::vector<std::string> out;
-  const bool date_only = c.dtype == DType::datetime && all_midnight(c, rows);
+  const bool date_only = (c.dtype == DType::datetime || c.dtype == DType::timedelta) && all_midnight(c, rows);
   for (auto r : rows) {
     if (c.is_null(r)) {
-      out.emplace_back(c.dtype == DType::datetime ? "NaT" : c.dtype == DType::string ? "NaN" : "<NA>");
+      const bool nat = c.dtype == DType::datetime || c.dtype == DType::timedelta;
+      out.emplace_back(nat ? "NaT" : c.dtype == DType::string ? "NaN" : "<NA>");
       continue;
     }
     switch (c.dtype) {
@@ -70,6 +71,7 @@ std::vector<std::string> format_column(const Column& c, const std::vector<std::s
       case DType::boolean: out.emplace_back(c.b8[r] ? "True" : "False"); break;
       case DType::string: out.emplace_back(c.str(r)); break;
       case DType::datetime: out.push_back(format_datetime(c.i64[r], date_only)); break;
+      case DType::timedelta: out.push_back(format_timedelta(c.i64[r], !date_only)); break;
       case DType::float64: break;
     }
   }
@@ -136,8 +138,10 @@ std::ostream& operator<<(std::ostream& os, const Table& t) {
     for (std::size_t l = 0; l < iw.size(); ++l) os << (l ? " " : "") << std::string(iw[l], ' ');
   };
   index_blank();
+  // pandas pads each cell with a leading space, but not timedelta cells: one space before them.
+  auto gap = [&](std::size_t c) { return t.column(c).dtype == DType::timedelta ? " " : "  "; };
   for (std::size_t c = 0; c < cells.size(); ++c) {
-    os << "  ";
+    os << gap(c);
     pad_left(os, t.column_names()[c], cw[c]);
   }
   if (named_index) {
@@ -146,7 +150,7 @@ std::ostream& operator<<(std::ostream& os, const Table& t) {
       os << (l ? " " : "");
       pad_right(os, idx_names[l], iw[l]);
     }
-    for (std::size_t c = 0; c < cells.size(); ++c) os << "  " << std::string(cw[c], ' ');
+    for (std::size_t c = 0; c < cells.size(); ++c) os << gap(c) << std::string(cw[c], ' ');
   }
   const std::size_t shown = idx[0].size();
   for (std::size_t r = 0; r < shown; ++r) {
@@ -156,7 +160,7 @@ std::ostream& operator<<(std::ostream& os, const Table& t) {
       pad_right(os, idx[l][r], iw[l]);
     }
     for (std::size_t c = 0; c < cells.size(); ++c) {
-      os << "  ";
+      os << gap(c);
       pad_left(os, cells[c][r], cw[c]);
     }
   }

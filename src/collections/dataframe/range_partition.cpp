@@ -134,7 +134,7 @@ std::vector<std::int64_t> fast_ranges(const std::vector<const Column*>& rows, co
   if (rows.size() != 1) return std::vector<std::int64_t>(n, -1);
   const Column& c = *rows[0];
   const bool asc = p.ascending[0] != 0;
-  if (c.dtype == DType::int64 || c.dtype == DType::datetime) return numeric_ranges(c, c.i64, *bs[0], bs[0]->i64, asc);
+  if (c.dtype == DType::int64 || c.dtype == DType::datetime || c.dtype == DType::timedelta) return numeric_ranges(c, c.i64, *bs[0], bs[0]->i64, asc);
   if (c.dtype == DType::float64) return numeric_ranges(c, c.f64, *bs[0], bs[0]->f64, asc);
   return std::vector<std::int64_t>(n, -1);
 }

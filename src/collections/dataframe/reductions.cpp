@@ -109,6 +109,9 @@ std::vector<Delayed<Stats>> stats_tree(const Series& s, const std::string& base)
 
 Delayed<double> reduce(const Series& s, int kind, double ddof, const char* name) {
   require_numeric(s, name);
+  if (kind == k_var && s.dtype() == DType::timedelta) {  // pandas: "reduction operation 'var' not allowed"
+    TESSERA_THROW(TypeError, "var: ", detail::describe(s.expr()), " is timedelta64[ns] (its square is no duration; use std)");
+  }
   auto fin = delayed(final_stat, {.name = std::string(name) + "-aggregate", .pure = true});
   return fin(stats_tree(s, name), kind, ddof);
 }

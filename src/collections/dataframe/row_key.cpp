@@ -23,7 +23,8 @@ std::uint64_t cell_hash(const Column& c, std::size_t i) noexcept {
   if (missing(c, i)) return null_hash;
   switch (c.dtype) {
     case DType::int64:
-    case DType::datetime: return static_cast<std::uint64_t>(c.i64[i]);
+    case DType::datetime:
+    case DType::timedelta: return static_cast<std::uint64_t>(c.i64[i]);
     case DType::float64: return std::bit_cast<std::uint64_t>(c.f64[i] == 0 ? 0.0 : c.f64[i]);
     case DType::boolean: return c.b8[i];
     case DType::string: return std::hash<std::string_view>{}(c.str(i));
@@ -67,6 +68,7 @@ bool keys_equal(const std::vector<const Column*>& a, std::size_t i, const std::v
     switch (x.dtype) {
       case DType::int64:
       case DType::datetime:
+      case DType::timedelta:
         if (x.i64[i] != y.i64[j]) return false;
         break;
       case DType::float64:

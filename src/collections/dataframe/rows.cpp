@@ -124,7 +124,7 @@ DataFrame DataFrame::top(std::int64_t n, const std::string& column, bool largest
   const DType t = m_schema.dtype(column);
   if (t == DType::string || t == DType::boolean) {
     TESSERA_THROW(TypeError, largest ? "nlargest" : "nsmallest", ": column '", column, "' is ", dtype_name(t),
-                  " (int64, float64 and datetime columns have an order of values)");
+                  " (int64, float64, datetime and timedelta columns have an order of values)");
   }
   const std::uint8_t ascending = largest ? 0 : 1;
   auto part = delayed(detail::top_rows, {.name = largest ? "nlargest-partial" : "nsmallest-partial", .pure = true});

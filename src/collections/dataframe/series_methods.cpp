@@ -42,7 +42,11 @@ Series StringMethods::slice(std::int64_t start, std::int64_t stop) const {
 }
 
 DatetimeMethods::DatetimeMethods(Series s) : m_series(std::move(s)) {
-  (void)detail::method_dtype(Op::dt_year, m_series.dtype(), m_series.dtype(), detail::describe(m_series.expr()));
+  const DType t = m_series.dtype();
+  if (t != DType::datetime && t != DType::timedelta) {
+    TESSERA_THROW(TypeError, ".dt needs a datetime64[ns] column or a timedelta64[ns] column; ",
+                  detail::describe(m_series.expr()), " is ", dtype_name(t));
+  }
 }
 
 Series DatetimeMethods::field(Op op) const { return with_method(m_series, op, {}, 0, 0); }
@@ -55,5 +59,41 @@ Series DatetimeMethods::minute() const { return field(Op::dt_minute); }
 Series DatetimeMethods::second() const { return field(Op::dt_second); }
 Series DatetimeMethods::dayofweek() const { return field(Op::dt_dayofweek); }
 Series DatetimeMethods::dayofyear() const { return field(Op::dt_dayofyear); }
+Series DatetimeMethods::days() const { return field(Op::td_days); }
+Series DatetimeMethods::seconds() const { return field(Op::td_seconds); }
+Series DatetimeMethods::microseconds() const { return field(Op::td_microseconds); }
+Series DatetimeMethods::nanoseconds() const { return field(Op::td_nanoseconds); }
+Series DatetimeMethods::total_seconds() const { return field(Op::td_total_seconds); }
+
+namespace {
+
+/// Nanoseconds per unit of pd.to_timedelta's unit names; 0 for an unknown unit.
+std::int64_t unit_nanoseconds(std::string_view u) {
+  if (u == "D" || u == "d" || u == "days" || u == "day") return Timedelta::days(1).ns;
+  if (u == "h" || u == "hours") return Timedelta::hours(1).ns;
+  if (u == "m" || u == "min" || u == "minutes") return Timedelta::minutes(1).ns;
+  if (u == "s" || u == "seconds") return Timedelta::seconds(1).ns;
+  if (u == "ms" || u == "milliseconds") return Timedelta::milliseconds(1).ns;
+  if (u == "us" || u == "microseconds") return Timedelta::microseconds(1).ns;
+  if (u == "ns" || u == "nanoseconds") return 1;
+  return 0;
+}
+
+}  // namespace
+
+Series to_timedelta(const Series& s, std::string_view unit) {
+  const std::string what = detail::describe(s.expr());
+  const std::int64_t per = unit_nanoseconds(unit);
+  if (per == 0) {
+    TESSERA_THROW(TypeError, "to_timedelta of ", what, ": unknown unit '", unit, "' (D, h, m, s, ms, us, ns)");
+  }
+  if (s.dtype() == DType::string && per != 1) {
+    TESSERA_THROW(TypeError, "to_timedelta of ", what, ": a unit must not be given with strings (as pandas)");
+  }
+  const DType out = detail::method_dtype(Op::to_timedelta, s.dtype(), DType::timedelta, what);
+  Expr e = s.expr();
+  e.nodes.push_back(ExprNode{Op::to_timedelta, out, what, 0, per, 0});
+  return Series(s.frame(), std::move(e), s.name());
+}
 
 }  // namespace tessera::dataframe

@@ -35,6 +35,8 @@ Column bound_column(const Scalar& s, const Field& index, const char* which) {
   const DType t = index.dtype;
   std::int64_t ns = 0;
   if (n.op == Op::lit_str && t == DType::datetime && parse_datetime(n.text, ns)) return Column::from_datetime({ns});
+  if (n.op == Op::lit_str && t == DType::timedelta && parse_timedelta(n.text, ns)) return Column::from_timedelta({ns});
+  if (n.op == Op::lit_int && n.dtype == DType::timedelta && t == DType::timedelta) return Column::from_timedelta({n.i});
   if (n.op == Op::lit_str && t == DType::string) return Column::from_strings({n.text});
   if (n.op == Op::lit_int && t == DType::int64) return Column::from_int64({n.i});
   if (n.op == Op::lit_int && t == DType::float64) return Column::from_float64({static_cast<double>(n.i)});

@@ -21,7 +21,8 @@ int compare_cells(const Column& a, std::size_t i, const Column& b, std::size_t j
   if (na || nb) return na == nb ? 0 : (na ? 1 : -1);
   switch (a.dtype) {
     case DType::int64:
-    case DType::datetime: return three_way(a.i64[i], b.i64[j]);
+    case DType::datetime:
+    case DType::timedelta: return three_way(a.i64[i], b.i64[j]);
     case DType::float64: return three_way(a.f64[i], b.f64[j]);
     case DType::boolean: return three_way(a.b8[i], b.b8[j]);
     case DType::string: return three_way(a.str(i), b.str(j));
@@ -68,7 +69,7 @@ std::vector<std::uint32_t> sort_numeric(const Column& c, const std::vector<T>& v
 
 std::vector<std::uint32_t> sort_order(const Table& t, const SortPlan& p) {
   const auto cols = key_columns(t, p.columns);
-  if (cols.size() == 1 && (cols[0]->dtype == DType::int64 || cols[0]->dtype == DType::datetime)) {
+  if (cols.size() == 1 && (cols[0]->dtype == DType::int64 || cols[0]->dtype == DType::datetime || cols[0]->dtype == DType::timedelta)) {
     return sort_numeric(*cols[0], cols[0]->i64, p.ascending[0] != 0);
   }
   if (cols.size() == 1 && cols[0]->dtype == DType::float64) return sort_numeric(*cols[0], cols[0]->f64, p.ascending[0] != 0);

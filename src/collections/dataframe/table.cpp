@@ -15,6 +15,7 @@ const char* dtype_name(DType t) noexcept {
     case DType::boolean: return "bool";
     case DType::string: return "object";
     case DType::datetime: return "datetime64[ns]";
+    case DType::timedelta: return "timedelta64[ns]";
   }
   return "?";
 }
@@ -48,11 +49,17 @@ Column Column::from_datetime(std::vector<std::int64_t> ns) {
   c.i64 = std::move(ns);
   return c;
 }
+Column Column::from_timedelta(std::vector<std::int64_t> ns) {
+  Column c(DType::timedelta);
+  c.i64 = std::move(ns);
+  return c;
+}
 
 std::size_t Column::size() const noexcept {
   switch (dtype) {
     case DType::int64:
-    case DType::datetime: return i64.size();
+    case DType::datetime:
+    case DType::timedelta: return i64.size();
     case DType::float64: return f64.size();
     case DType::boolean: return b8.size();
     case DType::string: return offsets.size() - 1;
@@ -78,7 +85,8 @@ std::size_t Column::null_count() const noexcept {
 double Column::as_double(std::size_t i) const {
   switch (dtype) {
     case DType::int64:
-    case DType::datetime: return static_cast<double>(i64[i]);
+    case DType::datetime:
+    case DType::timedelta: return static_cast<double>(i64[i]);
     case DType::float64: return f64[i];
     case DType::boolean: return b8[i];
     case DType::string: break;
@@ -89,7 +97,8 @@ double Column::as_double(std::size_t i) const {
 void Column::reserve(std::size_t n) {
   switch (dtype) {
     case DType::int64:
-    case DType::datetime: i64.reserve(n); break;
+    case DType::datetime:
+    case DType::timedelta: i64.reserve(n); break;
     case DType::float64: f64.reserve(n); break;
     case DType::boolean: b8.reserve(n); break;
     case DType::string: offsets.reserve(n + 1); break;
@@ -105,7 +114,8 @@ void Column::set_null(std::size_t i) {
 void Column::push_null() {
   switch (dtype) {
     case DType::int64:
-    case DType::datetime: i64.push_back(0); break;
+    case DType::datetime:
+    case DType::timedelta: i64.push_back(0); break;
     case DType::float64: f64.push_back(std::nan("")); break;
     case DType::boolean: b8.push_back(0); break;
     case DType::string: push_str({}); break;
@@ -130,7 +140,8 @@ Column Column::take(std::span<const std::uint32_t> rows) const {
   Column out(dtype);
   switch (dtype) {
     case DType::int64:
-    case DType::datetime: out.i64 = gather(i64, rows); break;
+    case DType::datetime:
+    case DType::timedelta: out.i64 = gather(i64, rows); break;
     case DType::float64: out.f64 = gather(f64, rows); break;
     case DType::boolean: out.b8 = gather(b8, rows); break;
     case DType::string:
@@ -160,7 +171,8 @@ void Column::append(const Column& o) {
   const std::size_t n0 = size();
   switch (dtype) {
     case DType::int64:
-    case DType::datetime: i64.insert(i64.end(), o.i64.begin(), o.i64.end()); break;
+    case DType::datetime:
+    case DType::timedelta: i64.insert(i64.end(), o.i64.begin(), o.i64.end()); break;
     case DType::float64: f64.insert(f64.end(), o.f64.begin(), o.f64.end()); break;
     case DType::boolean: b8.insert(b8.end(), o.b8.begin(), o.b8.end()); break;
     case DType::string: {
@@ -194,6 +206,7 @@ bool operator==(const Column& a, const Column& b) {
     switch (a.dtype) {
       case DType::int64:
       case DType::datetime:
+      case DType::timedelta:
         if (a.i64[i] != b.i64[i]) return false;
         break;
       case DType::float64:
@@ -278,7 +291,7 @@ T value_of(const Column& c, std::size_t row, std::string_view what) {
     }
     return c.as_double(row);
   } else if constexpr (std::is_same_v<T, std::int64_t>) {
-    if (c.dtype == DType::int64 || c.dtype == DType::datetime) return c.i64[row];
+    if (c.dtype == DType::int64 || c.dtype == DType::datetime || c.dtype == DType::timedelta) return c.i64[row];
     if (c.dtype == DType::boolean) return c.b8[row];
     TESSERA_THROW(TypeError, what, " is ", dtype_name(c.dtype), ", not int64");
   } else if constexpr (std::is_same_v<T, bool>) {
@@ -288,6 +301,9 @@ T value_of(const Column& c, std::size_t row, std::string_view what) {
     if (c.dtype == DType::string) return T(c.str(row));
     if (c.dtype == DType::datetime) {
       if constexpr (std::is_same_v<T, std::string>) return format_datetime(c.i64[row], false);
+    }
+    if (c.dtype == DType::timedelta) {
+      if constexpr (std::is_same_v<T, std::string>) return format_timedelta(c.i64[row], true);
     }
     TESSERA_THROW(TypeError, what, " is ", dtype_name(c.dtype), ", not a string");
   }
@@ -419,7 +435,8 @@ void Codec<Column>::write(ByteWriter& w, const Column& c) {
   write_vec(w, c.valid);
   switch (c.dtype) {
     case DType::int64:
-    case DType::datetime: write_vec(w, c.i64); break;
+    case DType::datetime:
+    case DType::timedelta: write_vec(w, c.i64); break;
     case DType::float64: write_vec(w, c.f64); break;
     case DType::boolean: write_vec(w, c.b8); break;
     case DType::string:
@@ -431,14 +448,15 @@ void Codec<Column>::write(ByteWriter& w, const Column& c) {
 
 Column Codec<Column>::read(ByteReader& r) {
   const auto t = r.pod<std::uint8_t>();
-  if (t > static_cast<std::uint8_t>(DType::datetime)) {
+  if (t > static_cast<std::uint8_t>(DType::timedelta)) {
     TESSERA_THROW(SerializationError, "serialized column has an unknown dtype code ", int(t));
   }
   Column c(static_cast<DType>(t));
   c.valid = read_vec<std::uint64_t>(r);
   switch (c.dtype) {
     case DType::int64:
-    case DType::datetime: c.i64 = read_vec<std::int64_t>(r); break;
+    case DType::datetime:
+    case DType::timedelta: c.i64 = read_vec<std::int64_t>(r); break;
     case DType::float64: c.f64 = read_vec<double>(r); break;
     case DType::boolean: c.b8 = read_vec<std::uint8_t>(r); break;
     case DType::string:

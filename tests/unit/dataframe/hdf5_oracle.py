@@ -11,7 +11,7 @@ usage:
 OUT.json: {"columns": [...], "nrows": n, "index": [...] or null, "pandas_dtypes": {col: str},
            "h5py_dtypes": {col: str}, "values": {col: [v or null]}, "index_values": {name: [...]}}
 for read; {"plain": that, "indexed": that} for write. Nulls (NaN, NaT, None, pd.NA) are null;
-datetimes are int64 nanoseconds since the epoch; bools are true/false.
+datetimes are int64 nanoseconds since the epoch, timedeltas int64 nanoseconds; bools are true/false.
 """
 import json
 import sys
@@ -38,6 +38,9 @@ def load(g, section, mask_section, names, dtypes):
         elif dtype == "datetime64[ns]":
             assert d.attrs["unit"] == "ns"
             s = pd.Series(pd.to_datetime(d[:], unit="ns"))
+        elif dtype == "timedelta64[ns]":
+            assert d.attrs["unit"] == "ns"
+            s = pd.Series(pd.to_timedelta(d[:], unit="ns"))
         else:
             s = pd.Series(d[:])
         if mask_section in g and name in g[mask_section]:
@@ -49,7 +52,7 @@ def load(g, section, mask_section, names, dtypes):
 def plain(v):
     if v is None or v is pd.NaT or (not isinstance(v, str) and pd.isna(v)):
         return None
-    if isinstance(v, pd.Timestamp):
+    if isinstance(v, (pd.Timestamp, pd.Timedelta)):
         return int(v.value)
     if isinstance(v, (np.bool_, bool)):
         return bool(v)
@@ -97,6 +100,8 @@ def read(path, group, out):
 def pandas_dtype(s):
     if pd.api.types.is_datetime64_any_dtype(s):
         return "datetime64[ns]"
+    if pd.api.types.is_timedelta64_dtype(s):
+        return "timedelta64[ns]"
     if pd.api.types.is_bool_dtype(s):
         return "bool"
     if pd.api.types.is_integer_dtype(s):
@@ -107,11 +112,13 @@ def pandas_dtype(s):
 
 
 def put_column(g, section, mask_section, name, s, fixed_strings=False):
-    """One column as the layout says; nulls in a mask (datetimes: NaT only, no mask)."""
+    """One column as the layout says; nulls in a mask (datetimes, timedeltas: NaT only, no mask)."""
     dtype = pandas_dtype(s)
     null = s.isna().to_numpy()
     if dtype == "datetime64[ns]":
         data = s.to_numpy(dtype="datetime64[ns]").view("int64")  # NaT is INT64_MIN
+    elif dtype == "timedelta64[ns]":
+        data = s.to_numpy(dtype="timedelta64[ns]").view("int64")
     elif dtype == "object":
         filled = [("" if n else v) for v, n in zip(s, null)]
         data = np.array([v.encode() for v in filled], dtype="S") if fixed_strings else np.array(filled, dtype=UTF8)
@@ -123,7 +130,7 @@ def put_column(g, section, mask_section, name, s, fixed_strings=False):
         data = s.to_numpy(dtype=np.float64, na_value=np.nan)
     d = g.require_group(section).create_dataset(name, data=data, chunks=True, maxshape=(None,))
     d.attrs["dtype"] = dtype
-    if dtype == "datetime64[ns]":
+    if dtype in ("datetime64[ns]", "timedelta64[ns]"):
         d.attrs["unit"] = "ns"
     elif null.any():
         g.require_group(mask_section).create_dataset(name, data=~null)  # numpy bool: h5py's enum
@@ -159,7 +166,9 @@ def sample(n):
     d = pd.Series(pd.to_datetime("1990-01-01") + pd.to_timedelta(rng.integers(0, 10**18, n), unit="ns"))
     d[4::10] = pd.NaT
     fixed = pd.Series(["f%d" % (k % 50) for k in range(n)], dtype=object)
-    return pd.DataFrame({"i": i, "f": f, "b": b, "s": s, "d": d, "fixed": fixed})
+    t = pd.Series(pd.to_timedelta(rng.integers(-10**15, 10**15, n), unit="ns"))
+    t[6::10] = pd.NaT
+    return pd.DataFrame({"i": i, "f": f, "b": b, "s": s, "d": d, "fixed": fixed, "t": t})
 
 
 def write(path, out):

@@ -50,7 +50,8 @@ void check_column(const td::Column& c, const json& want, const std::string& name
     } else {
       switch (c.dtype) {
         case td::DType::int64:
-        case td::DType::datetime: same = v.get<std::int64_t>() == c.i64[i]; break;
+        case td::DType::datetime:
+        case td::DType::timedelta: same = v.get<std::int64_t>() == c.i64[i]; break;
         case td::DType::float64: same = v.get<double>() == c.f64[i]; break;  // exact: the same bits
         case td::DType::boolean: same = v.get<bool>() == (c.b8[i] != 0); break;
         case td::DType::string: same = v.get<std::string>() == c.str(i); break;
@@ -126,6 +127,25 @@ TEST_CASE("a file to_hdf5 writes loads in h5py and pandas with the same values")
   for (const auto& f : csv.schema().columns) CHECK(clean["pandas_dtypes"][f.name] == td::dtype_name(f.dtype));
 }
 
+TEST_CASE("a timedelta64[ns] column loads in pandas as timedelta64[ns], NaT included") {
+  const auto dir = fresh_dir("h5-pandas-timedelta");
+  const std::string file = (dir / "t.h5").string();
+  const auto csv = write_file(dir, "t.csv", "k,dur\n0,1 days 02:03:04\n1,-1 days +23:59:59\n2,NaT\n3,00:00:00.5\n");
+  auto df = td::read_csv(csv, {.parse_timedeltas = {"dur"}, .blocksize = 20});
+  auto sched = tessera::testing::local_scheduler<ThreadsTag>(4);
+  td::to_hdf5(df, file, "/t", {}, *sched);
+  td::to_hdf5(df.set_index("k", {.scheduler = sched}), file, "/by_k", {}, *sched);
+  for (const std::string g : {"t", "by_k"}) {
+    CAPTURE(g);
+    oracle("read " + file + " /" + g + " " + (dir / "t.json").string(), dir);
+    const json got = read_json(dir / "t.json");
+    CHECK(got["pandas_dtypes"]["dur"] == "timedelta64[ns]");
+    check_table(on_sync(g == "t" ? df : df.set_index("k")), got);
+    // pd.Timedelta("1 days 02:03:04").value, pd.Timedelta("-1 days +23:59:59").value, NaT, 0.5 s
+    CHECK(got["values"]["dur"] == json::parse("[93784000000000, -1000000000, null, 500000000]"));
+  }
+}
+
 TEST_CASE("a file pandas writes through h5py in the documented layout reads in tessera") {
   const auto dir = fresh_dir("h5-pandas-writes");
   const std::string file = (dir / "p.h5").string();
@@ -144,6 +164,8 @@ TEST_CASE("a file pandas writes through h5py in the documented layout reads in t
     CHECK(t.column("s").dtype == td::DType::string);
     CHECK(t.column("d").dtype == td::DType::datetime);
     CHECK(t.column("b").dtype == td::DType::boolean);
+    CHECK(t.column("t").dtype == td::DType::timedelta);
+    CHECK(t.column("t").null_count() == 100);  // NaT without a mask
   }
   CHECK(td::read_hdf5(file, "plain").schema().columns.at(5).dtype == td::DType::string);  // fixed-length bytes
 }

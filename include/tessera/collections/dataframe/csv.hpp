@@ -17,7 +17,9 @@
 ///    if they all parse as numbers (an int column with NA in the sample is float64, as pandas),
 ///    bool if they are all True/False/true/false/TRUE/FALSE, else string; a column without any
 ///    value is float64. `dtype` overrides per column, `parse_dates` makes columns datetime64
-///    (ISO "YYYY-MM-DD[ HH:MM[:SS[.f]]]"). A value after the sample that does not fit its
+///    (ISO "YYYY-MM-DD[ HH:MM[:SS[.f]]]"), `parse_timedeltas` makes columns timedelta64[ns]
+///    (pandas' printed forms "1 days 02:03:04", "-1 days +23:59:59", "02:03:04.5", "2 days",
+///    or a number with a unit, "1.5s"; see parse_timedelta in table.hpp; "NaT" is null). A value after the sample that does not fit its
 ///    column's dtype is a bad row (pass a `dtype` override).
 ///  - NA: empty fields and pandas' default NA strings ("NA", "N/A", "NaN", "nan", "null",
 ///    "NULL", "None", "#N/A", "<NA>", "n/a", "-NaN", "-nan", "#NA", "1.#QNAN", ...) unless
@@ -37,7 +39,7 @@
 ///    on. A block owns the records that begin inside it and reads past its end to finish
 ///    the last one.
 /// Throws at build time: StorageError if no file matches or a file cannot be read; ColumnError
-/// for unknown usecols/parse_dates/dtype columns. At compute: ParseError (inside TaskError).
+/// for unknown usecols/parse_dates/parse_timedeltas/dtype columns. At compute: ParseError (inside TaskError).
 /// Collective: call on rank 0 (the driver); every rank must see the files at the same paths.
 
 #include <tessera/collections/dataframe/table.hpp>
@@ -62,6 +64,7 @@ enum class OnBadLines : std::uint8_t { error, skip };
 /// Options of read_csv (designated initializers in this order).
 struct CsvOptions {
   std::vector<std::string> parse_dates = {};
+  std::vector<std::string> parse_timedeltas = {};
   std::vector<std::string> na_values = {};
   bool keep_default_na = true;
   std::vector<std::string> usecols = {};  ///< empty: all columns

@@ -22,7 +22,8 @@
 /// @endcode
 ///
 /// What is here: column selection, boolean filtering with column expressions (operators,
-/// isna/fillna, astype, where, .str() and .dt() of series_methods.hpp), assign, dropna,
+/// pandas' datetime/timedelta arithmetic, isna/fillna, astype, where, .str() and .dt() of
+/// series_methods.hpp, to_timedelta), assign, dropna,
 /// drop_duplicates, nlargest/nsmallest, repartition, concat, from_delayed/to_delayed,
 /// map_partitions, head/tail, Series reductions (sum, mean, min, max, count, std, var; nulls
 /// skipped as pandas' skipna), exact quantile, rolling windows (rolling.hpp), describe,
@@ -72,8 +73,22 @@ class DatetimeMethods;  // series_methods.hpp
 class Rolling;          // rolling.hpp
 class SeriesRolling;    // rolling.hpp
 
-/// A scalar operand of a column expression: int, double, bool or string (a string compared
-/// with a datetime column is parsed as a date, "1990-01-31").
+/// A duration literal (pandas' Timedelta) for column expressions, in nanoseconds:
+/// `df["Arr"] - df["Dep"] > td::Timedelta::minutes(90)`, `df["Date"] + td::Timedelta::days(1)`.
+struct Timedelta {
+  std::int64_t ns = 0;
+  static constexpr Timedelta nanoseconds(std::int64_t n) { return {n}; }
+  static constexpr Timedelta microseconds(std::int64_t n) { return {n * 1'000}; }
+  static constexpr Timedelta milliseconds(std::int64_t n) { return {n * 1'000'000}; }
+  static constexpr Timedelta seconds(std::int64_t n) { return {n * 1'000'000'000}; }
+  static constexpr Timedelta minutes(std::int64_t n) { return {n * 60'000'000'000}; }
+  static constexpr Timedelta hours(std::int64_t n) { return {n * 3'600'000'000'000}; }
+  static constexpr Timedelta days(std::int64_t n) { return {n * 86'400'000'000'000}; }
+};
+
+/// A scalar operand of a column expression: int, double, bool, string or Timedelta (a string
+/// next to a datetime column is parsed as a date, "1990-01-31"; next to a timedelta column as a
+/// duration, "0 days 01:30:00" or "90min", see parse_timedelta).
 struct Scalar {
   detail::ExprNode node;
   Scalar(int v);
@@ -82,6 +97,7 @@ struct Scalar {
   Scalar(bool v);
   Scalar(const char* v);
   Scalar(std::string v);
+  Scalar(Timedelta v);
 };
 
 /// merge() options, as pandas' merge: key columns (`on` both sides, or `left_on` with
@@ -344,12 +360,17 @@ public:
   [[nodiscard]] Series where(const Series& cond, const Scalar& other) const;
   /// pandas' .str: string methods. Throws: TypeError if the Series is not a string column.
   [[nodiscard]] StringMethods str() const;
-  /// pandas' .dt: datetime fields. Throws: TypeError if the Series is not datetime64[ns].
+  /// pandas' .dt: datetime fields, or timedelta components (days, seconds, total_seconds).
+  /// Throws: TypeError if the Series is neither datetime64[ns] nor timedelta64[ns].
   [[nodiscard]] DatetimeMethods dt() const;
+  /// Absolute values of an int64, float64 or timedelta64[ns] Series. Throws: TypeError otherwise.
+  [[nodiscard]] Series abs() const;
 
   /// Reductions over the non-null values (pandas skipna). sum of no values is 0; mean, min,
   /// max, std, var of no values are NaN; std/var with `ddof` (1, as pandas). datetime min/max
-  /// are nanoseconds. Throws: TypeError for string columns.
+  /// and timedelta sum/mean/min/max/std are nanoseconds (pandas gives a Timedelta: truncate
+  /// toward zero for its value; a double holds nanoseconds exactly up to 2^53, about 104 days;
+  /// format_timedelta prints one). Throws: TypeError for string columns and timedelta var.
   [[nodiscard]] Delayed<double> sum() const;
   [[nodiscard]] Delayed<double> mean() const;
   [[nodiscard]] Delayed<double> min() const;
@@ -386,8 +407,13 @@ private:
 };
 
 // Column expressions: arithmetic (int64 op int64 is int64, / is float64), comparisons (false
-// where either side is null, != true), logical (on bool; null is false). Throws: TypeError
-// naming both operands and dtypes; GraphError for Series of different DataFrames.
+// where either side is null, != true), logical (on bool; null is false). With pandas' rules
+// for durations: datetime - datetime is timedelta64[ns]; datetime +/- timedelta is datetime;
+// timedelta +/- timedelta, timedelta * int64/float64 and timedelta / int64/float64 are
+// timedelta (fractions of a nanosecond toward zero; / 0 is NaT); timedelta / timedelta is
+// float64; timedelta compares with timedelta, and unary - negates it. Throws: TypeError
+// naming both operands and dtypes (any other pair with a datetime or timedelta, e.g.
+// datetime + datetime or timedelta + int64); GraphError for Series of different DataFrames.
 Series operator+(const Series& a, const Series& b);
 Series operator-(const Series& a, const Series& b);
 Series operator*(const Series& a, const Series& b);
@@ -418,6 +444,13 @@ TESSERA_DF_SCALAR_OP(>=)
 TESSERA_DF_SCALAR_OP(==)
 TESSERA_DF_SCALAR_OP(!=)
 #undef TESSERA_DF_SCALAR_OP
+
+/// pd.to_timedelta: an int64 or float64 Series as durations of `unit` ("D"/"days", "h",
+/// "m"/"min", "s", "ms", "us", "ns"; floats toward zero, NaN to NaT), or a string Series parsed
+/// (parse_timedelta; unit must be "ns"). Throws: TypeError for another dtype, an unknown unit
+/// or a unit with strings; at compute a TypeError naming the row of a string that does not
+/// parse or a number that overflows.
+Series to_timedelta(const Series& s, std::string_view unit = "ns");
 
 /// Grouped rows of a DataFrame, optionally restricted to some value columns.
 class GroupBy {

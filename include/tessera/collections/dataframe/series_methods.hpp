@@ -54,7 +54,15 @@ private:
   Series m_series;
 };
 
-/// Series.dt(): fields of a datetime64[ns] Series, as int64 (UTC, proleptic Gregorian).
+/// Series.dt(): fields of a datetime64[ns] Series, as int64 (UTC, proleptic Gregorian), and
+/// the components of a timedelta64[ns] Series as pandas' TimedeltaProperties gives them
+/// (days rounded down, the rest of the day positive: -1 s is days -1, seconds 86399).
+/// Throws: TypeError naming the operand when a field does not fit its dtype (year of a
+/// timedelta, days of a datetime).
+/// @code
+/// auto trip = df["Arr"] - df["Dep"];                          // timedelta64[ns]
+/// auto long_trips = df[trip.dt().total_seconds() > 5400.0];
+/// @endcode
 class DatetimeMethods {
 public:
   explicit DatetimeMethods(Series s);
@@ -66,6 +74,11 @@ public:
   [[nodiscard]] Series second() const;
   [[nodiscard]] Series dayofweek() const;   ///< Monday = 0 ... Sunday = 6
   [[nodiscard]] Series dayofyear() const;   ///< 1-366
+  [[nodiscard]] Series days() const;          ///< timedelta: whole days, rounded down (int64)
+  [[nodiscard]] Series seconds() const;       ///< timedelta: seconds of the day, 0-86399
+  [[nodiscard]] Series microseconds() const;  ///< timedelta: 0-999999 within the second
+  [[nodiscard]] Series nanoseconds() const;   ///< timedelta: 0-999 within the microsecond
+  [[nodiscard]] Series total_seconds() const; ///< timedelta: float64 seconds (ns / 1e9, as pandas)
 
 private:
   [[nodiscard]] Series field(detail::Op op) const;

@@ -3,7 +3,8 @@
 /// @file
 /// tessera::dataframe::Table: one in-memory columnar table, the partition of a DataFrame and
 /// the result of computing one. Columns are int64, float64, bool, string (UTF-8, offsets +
-/// bytes) or datetime64[ns] (int64 nanoseconds since 1970-01-01); nulls are a validity bitmap
+/// bytes), datetime64[ns] (int64 nanoseconds since 1970-01-01) or timedelta64[ns] (int64
+/// nanoseconds, pandas' Timedelta); nulls are a validity bitmap
 /// per column (pandas' NaN / NaT / None / <NA>). The index is a range (0..n-1, the default) or
 /// one or more index columns (a groupby result's keys). Tables print as pandas prints them.
 ///
@@ -56,15 +57,16 @@ public:
 };
 
 /// Column types.
-enum class DType : std::uint8_t { int64, float64, boolean, string, datetime };
+enum class DType : std::uint8_t { int64, float64, boolean, string, datetime, timedelta };
 
-/// The dtype as pandas names it: "int64", "float64", "bool", "object", "datetime64[ns]".
+/// The dtype as pandas names it: "int64", "float64", "bool", "object", "datetime64[ns]",
+/// "timedelta64[ns]".
 const char* dtype_name(DType t) noexcept;
-/// True for int64, float64, bool and datetime (the dtypes with min/max).
+/// True for int64, float64, bool, datetime and timedelta (the dtypes with min/max).
 bool is_numeric(DType t) noexcept;
 
 /// One column: the raw storage is public (kernels and the CSV parser fill it directly).
-/// Invariants: int64/datetime use `i64`, float64 `f64`, bool `b8` (0 or 1), string `offsets`
+/// Invariants: int64/datetime/timedelta use `i64`, float64 `f64`, bool `b8` (0 or 1), string `offsets`
 /// (size()+1 entries, offsets[0] == 0) and `chars`; `valid` is empty (no nulls) or holds
 /// up to ceil(size/64) words, bit i of word i/64 set when row i is valid (rows past the
 /// words, appended without a null since, are valid). A null row's slot holds 0, NaN or "".
@@ -84,6 +86,7 @@ struct Column {
   static Column from_bool(const std::vector<bool>& v);
   static Column from_strings(const std::vector<std::string>& v);
   static Column from_datetime(std::vector<std::int64_t> ns);
+  static Column from_timedelta(std::vector<std::int64_t> ns);
 
   [[nodiscard]] std::size_t size() const noexcept;
   [[nodiscard]] bool is_null(std::size_t i) const noexcept {
@@ -94,7 +97,7 @@ struct Column {
   [[nodiscard]] std::string_view str(std::size_t i) const noexcept {
     return {chars.data() + offsets[i], static_cast<std::size_t>(offsets[i + 1] - offsets[i])};
   }
-  /// Row i as a double (int64, float64, bool, datetime). Throws: TypeError for strings.
+  /// Row i as a double (int64, float64, bool, datetime, timedelta: nanoseconds). Throws: TypeError for strings.
   [[nodiscard]] double as_double(std::size_t i) const;
 
   void reserve(std::size_t n);
@@ -189,6 +192,16 @@ std::string format_datetime(std::int64_t ns, bool date_only);
 /// Parses "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS[.fraction]]" (or 'T' for the space).
 /// Returns false if `s` is not such a date.
 bool parse_datetime(std::string_view s, std::int64_t& ns) noexcept;
+
+/// A duration as pandas prints it: "1 days 02:03:04", "-1 days +23:59:59",
+/// "0 days 00:00:00.500000" (microseconds when there is a fraction, nanoseconds when they are
+/// not zero). `long_form` false prints a whole number of days as "2 days" (pandas does so when
+/// every value of the column is whole days); true always prints the time ("2 days 00:00:00").
+std::string format_timedelta(std::int64_t ns, bool long_form);
+/// Parses pandas' printed forms: "[-]D day[s][ +|-]HH:MM:SS[.fraction]", "[-]HH:MM:SS[.fraction]",
+/// "[-]D days", and a number with a unit ("1.5s", "90min", "2h", "3d", "250ms", "10us", "7ns";
+/// leading/trailing ASCII spaces allowed). Returns false for anything else or on overflow.
+bool parse_timedelta(std::string_view s, std::int64_t& ns) noexcept;
 
 }  // namespace tessera::dataframe
 

@@ -16,11 +16,11 @@ namespace tessera::dataframe::detail {
 
 enum class Op : std::uint8_t {
   column,    // push the column `text`
-  lit_int,   // push int64 `i` (dtype: int64 or datetime)
+  lit_int,   // push int64 `i` (dtype: int64, datetime or timedelta)
   lit_float, // push float64 `f`
   lit_str,   // push the string `text`
   lit_bool,  // push bool `i`
-  add, sub, mul, div, mod, neg,
+  add, sub, mul, div, mod, neg, abs,
   lt, le, gt, ge, eq, ne,
   logical_and, logical_or, logical_not,
   isna, notna, fillna,  // fillna: pops the value, then the column
@@ -29,6 +29,8 @@ enum class Op : std::uint8_t {
   str_lower, str_upper, str_strip, str_len,
   str_slice,  // code points [i, j), Python's rules for negative and missing (j = INT64_MAX) ends
   dt_year, dt_month, dt_day, dt_hour, dt_minute, dt_second, dt_dayofweek, dt_dayofyear,
+  td_days, td_seconds, td_microseconds, td_nanoseconds, td_total_seconds,  // of timedelta64[ns]
+  to_timedelta,  // int64/float64 times `i` ns per unit, or a string parsed; text: the unit
   astype,     // to the node's dtype; text: the operand, for messages
   where,      // pops `other`, then the condition, then the values
 };
