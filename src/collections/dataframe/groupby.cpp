@@ -56,6 +56,10 @@ bool present(const Column& c, std::size_t i) {
 
 void add_value(Acc& a, const Column& c, std::size_t i) {
   if (!present(c, i)) return;
+  if (c.dtype == DType::string) {  // count only (check_fn refuses the rest)
+    ++a.count;
+    return;
+  }
   const double x = c.as_double(i);
   ++a.count;
   a.fsum += x;
@@ -314,6 +318,8 @@ Table sort_counts(const Table& t) {
   return t.take(order);
 }
 
+}  // namespace
+
 DType output_dtype(const std::string& fn, DType vt) {
   if (fn == "count" || fn == "size") return DType::int64;
   if (fn == "sum") return vt == DType::float64 ? DType::float64 : DType::int64;
@@ -336,8 +342,6 @@ void check_fn(const std::string& fn, const Field& f) {
     TESSERA_THROW(TypeError, "groupby agg: '", fn, "' of column '", f.name, "' of dtype ", dtype_name(f.dtype));
   }
 }
-
-}  // namespace
 }  // namespace detail
 
 GroupBy::GroupBy(DataFrame frame, std::vector<std::string> keys, std::vector<std::string> selected,

@@ -25,7 +25,8 @@
 /// isna/fillna, astype, where, .str() and .dt() of series_methods.hpp), assign, dropna,
 /// drop_duplicates, nlargest/nsmallest, repartition, concat, from_delayed/to_delayed,
 /// map_partitions, head/tail, Series reductions (sum, mean, min, max, count, std, var; nulls
-/// skipped as pandas' skipna), exact quantile, rolling windows (rolling.hpp), describe,
+/// skipped as pandas' skipna), exact quantile, rolling windows (rolling.hpp), resample on a datetime index
+/// (resample.hpp), describe,
 /// value_counts, groupby on one or several keys with agg
 /// (sum, mean, count, size, min, max, std, var, first, last) by tree reduction (suited to
 /// groups that fit in one task's memory), compute() to a Table; through the shuffle: merge
@@ -70,6 +71,7 @@ class StringMethods;    // series_methods.hpp
 class DatetimeMethods;  // series_methods.hpp
 class Rolling;          // rolling.hpp
 class SeriesRolling;    // rolling.hpp
+class Resampler;        // resample.hpp
 
 /// A scalar operand of a column expression: int, double, bool or string (a string compared
 /// with a datetime column is parsed as a date, "1990-01-31").
@@ -209,6 +211,10 @@ public:
   /// Rolling windows of `window` rows over every column (rolling.hpp). Throws: GraphError for
   /// window < 1 or a bad min_periods; TypeError naming a column that is not int64/float64/bool.
   [[nodiscard]] Rolling rolling(std::int64_t window, const RollingOptions& options = {}) const;
+  /// pandas' resample(rule) on a sorted datetime index: fixed-frequency bins ("30s", "15min",
+  /// "1h", "1D"; resample.hpp). Throws: GraphError naming a bad rule; TypeError when the index
+  /// is not one datetime column.
+  [[nodiscard]] Resampler resample(std::string rule) const;
   /// pandas' quantile(qs) of the int64 and float64 columns (bool and others left out): one
   /// partition, index = the qs (float64), exact (rolling.hpp). Throws: GraphError naming a q
   /// outside [0, 1] (or NaN) or for no qs; TypeError when there is no such column.
@@ -271,6 +277,8 @@ public:
   [[nodiscard]] bool known_divisions() const noexcept { return m_divisions.num_columns() == 1; }
 
 private:
+  friend class Resampler;  // keeps known divisions (with_order)
+
   [[nodiscard]] DataFrame keeping_rows(DataFrame out) const {
     out.m_row_keys = m_row_keys;
     return keeping_order(std::move(out));
@@ -508,3 +516,4 @@ struct Collection<dataframe::Series> {
 
 #include <tessera/collections/dataframe/series_methods.hpp>  // Series::str(), Series::dt()
 #include <tessera/collections/dataframe/rolling.hpp>         // rolling(), quantile()
+#include <tessera/collections/dataframe/resample.hpp>        // resample()
