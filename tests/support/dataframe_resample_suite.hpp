@@ -226,6 +226,8 @@ TEST_CASE_TEMPLATE("resample bins straddle short and empty partitions; empty bin
   const auto df = frame(rows, {2, 0, 2, 1, 2, 1, 0});
   const auto r = df.resample("1h");
   CHECK(r.step_ns() == 60 * minute);
+  CHECK(df.resample("T").step_ns() == minute);
+  CHECK(df.resample("90S").step_ns() == 90 * 1'000'000'000LL);
   const td::Table sum = tessera::compute(r.sum(), sched);
   CHECK(sum.column_names() == std::vector<std::string>{"x", "k"});  // s: numeric_only
   CHECK(sum.index_columns()[0].i64 == std::vector<std::int64_t>{at(0), at(60), at(120), at(180)});
@@ -271,7 +273,7 @@ TEST_CASE_TEMPLATE("resample equals brute-force binning for every rule and funct
   REQUIRE(sizes.size() > 20);
   const auto df = frame(rows, sizes);
   // 7min and 2D do not divide a day: their bins start at midnight of the first day.
-  for (const std::string rule : {"1h", "15min", "7min", "90s", "3H", "T", "1D", "2D"}) {
+  for (const std::string rule : {"1h", "15min", "7min", "450s", "3H", "10T", "1D", "2D"}) {
     CAPTURE(rule);
     const auto r = df.resample(rule);
     const td::Table got = tessera::compute(r.agg(every_function()), sched);
