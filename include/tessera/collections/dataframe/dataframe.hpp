@@ -24,15 +24,15 @@
 /// What is here: column selection, boolean filtering with column expressions (operators,
 /// isna/fillna, astype, where, .str() and .dt() of series_methods.hpp), assign, dropna,
 /// drop_duplicates, nlargest/nsmallest, repartition, concat, from_delayed/to_delayed,
-/// map_partitions, head/tail, Series reductions (sum, mean, min, max, count, std, var; nulls
-/// skipped as pandas' skipna), exact quantile, rolling windows (rolling.hpp), resample on a datetime index
-/// (resample.hpp), describe,
-/// value_counts, groupby on one or several keys with agg
-/// (sum, mean, count, size, min, max, std, var, first, last) by tree reduction (suited to
-/// groups that fit in one task's memory), compute() to a Table; through the shuffle: merge
-/// (hash join, or broadcast of a one-partition side), sort_values (range partitioning),
-/// set_index with known divisions and loc on it. I/O: read_csv/to_csv (csv.hpp), read_hdf5/to_hdf5
-/// in a documented columnar layout (hdf5.hpp). High-cardinality groupby: GroupByOptions::split_out.
+/// map_partitions, apply_rows (typed row lambdas, apply.hpp), head/tail, Series reductions (sum,
+/// mean, min, max, count, std, var; nulls skipped as pandas' skipna), exact quantile, rolling
+/// windows (rolling.hpp), resample on a datetime index (resample.hpp), describe, value_counts,
+/// groupby on one or several keys with agg (sum, mean, count, size, min, max, std, var, first,
+/// last) by tree reduction (suited to groups that fit in one task's memory), compute() to a Table;
+/// through the shuffle: merge (hash join, or broadcast of a one-partition side), sort_values (range
+/// partitioning), set_index with known divisions and loc on it. I/O: read_csv/to_csv (csv.hpp),
+/// read_hdf5/to_hdf5 in a documented columnar layout (hdf5.hpp). High-cardinality groupby:
+/// GroupByOptions::split_out.
 ///
 /// Differences from pandas, on purpose: integer columns with nulls stay int64 (nullable, shown
 /// "<NA>") instead of becoming float64; the default index is positional: a computed result's
@@ -46,6 +46,7 @@
 
 #include <tessera/collections/dataframe/csv.hpp>
 #include <tessera/collections/dataframe/detail/expr.hpp>
+#include <tessera/collections/dataframe/detail/row_apply.hpp>  // apply_rows()'s DeduceResult
 #if defined(TESSERA_HAVE_HDF5_IO)
 #include <tessera/collections/dataframe/hdf5.hpp>  // to_hdf5, read_hdf5
 #endif
@@ -176,6 +177,14 @@ public:
   /// Table of this schema (Dask's meta); f must be serializable for MPI (see tessera::delayed).
   template <class F>
   [[nodiscard]] DataFrame map_partitions(F f, std::string name = "map_partitions") const;
+
+  /// pandas' apply(f, axis=1): f called on each row with the values of `columns` as its typed
+  /// arguments, giving a Series `name` of this frame's rows (apply.hpp: parameter and result
+  /// types, nulls). R: the result type (default: f's). Throws: GraphError when `columns` has
+  /// not one name per parameter; ColumnError for an unknown column; TypeError naming a column
+  /// whose dtype does not fit its parameter's type. f throwing fails the task, naming the row.
+  template <class R = detail::DeduceResult, class F>
+  [[nodiscard]] Series apply_rows(const std::vector<std::string>& columns, F f, std::string name = "apply") const;
 
   /// Groups by one or several columns. Throws: ColumnError.
   [[nodiscard]] GroupBy groupby(std::string_view key, const GroupByOptions& options = {}) const;
@@ -517,3 +526,4 @@ struct Collection<dataframe::Series> {
 #include <tessera/collections/dataframe/series_methods.hpp>  // Series::str(), Series::dt()
 #include <tessera/collections/dataframe/rolling.hpp>         // rolling(), quantile()
 #include <tessera/collections/dataframe/resample.hpp>        // resample()
+#include <tessera/collections/dataframe/apply.hpp>           // apply_rows()
