@@ -91,7 +91,7 @@ inline double times_three(double a) { return a * 3; }
 
 TEST_SUITE("dataframe.behaviour") {
 
-TEST_CASE_TEMPLATE("apply_rows calls a typed lambda on every row; nulls skipped or passed as optionals", S,
+TEST_CASE_TEMPLATE("apply_rows calls a typed lambda on every row with nulls skipped or passed as optionals", S,
                    TESSERA_TEST_SCHEDULERS) {
   using namespace dataframe_apply;
   auto sched = make_test_scheduler<S>();

@@ -210,7 +210,7 @@ inline std::vector<std::size_t> random_sizes(std::size_t n, unsigned seed) {
 
 TEST_SUITE("dataframe.behaviour") {
 
-TEST_CASE_TEMPLATE("resample bins straddle short and empty partitions; empty bins are kept as pandas", S,
+TEST_CASE_TEMPLATE("resample bins straddle short and empty partitions and keep empty bins as pandas", S,
                    TESSERA_TEST_SCHEDULERS) {
   using namespace dataframe_resample;
   auto sched = make_test_scheduler<S>();
@@ -259,6 +259,12 @@ TEST_CASE_TEMPLATE("resample bins straddle short and empty partitions; empty bin
   const td::Table daily = tessera::compute(df.resample("D").sum(), sched);
   CHECK(daily.index_columns()[0].i64 == std::vector<std::int64_t>{t0});
   check_values(daily, "x", {26});
+  // Left-closed, left-labelled: a row on an edge opens the bin it labels; the last
+  // nanosecond before an edge stays in the bin before.
+  const std::vector<Row> edges = {{at(0), 1, 1}, {at(60) - 1, 2, 2}, {at(60), 4, 4}, {at(120), 8, 8}};
+  const td::Table by_edge = tessera::compute(frame(edges, {1, 2, 1}).resample("1h").sum(), sched);
+  CHECK(by_edge.index_columns()[0].i64 == std::vector<std::int64_t>{at(0), at(60), at(120)});
+  check_values(by_edge, "x", {3, 4, 8});
   // A frame with no rows gives no bins.
   const td::Table none = tessera::compute(frame({}, {0, 0}).resample("1h").sum(), sched);
   CHECK(none.num_rows() == 0);
@@ -322,7 +328,7 @@ TEST_CASE_TEMPLATE("resample keeps known divisions: each output partition holds 
   check_against_brute(tessera::compute(seven, sched), brute(rows, 7 * minute));
 }
 
-TEST_CASE_TEMPLATE("resample names a bad rule, a non-datetime or unsorted index and bad columns", S,
+TEST_CASE_TEMPLATE("resample names a bad rule or a non-datetime or unsorted index or a bad column", S,
                    TESSERA_TEST_SCHEDULERS) {
   using namespace dataframe_resample;
   auto sched = make_test_scheduler<S>();
