@@ -23,12 +23,17 @@
 /// row per bin from the first non-empty bin to the last, empty bins included as pandas does
 /// (sum, count and size 0; the other functions null). Functions: sum, mean, count, size, min,
 /// max, std, var (ddof 1), first, last, nulls and NaN skipped (skipna); as groupby().agg():
-/// agg() names its columns "<column>_<function>", the one-function methods keep the names.
+/// agg() names its columns "<column>_<function>", the one-function methods keep the names
+/// and, as groupby's, leave out the columns the function does not apply to (string columns
+/// but for count; datetime columns for sum, mean, std and var).
 ///
 /// Across partitions: each partition's rows give partial aggregates per bin (groupby's
 /// accumulators); a chain of small tasks carries the last open bin of the preceding
 /// partitions (several short or empty ones if need be) to the next, so a bin that straddles
 /// partition boundaries is combined once; the result has the input's number of partitions.
+/// One small task also gathers every partition's first and last bin (so the output runs from
+/// the first non-empty bin to the last): no output partition is computed before every input
+/// partition has been aggregated (their partial bins, not their rows, are kept meanwhile).
 /// With known divisions and a step that divides a day, output partition i holds the bins
 /// whose labels lie in [bin(d_i), bin(d_i+1)) and the result keeps divisions (the bins of the
 /// input's); otherwise each partition holds the bins its own rows close, and divisions are
