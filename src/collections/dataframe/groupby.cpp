@@ -58,6 +58,10 @@ bool present(const Column& c, std::size_t i) {
 
 void add_value(Acc& a, const Column& c, std::size_t i) {
   if (!present(c, i)) return;
+  if (c.dtype == DType::string) {  // count only (check_fn refuses the rest)
+    ++a.count;
+    return;
+  }
   const double x = c.as_double(i);
   ++a.count;
   a.fsum += x;
@@ -226,16 +230,6 @@ GroupState combine_groupby(const std::vector<GroupState>& parts, const GroupPlan
   return merge_states(parts, plan.values.size());
 }
 
-/// The dtype of `fn` of a value column of dtype `vt` (a timedelta's sum, mean and std are
-/// timedeltas, as pandas).
-DType output_dtype(const std::string& fn, DType vt) {
-  if (fn == "count" || fn == "size") return DType::int64;
-  if (vt == DType::timedelta) return DType::timedelta;
-  if (fn == "sum") return vt == DType::float64 ? DType::float64 : DType::int64;
-  if (fn == "min" || fn == "max" || fn == "first" || fn == "last") return vt;
-  return DType::float64;
-}
-
 int compare_rows(const Table& keys, std::uint32_t a, std::uint32_t b) {
   for (std::size_t k = 0; k < keys.num_columns(); ++k) {
     const Column& c = keys.column(k);
@@ -325,6 +319,18 @@ Table sort_counts(const Table& t) {
   return t.take(order);
 }
 
+}  // namespace
+
+/// The dtype of `fn` of a value column of dtype `vt` (a timedelta's sum, mean and std are
+/// timedeltas, as pandas).
+DType output_dtype(const std::string& fn, DType vt) {
+  if (fn == "count" || fn == "size") return DType::int64;
+  if (vt == DType::timedelta) return DType::timedelta;
+  if (fn == "sum") return vt == DType::float64 ? DType::float64 : DType::int64;
+  if (fn == "min" || fn == "max" || fn == "first" || fn == "last") return vt;
+  return DType::float64;
+}
+
 void check_fn(const std::string& fn, const Field& f) {
   static const char* known[] = {"sum", "mean", "count", "size", "min", "max", "std", "var", "first", "last"};
   if (std::find(std::begin(known), std::end(known), fn) == std::end(known)) {
@@ -343,8 +349,6 @@ void check_fn(const std::string& fn, const Field& f) {
     TESSERA_THROW(TypeError, "groupby agg: 'var' of column '", f.name, "' of dtype ", dtype_name(f.dtype));
   }
 }
-
-}  // namespace
 }  // namespace detail
 
 GroupBy::GroupBy(DataFrame frame, std::vector<std::string> keys, std::vector<std::string> selected,

@@ -4,6 +4,7 @@
 // accumulator per (group, value column)), what to compute from it, and the steps both the
 // tree reduction (groupby.cpp) and the range shuffle (groupby_shuffle.cpp) are built from.
 
+#include <tessera/collections/dataframe/schema.hpp>
 #include <tessera/collections/dataframe/table.hpp>
 #include <tessera/graph/delayed.hpp>
 
@@ -91,6 +92,11 @@ GroupState merge_states(const std::vector<GroupState>& parts, std::size_t nvals)
 /// The result table of merged states: index = the keys, sorted ascending; the plan's outputs.
 Table final_groupby(const std::vector<GroupState>& parts, const GroupPlan& plan,
                     const std::vector<DType>& value_types);
+
+/// The dtype of function `fn`'s output column for a value column of dtype `vt`.
+DType output_dtype(const std::string& fn, DType vt);
+/// Throws: TypeError for an unknown function or one that column `f`'s dtype lacks (naming both).
+void check_fn(const std::string& fn, const Field& f);
 
 /// groupby_shuffle.cpp: the outputs of the partial states range-shuffled by key into n_out
 /// partitions (into the first alone while all states hold under `collapse_below` bytes).

@@ -19,6 +19,8 @@ std::shared_ptr<tessera::Scheduler> make_test_scheduler() {
 #define TESSERA_TEST_SCHEDULERS SyncTag, Threads1Tag, Threads4Tag
 #include "support/dataframe_suite.hpp"
 #include "support/dataframe_window_suite.hpp"
+#include "support/dataframe_resample_suite.hpp"
+#include "support/dataframe_apply_suite.hpp"
 #include "support/dataframe_shuffle_suite.hpp"
 #include "support/dataframe_timedelta_suite.hpp"
 #if defined(TESSERA_HAVE_HDF5_IO)

@@ -25,14 +25,15 @@
 /// pandas' datetime/timedelta arithmetic, isna/fillna, astype, where, .str() and .dt() of
 /// series_methods.hpp, to_timedelta), assign, dropna,
 /// drop_duplicates, nlargest/nsmallest, repartition, concat, from_delayed/to_delayed,
-/// map_partitions, head/tail, Series reductions (sum, mean, min, max, count, std, var; nulls
-/// skipped as pandas' skipna), exact quantile, rolling windows (rolling.hpp), describe,
-/// value_counts, groupby on one or several keys with agg
-/// (sum, mean, count, size, min, max, std, var, first, last) by tree reduction (suited to
-/// groups that fit in one task's memory), compute() to a Table; through the shuffle: merge
-/// (hash join, or broadcast of a one-partition side), sort_values (range partitioning),
-/// set_index with known divisions and loc on it. I/O: read_csv/to_csv (csv.hpp), read_hdf5/to_hdf5
-/// in a documented columnar layout (hdf5.hpp). High-cardinality groupby: GroupByOptions::split_out.
+/// map_partitions, apply_rows (typed row lambdas, apply.hpp), head/tail, Series reductions (sum,
+/// mean, min, max, count, std, var; nulls skipped as pandas' skipna), exact quantile, rolling
+/// windows (rolling.hpp), resample on a datetime index (resample.hpp), describe, value_counts,
+/// groupby on one or several keys with agg (sum, mean, count, size, min, max, std, var, first,
+/// last) by tree reduction (suited to groups that fit in one task's memory), compute() to a Table;
+/// through the shuffle: merge (hash join, or broadcast of a one-partition side), sort_values (range
+/// partitioning), set_index with known divisions and loc on it. I/O: read_csv/to_csv (csv.hpp),
+/// read_hdf5/to_hdf5 in a documented columnar layout (hdf5.hpp). High-cardinality groupby:
+/// GroupByOptions::split_out.
 ///
 /// Differences from pandas, on purpose: integer columns with nulls stay int64 (nullable, shown
 /// "<NA>") instead of becoming float64; the default index is positional: a computed result's
@@ -46,6 +47,7 @@
 
 #include <tessera/collections/dataframe/csv.hpp>
 #include <tessera/collections/dataframe/detail/expr.hpp>
+#include <tessera/collections/dataframe/detail/row_apply.hpp>  // apply_rows()'s DeduceResult
 #if defined(TESSERA_HAVE_HDF5_IO)
 #include <tessera/collections/dataframe/hdf5.hpp>  // to_hdf5, read_hdf5
 #endif
@@ -72,6 +74,7 @@ class StringMethods;    // series_methods.hpp
 class DatetimeMethods;  // series_methods.hpp
 class Rolling;          // rolling.hpp
 class SeriesRolling;    // rolling.hpp
+class Resampler;        // resample.hpp
 
 /// A duration literal (pandas' Timedelta) for column expressions, in nanoseconds:
 /// `df["Arr"] - df["Dep"] > td::Timedelta::minutes(90)`, `df["Date"] + td::Timedelta::days(1)`.
@@ -196,6 +199,14 @@ public:
   template <class F>
   [[nodiscard]] DataFrame map_partitions(F f, std::string name = "map_partitions") const;
 
+  /// pandas' apply(f, axis=1): f called on each row with the values of `columns` as its typed
+  /// arguments, giving a Series `name` of this frame's rows (apply.hpp: parameter and result
+  /// types, nulls). R: the result type (default: f's). Throws: GraphError when `columns` has
+  /// not one name per parameter; ColumnError for an unknown column; TypeError naming a column
+  /// whose dtype does not fit its parameter's type. f throwing fails the task, naming the row.
+  template <class R = detail::DeduceResult, class F>
+  [[nodiscard]] Series apply_rows(const std::vector<std::string>& columns, F f, std::string name = "apply") const;
+
   /// Groups by one or several columns. Throws: ColumnError.
   [[nodiscard]] GroupBy groupby(std::string_view key, const GroupByOptions& options = {}) const;
   [[nodiscard]] GroupBy groupby(std::initializer_list<std::string> keys, const GroupByOptions& options = {}) const;
@@ -230,6 +241,10 @@ public:
   /// Rolling windows of `window` rows over every column (rolling.hpp). Throws: GraphError for
   /// window < 1 or a bad min_periods; TypeError naming a column that is not int64/float64/bool.
   [[nodiscard]] Rolling rolling(std::int64_t window, const RollingOptions& options = {}) const;
+  /// pandas' resample(rule) on a sorted datetime index: fixed-frequency bins ("30s", "15min",
+  /// "1h", "1D"; resample.hpp). Throws: GraphError naming a bad rule; TypeError when the index
+  /// is not one datetime column.
+  [[nodiscard]] Resampler resample(std::string rule) const;
   /// pandas' quantile(qs) of the int64 and float64 columns (bool and others left out): one
   /// partition, index = the qs (float64), exact (rolling.hpp). Throws: GraphError naming a q
   /// outside [0, 1] (or NaN) or for no qs; TypeError when there is no such column.
@@ -293,6 +308,8 @@ public:
   [[nodiscard]] bool known_divisions() const noexcept { return m_divisions.num_columns() == 1; }
 
 private:
+  friend class Resampler;  // keeps known divisions (with_order)
+
   [[nodiscard]] DataFrame keeping_rows(DataFrame out) const {
     out.m_row_keys = m_row_keys;
     return keeping_order(std::move(out));
@@ -547,3 +564,5 @@ struct Collection<dataframe::Series> {
 
 #include <tessera/collections/dataframe/series_methods.hpp>  // Series::str(), Series::dt()
 #include <tessera/collections/dataframe/rolling.hpp>         // rolling(), quantile()
+#include <tessera/collections/dataframe/resample.hpp>        // resample()
+#include <tessera/collections/dataframe/apply.hpp>           // apply_rows()
