@@ -319,7 +319,7 @@ TEST_CASE("merge: unknown key columns and key dtype mismatches are build-time er
   CHECK_THROWS_AS((void)l.merge(r, {.on = {"k"}, .how = "cross"}), tessera::GraphError);
 }
 
-TEST_CASE_TEMPLATE("sort_values: nulls last, ties stable, descending, several columns; head is global", S,
+TEST_CASE_TEMPLATE("sort_values: nulls last, ties stable, descending, several columns, head is global", S,
                    TESSERA_TEST_SCHEDULERS) {
   using namespace dataframe_shuffle;
   auto sched = make_test_scheduler<S>();
@@ -384,7 +384,7 @@ TEST_CASE_TEMPLATE("sort_values: strings descending, nulls last, across partitio
   CHECK(t == tessera::compute(sorted, std::make_shared<tessera::SyncScheduler>()));
 }
 
-TEST_CASE_TEMPLATE("set_index gives sorted known divisions; loc reads only overlapping partitions", S,
+TEST_CASE_TEMPLATE("set_index gives sorted known divisions, loc reads only overlapping partitions", S,
                    TESSERA_TEST_SCHEDULERS) {
   using namespace dataframe_shuffle;
   auto sched = make_test_scheduler<S>();

@@ -196,7 +196,7 @@ TEST_CASE_TEMPLATE("describe and to_csv round trip", S, TESSERA_TEST_SCHEDULERS)
   CHECK(t.at<std::string>("name", 0) == want.at<std::string>("name", 0));
 }
 
-TEST_CASE_TEMPLATE("a bad row names file, line and column; skip drops it", S, TESSERA_TEST_SCHEDULERS) {
+TEST_CASE_TEMPLATE("a bad row names file, line and column, skip drops it", S, TESSERA_TEST_SCHEDULERS) {
   using namespace dataframe_suite;
   auto sched = make_test_scheduler<S>();
   const auto dir = fresh_dir("bad");

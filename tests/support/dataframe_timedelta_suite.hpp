@@ -192,6 +192,18 @@ TEST_CASE_TEMPLATE("timedelta64[ns]: .dt components, to_timedelta, reductions an
   CHECK(tessera::compute(dur.min(), sched) == -600000000000.0);
   CHECK(tessera::compute(dur.max(), sched) == 172800000000000.0);
   CHECK(tessera::compute(dur.count(), sched) == 10);
+  // apply_rows hands a timedelta to a std::int64_t parameter as its nanoseconds (NaT rows give
+  // null without a call); resample sums a timedelta column per bin as a timedelta.
+  {
+    const auto plus_one = df.apply_rows({"dur"}, [](std::int64_t ns) { return ns + 1; });
+    const td::Table with = tessera::compute(df.assign("ns1", plus_one), sched);
+    Ns want = ns_of(with.column("dur"), td::DType::timedelta);
+    for (auto& v : want) if (v) *v += 1;
+    CHECK(ns_of(with.column("ns1"), td::DType::int64) == want);
+    // df[["dep", "dur"]].set_index("dep").resample("5D").dur.sum().astype("int64")
+    const td::Table bins = tessera::compute(df[{"dep", "dur"}].set_index("dep").resample("5D").sum(), sched);
+    CHECK(ns_of(bins.column("dur"), td::DType::timedelta) == Ns{269283000000000, 91201500000000, 10800000001000});
+  }
   CHECK(tessera::compute(dur.std(), sched) == doctest::Approx(60082021219284.0).epsilon(1e-12));
   CHECK_THROWS_WITH_AS((void)dur.var(), doctest::Contains("var: dur is timedelta64[ns]"), td::TypeError);
 

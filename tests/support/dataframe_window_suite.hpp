@@ -133,7 +133,7 @@ TEST_CASE_TEMPLATE("rolling windows span short and empty partitions, skipping Na
                         std::sqrt(28.0 / 3), std::sqrt(43.0 / 3), std::sqrt(24.5), std::sqrt(8.0), std::sqrt(2.0)});
 }
 
-TEST_CASE_TEMPLATE("rolling over many small CSV partitions equals brute force; bad windows are named", S,
+TEST_CASE_TEMPLATE("rolling over many small CSV partitions equals brute force, bad windows are named", S,
                    TESSERA_TEST_SCHEDULERS) {
   using namespace dataframe_window;
   auto sched = make_test_scheduler<S>();

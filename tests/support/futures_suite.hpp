@@ -128,7 +128,7 @@ TEST_CASE_TEMPLATE("a future resolves when its own task finishes, not when its b
   }
 }
 
-TEST_CASE_TEMPLATE("exception() returns the error without throwing; done callbacks run once", S,
+TEST_CASE_TEMPLATE("exception() returns the error without throwing, done callbacks run once", S,
                    TESSERA_TEST_SCHEDULERS) {
   tessera::Client client(make_test_scheduler<S>());
   auto ok = client.submit(futures_suite::fails_on_odd, 2);
@@ -228,7 +228,7 @@ TEST_CASE_TEMPLATE("broadcast data is reused by many tasks", S, TESSERA_TEST_SCH
   for (int w = 1; w <= 8; ++w) CHECK(got[static_cast<std::size_t>(w - 1)] == doctest::Approx(250.0 * w));
 }
 
-TEST_CASE_TEMPLATE("errors surface at result with the key; other futures still finish", S,
+TEST_CASE_TEMPLATE("errors surface at result with the key, other futures still finish", S,
                    TESSERA_TEST_SCHEDULERS) {
   tessera::Client client(make_test_scheduler<S>());
   auto fs = client.map(futures_suite::fails_on_odd, std::vector<int>{0, 1, 2, 3});

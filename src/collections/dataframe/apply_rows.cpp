@@ -10,7 +10,8 @@ namespace {
 
 std::string accepted(unsigned dtypes) {
   std::string out;
-  for (auto t : {DType::int64, DType::float64, DType::boolean, DType::string, DType::datetime}) {
+  for (auto t : {DType::int64, DType::float64, DType::boolean, DType::string, DType::datetime,
+                 DType::timedelta}) {
     if ((dtypes >> unsigned(t)) & 1u) out += (out.empty() ? "" : " or ") + std::string(dtype_name(t));
   }
   return out;
@@ -24,6 +25,7 @@ std::string cell_text(const Column& c, std::size_t row) {
     case DType::boolean: return c.b8[row] ? "True" : "False";
     case DType::string: return "'" + std::string(c.str(row)) + "'";
     case DType::datetime: return format_datetime(c.i64[row], false);
+    case DType::timedelta: return format_timedelta(c.i64[row], false);
   }
   return "?";
 }

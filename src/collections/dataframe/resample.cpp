@@ -187,7 +187,8 @@ void push_cell(Column& out, const Column& c, std::size_t row) {
   }
   switch (c.dtype) {
     case DType::int64:
-    case DType::datetime: out.push_int(c.i64[row]); break;
+    case DType::datetime:
+    case DType::timedelta: out.push_int(c.i64[row]); break;
     case DType::float64: out.push_float(c.f64[row]); break;
     case DType::boolean: out.push_bool(c.b8[row] != 0); break;
     case DType::string: out.push_str(c.str(row)); break;

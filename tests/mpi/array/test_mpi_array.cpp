@@ -66,7 +66,7 @@ TEST_CASE("reductions including var and argmin") {
   same(x.sum({}, {.split_every = 2}));
 }
 
-TEST_CASE("transpose plus add, then sum; slicing; rechunk; concatenate") {
+TEST_CASE("transpose plus add, then sum, slicing, rechunk, concatenate") {
   auto a = ta::random::uniform(11, {13, 13}, Shape{4, 5});
   same((a + a.T()).sum({0}));
   // Transposed operands read straight from the source chunks, and reductions of big fused chunks

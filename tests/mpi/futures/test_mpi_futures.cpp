@@ -47,7 +47,7 @@ TEST_CASE("results held by futures are freed on the workers when the last future
   CHECK(settle([&] { return held() == 0; }));
 }
 
-TEST_CASE("a scattered value leaves rank 0 once: 1,000 tasks fetch it from workers; freed with its future" *
+TEST_CASE("a scattered value leaves rank 0 once: 1,000 tasks fetch it from workers, freed with its future" *
           doctest::skip(tessera::testing::world_size() < 2)) {  // no workers at one rank: skipped
   auto& rt = *tessera::Runtime::current();
   REQUIRE(rt.size() >= 2);
@@ -79,7 +79,7 @@ TEST_CASE("a scattered value leaves rank 0 once: 1,000 tasks fetch it from worke
   CHECK(settle([&] { return held() == 0; }));
 }
 
-TEST_CASE("a broadcast value is copied to every worker once, worker to worker; tasks then read it where they run" *
+TEST_CASE("a broadcast value is copied to every worker once, worker to worker, tasks then read it where they run" *
           doctest::skip(tessera::testing::world_size() < 3)) {  // needs two workers: skipped, not passed
   auto& rt = *tessera::Runtime::current();
   REQUIRE(rt.size() >= 3);

@@ -244,7 +244,7 @@ TEST_CASE_TEMPLATE("reductions over all and chosen axes with keepdims", Tag, Syn
   check_close(tessera::compute(ta::from_ndarray(NDArray::scalar(4.0), Shape{}).sum(), s), {}, {4.0});
 }
 
-TEST_CASE_TEMPLATE("tree reductions are log depth; the lesson's 4-chunk mean is 4 -> 4 -> 1", Tag, SyncTag, ThreadsTag) {
+TEST_CASE_TEMPLATE("tree reductions are log depth, the lesson's 4-chunk mean is 4 -> 4 -> 1", Tag, SyncTag, ThreadsTag) {
   auto s = sched<Tag>();
   auto x = ta::random::normal(1, 0.0, 0.1, {1000}, Shape{250});
   auto m = x.mean();

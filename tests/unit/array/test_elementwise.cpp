@@ -131,7 +131,7 @@ TEST_CASE("scalars promote weakly like NumPy") {
   CHECK(tessera::apply(BinaryOp::less, i32, 2.5).at<bool>(1));
 }
 
-TEST_CASE("floordiv and mod use Python sign rules; integer division by zero gives 0") {
+TEST_CASE("floordiv and mod use Python sign rules, integer division by zero gives 0") {
   const auto a = NDArray::from_vector<std::int64_t>({-7, 7, 7, -7, 5, std::numeric_limits<std::int64_t>::min()});
   const auto b = NDArray::from_vector<std::int64_t>({2, -2, 2, -2, 0, -1});
   const auto q = tessera::floordiv(a, b);

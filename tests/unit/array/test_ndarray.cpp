@@ -174,7 +174,7 @@ TEST_CASE("serialization writes the payload as one binary block") {
   CHECK(ss.str().size() < 8000 + 64);
 }
 
-TEST_CASE("the tessera codec round trips arrays; received chunks become views of the buffer") {
+TEST_CASE("the tessera codec round trips arrays, received chunks become views of the buffer") {
   for (int t = 0; t < tessera::num_dtypes; ++t) {
     for (const Shape& s : {Shape{}, Shape{1}, Shape{7, 3}, Shape{2, 0, 5}, Shape{300, 101}}) {
       const NDArray a = NDArray::arange(0, static_cast<double>(tessera::shape_size(s)), 1, DType(t)).reshape(s);

@@ -533,7 +533,7 @@ TEST_CASE_TEMPLATE("bag: to_textfiles writes one file per partition, compressed 
 
 // ---- JSON -------------------------------------------------------------------------------------
 
-TEST_CASE_TEMPLATE("bag: read_json parses JSON lines; malformed lines raise or are skipped", S,
+TEST_CASE_TEMPLATE("bag: read_json parses JSON lines, malformed lines raise or are skipped", S,
                    TESSERA_TEST_SCHEDULERS) {
   namespace tb = tessera::bag;
   auto sched = make_test_scheduler<S>();

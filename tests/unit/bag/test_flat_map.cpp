@@ -60,7 +60,7 @@ TEST_CASE("keys whose hashes all collide are still told apart") {
   check_against_oracle(m, 600, 11);
 }
 
-TEST_CASE("try_emplace keeps the first value; release hands over the entries") {
+TEST_CASE("try_emplace keeps the first value, release hands over the entries") {
   FlatMap<int, std::string> m;
   auto [a, fresh_a] = m.try_emplace(3, "three");
   CHECK(fresh_a);

@@ -55,7 +55,7 @@ TEST_CASE("format_timedelta prints as pandas: days rounded down, the time positi
   CHECK(td::format_timedelta(90 * s, false) == "0 days 00:01:30");
 }
 
-TEST_CASE("parse_timedelta reads pandas' printed forms and units; other text is refused") {
+TEST_CASE("parse_timedelta reads pandas' printed forms and units, other text is refused") {
   // pd.Timedelta(text).value
   const std::vector<std::pair<std::string, std::int64_t>> good{
       {"1 days 02:03:04", 93784000000000},

@@ -60,7 +60,7 @@ TEST_CASE("delayed is impure by default (Dask): every call gets a fresh key") {
   CHECK(g(1).key() != g(1).key());
 }
 
-TEST_CASE("four equal impure calls are four tasks; four equal pure calls are one") {
+TEST_CASE("four equal impure calls are four tasks, four equal pure calls are one") {
   const auto sum = tessera::delayed(
       [](const std::vector<int>& v) { return std::accumulate(v.begin(), v.end(), 0); }, {.name = "sum"});
   for (const bool pure : {false, true}) {
@@ -241,7 +241,7 @@ TEST_CASE("the wire form references large blocks in place and concatenates to th
   CHECK_THROWS_AS((void)tessera::Value::of(std::make_shared<Opaque>()).wire(), tessera::SerializationError);
 }
 
-TEST_CASE("align pads the serialized position; the reader skips the same padding") {
+TEST_CASE("align pads the serialized position, the reader skips the same padding") {
   tessera::Bytes head;
   std::vector<tessera::BulkRef> refs;
   tessera::ByteWriter w(head, refs, 16);

@@ -144,7 +144,7 @@ TEST_CASE("a piece whose inline bytes disagree with its size cannot be encoded")
   }
 }
 
-TEST_CASE("drop and stats requests must be empty; a stats reply must be complete") {
+TEST_CASE("drop and stats requests must be empty, a stats reply must be complete") {
   CHECK(decode_error(proto::shuffle_drop, Bytes{std::byte{0}}).kind() == "shuffle_drop");
   CHECK(decode_error(proto::shuffle_stats, Bytes{std::byte{0}}).field() == "end");
   Bytes s = proto::sample_shuffle_stats().encode();

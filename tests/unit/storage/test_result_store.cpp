@@ -91,7 +91,7 @@ TEST_CASE("a pinned result is never spilled, whatever its age") {
   CHECK(contents(store.get(1)) == contents(block(1)));
 }
 
-TEST_CASE("erased results are gone from memory and disk; the spill directory goes with the store") {
+TEST_CASE("erased results are gone from memory and disk, the spill directory goes with the store") {
   std::filesystem::path dir;
   {
     ResultStore store(one_mib());

@@ -18,8 +18,9 @@
 /// auto with_fare = df.assign("fare", fare);                     // a Series of df's rows
 /// @endcode
 ///
-/// Parameters, one per named column, in order: std::int64_t for int64 and datetime64[ns]
-/// columns (nanoseconds since the epoch, as Table stores them), double for float64, bool for
+/// Parameters, one per named column, in order: std::int64_t for int64, datetime64[ns] and
+/// timedelta64[ns] columns (nanoseconds, since the epoch for datetimes, as Table stores them),
+/// double for float64, bool for
 /// bool, std::string_view (or std::string) for string columns. A std::optional<T> parameter
 /// receives a null as std::nullopt; a row with a null in the column of a plain parameter gives
 /// a null result without calling f (NaN in a float64 column is a value, passed as NaN).

@@ -49,7 +49,8 @@ struct RowArg {
 template <>
 struct RowArg<std::int64_t> {
   static constexpr bool supported = true;
-  static constexpr unsigned dtypes = (1u << unsigned(DType::int64)) | (1u << unsigned(DType::datetime));
+  static constexpr unsigned dtypes =
+      (1u << unsigned(DType::int64)) | (1u << unsigned(DType::datetime)) | (1u << unsigned(DType::timedelta));
   static constexpr const char* name = "std::int64_t";
   static std::int64_t get(const Column& c, std::size_t i) { return c.i64[i]; }
 };
