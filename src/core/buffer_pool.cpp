@@ -23,7 +23,8 @@ struct BufferPool::State {
   std::map<std::size_t, std::vector<void*>> free_blocks;  // size class -> retained blocks
   std::multimap<std::size_t, Bytes> free_vectors;         // capacity -> retained vectors
   std::size_t capacity = 0;
-  std::uint64_t retained = 0;
+  std::uint64_t retained = 0;          // blocks and vectors
+  std::uint64_t retained_vectors = 0;  // vectors alone: at most vector_capacity()
   std::uint64_t hits = 0;
   std::uint64_t misses = 0;
 
@@ -40,8 +41,23 @@ struct BufferPool::State {
   }
   static void os_free(void* p, std::size_t bytes) noexcept { (void)::munmap(p, bytes); }
 
-  /// Drops retained memory, largest first, until retained <= limit. Caller holds the mutex.
+  [[nodiscard]] std::size_t vector_capacity() const noexcept { return capacity / vector_share_den; }
+
+  /// Drops retained memory, largest first, until retained <= limit, then vectors, largest
+  /// first, until they are within their share. Caller holds the mutex.
   void trim(std::size_t limit) noexcept {
+    trim_total(limit);
+    while (retained_vectors > vector_capacity() && !free_vectors.empty()) drop_largest_vector();
+  }
+
+  void drop_largest_vector() noexcept {
+    const auto it = std::prev(free_vectors.end());
+    retained -= it->first;
+    retained_vectors -= it->first;
+    free_vectors.erase(it);  // frees the vector's memory
+  }
+
+  void trim_total(std::size_t limit) noexcept {
     while (retained > limit && (!free_blocks.empty() || !free_vectors.empty())) {
       const std::size_t block = free_blocks.empty() ? 0 : std::prev(free_blocks.end())->first;
       const std::size_t vector = free_vectors.empty() ? 0 : std::prev(free_vectors.end())->first;
@@ -52,8 +68,7 @@ struct BufferPool::State {
         if (it->second.empty()) free_blocks.erase(it);
         retained -= block;
       } else {
-        free_vectors.erase(std::prev(free_vectors.end()));  // frees the vector's memory
-        retained -= vector;
+        drop_largest_vector();
       }
     }
   }
@@ -169,6 +184,7 @@ std::vector<std::byte> BufferPool::take_bytes(std::size_t size) {
     if (it != m_state->free_vectors.end() && it->first <= 2 * size + min_recycled_bytes) {
       Bytes v = std::move(it->second);
       m_state->retained -= it->first;
+      m_state->retained_vectors -= it->first;
       m_state->free_vectors.erase(it);
       ++m_state->hits;
       lock.unlock();
@@ -187,9 +203,11 @@ void BufferPool::recycle(std::vector<std::byte>&& bytes) noexcept {
   if (cap < min_recycled_bytes) return;
   std::lock_guard lock(m_state->mutex);
   if (m_state->retained + cap > m_state->capacity) return;  // v is freed on return
+  if (m_state->retained_vectors + cap > m_state->vector_capacity()) return;
   try {
     m_state->free_vectors.emplace(cap, std::move(v));
     m_state->retained += cap;
+    m_state->retained_vectors += cap;
   } catch (...) {  // no memory for the bookkeeping: let the vector go
   }
 }
@@ -221,7 +239,8 @@ void BufferPool::release_all() {
 
 BufferPoolStats BufferPool::stats() const {
   std::lock_guard lock(m_state->mutex);
-  return {m_state->hits, m_state->misses, m_state->retained, m_state->capacity};
+  return {m_state->hits,      m_state->misses, m_state->retained, m_state->capacity, m_state->retained_vectors,
+          m_state->vector_capacity()};
 }
 
 }  // namespace tessera

@@ -11,7 +11,8 @@
 ///   `min_pooled_bytes` up, for NDArray buffers;
 /// - byte vectors (`take_bytes` / `recycle`): `std::vector<std::byte>` from
 ///   `min_recycled_bytes` up, for received messages and serialized shuffle pieces.
-/// When a freed block or vector would pass the cap it goes back to the OS instead.
+/// When a freed block or vector would pass the cap it goes back to the OS instead; vectors also
+/// keep to a third of the cap (`vector_share_den`).
 ///
 /// Under a memory limit the runtime that decides the limit (an MPI worker, or a threads run with
 /// TESSERA_MEMORY_LIMIT) calls `bound_by_memory_limit`: retained memory is memory the limit does
@@ -31,6 +32,8 @@ struct BufferPoolStats {
   std::uint64_t misses = 0;          ///< pooled-size requests that went to the OS
   std::uint64_t retained_bytes = 0;  ///< bytes currently kept for reuse (blocks and vectors)
   std::uint64_t capacity_bytes = 0;  ///< cap on retained_bytes
+  std::uint64_t vector_bytes = 0;    ///< the part of retained_bytes held in byte vectors
+  std::uint64_t vector_capacity_bytes = 0;  ///< cap on vector_bytes: capacity / vector_share_den
 };
 
 /// Recycles large memory blocks and byte vectors within one cap.
@@ -47,6 +50,11 @@ public:
   /// Under a memory limit, the share of it the pool may retain: 3/16 (the array blocks' eighth
   /// and the receive and shuffle buffers' 32nd each, before they were one pool).
   static constexpr std::uint64_t limit_share_num = 3, limit_share_den = 16;
+  /// Byte vectors retain at most capacity / vector_share_den: under a limit its 16th, the
+  /// receive buffers' and pieces' old 32nds, so a run that makes no array chunks (a shuffle, a
+  /// sort) does not keep the chunks' eighth in vectors too (measured: df-sort at 64 MiB peaked
+  /// 10-20 MiB higher without this share).
+  static constexpr std::size_t vector_share_den = 3;
 
   /// The process-wide pool (never destroyed: buffers may come back during exit). Its capacity
   /// defaults to min(1 GiB, 25% of physical memory or of the cgroup's limit) and can be set with
@@ -73,7 +81,7 @@ public:
   /// Throws: std::bad_alloc.
   [[nodiscard]] std::vector<std::byte> take_bytes(std::size_t size);
   /// Gives a byte vector back for reuse; smaller ones than min_recycled_bytes, and any that would
-  /// pass the cap, are freed. Leaves `bytes` empty.
+  /// pass the cap or the vectors' share of it, are freed. Leaves `bytes` empty.
   void recycle(std::vector<std::byte>&& bytes) noexcept;
 
   /// Sets the cap on retained bytes, releasing retained memory above it.

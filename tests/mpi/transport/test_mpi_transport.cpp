@@ -375,7 +375,8 @@ TEST_CASE("large messages are received into the buffer pool's recycled vectors")
   REQUIRE(second);
   const bool reused = second->bytes.data() == where && pool.stats().hits == s0.hits + 1;
   CHECK((second->bytes == pattern(8, size - 1000)));
-  if (s0.capacity_bytes >= s0.retained_bytes + size) {  // the pool had room for it
+  // The pool had room for it (under a small limit it may not).
+  if (s0.capacity_bytes >= s0.retained_bytes + size && s0.vector_capacity_bytes >= s0.vector_bytes + size) {
     CHECK(kept);
     CHECK(reused);
   }

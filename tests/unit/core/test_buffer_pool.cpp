@@ -67,21 +67,30 @@ TEST_CASE("byte vectors are recycled when one fits, else fresh and zero-filled")
   CHECK(pool.stats().retained_bytes == std::size_t{3} << 20);
 }
 
-TEST_CASE("blocks and byte vectors share one cap") {
-  BufferPool pool(5u << 20);
+TEST_CASE("blocks and byte vectors share one cap, and vectors keep to a third of it") {
+  BufferPool pool(6u << 20);
+  CHECK(pool.stats().vector_capacity_bytes == 2u << 20);
   { auto block = pool.allocate(3u << 20); }
   CHECK(pool.stats().retained_bytes == 3u << 20);
   pool.recycle(pool.take_bytes(std::size_t{2} << 20));
-  CHECK(pool.stats().retained_bytes == 5u << 20);  // 3 MiB block + 2 MiB vector: the cap
-  pool.recycle(pool.take_bytes(std::size_t{1} << 19));  // too small for the 2 MiB one; would pass the cap: freed
+  CHECK(pool.stats().retained_bytes == 5u << 20);  // 3 MiB block + 2 MiB vector
+  CHECK(pool.stats().vector_bytes == 2u << 20);    // the vectors' third
+  pool.recycle(pool.take_bytes(std::size_t{1} << 19));  // within the cap, past the third: freed
   CHECK(pool.stats().retained_bytes == 5u << 20);
-  { auto block = pool.allocate(1u << 20); }  // neither does a block
+  { auto block = pool.allocate(2u << 20); }  // would pass the cap: freed
   CHECK(pool.stats().retained_bytes == 5u << 20);
-  pool.set_capacity(2u << 20);  // trims the largest first: the block goes, the vector stays
-  CHECK(pool.stats().retained_bytes == 2u << 20);
-  CHECK(pool.take_bytes(std::size_t{2} << 20).capacity() == std::size_t{2} << 20);
-  CHECK(pool.stats().hits == 1);
-  CHECK(pool.stats().retained_bytes == 0);
+  { auto block = pool.allocate(1u << 20); }  // fits exactly
+  CHECK(pool.stats().retained_bytes == 6u << 20);
+  // Trimming to 3 MiB drops the largest first (the 3 MiB block, leaving 3 MiB), then the
+  // vectors past their new third (1 MiB): the 2 MiB vector. The 1 MiB block stays.
+  pool.set_capacity(3u << 20);
+  CHECK(pool.stats().retained_bytes == 1u << 20);
+  CHECK(pool.stats().vector_bytes == 0);
+  const auto hits = pool.stats().hits;
+  { auto block = pool.allocate(1u << 20); }
+  CHECK(pool.stats().hits == hits + 1);
+  (void)pool.take_bytes(std::size_t{2} << 20);
+  CHECK(pool.stats().hits == hits + 1);  // no vector was left to serve it
 }
 
 TEST_CASE("a memory limit lowers the cap to 3/16 of it, and never raises it") {
