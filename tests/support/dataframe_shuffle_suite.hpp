@@ -92,6 +92,16 @@ inline std::vector<std::string> oracle_join(const td::Table& l, const td::Table&
   return rows;
 }
 
+/// Computes `joined` on `sched`, CHECKs that its rows are the brute-force join of l and r and
+/// that it equals, bit for bit, the sync scheduler's result; returns it.
+inline td::Table checked_join(const td::DataFrame& joined, const td::Table& l, const td::Table& r,
+                              const std::string& how, const std::shared_ptr<tessera::Scheduler>& sched) {
+  const td::Table got = tessera::compute(joined, sched);
+  CHECK(sorted_rows(got) == oracle_join(l, r, how));
+  CHECK(got == tessera::compute(joined, std::make_shared<tessera::SyncScheduler>()));
+  return got;
+}
+
 inline std::vector<td::Table> left_parts() {
   return {kv({1, 2, 2, 0}, {false, false, false, true}, td::Column::from_int64({10, 20, 21, 30}), "a"),
           kv({}, {}, td::Column::from_int64({}), "a"),  // an empty partition
@@ -217,9 +227,7 @@ TEST_CASE_TEMPLATE("merge: inner, left, right and outer, duplicate and null keys
     for (auto right : {frame_of(rp), frame_of({r})}) {
       auto joined = left.merge(right, {.on = {"k"}, .how = how});
       CHECK(joined.columns() == std::vector<std::string>{"k", "a", "b"});
-      const td::Table got = tessera::compute(joined, sched);
-      CHECK(sorted_rows(got) == oracle_join(l, r, how));
-      CHECK(got == tessera::compute(joined, std::make_shared<tessera::SyncScheduler>()));
+      (void)checked_join(joined, l, r, how, sched);
     }
   }
   // The left side in one partition is broadcast for inner and right joins.
@@ -241,9 +249,7 @@ TEST_CASE_TEMPLATE("merge: npartitions sets the hash join's output partitions, r
       CAPTURE(n);
       auto joined = frame_of(lp).merge(frame_of(rp), {.on = {"k"}, .how = how, .npartitions = n});
       CHECK(joined.npartitions() == n);
-      const td::Table got = tessera::compute(joined, sched);
-      CHECK(sorted_rows(got) == oracle_join(l, r, how));
-      CHECK(got == tessera::compute(joined, std::make_shared<tessera::SyncScheduler>()));
+      (void)checked_join(joined, l, r, how, sched);
     }
   }
 }
@@ -259,10 +265,7 @@ TEST_CASE_TEMPLATE("merge: joins of more rows than one block of matches, nulls a
     CAPTURE(how);
     // One output partition: a single join of all rows (over 16384 of them, several blocks).
     auto joined = frame_of(lp).merge(frame_of(rp), {.on = {"k"}, .how = how, .npartitions = 1});
-    const td::Table got = tessera::compute(joined, sched);
-    CHECK(got.num_rows() > 16384);
-    CHECK(sorted_rows(got) == oracle_join(l, r, how));
-    CHECK(got == tessera::compute(joined, std::make_shared<tessera::SyncScheduler>()));
+    CHECK(checked_join(joined, l, r, how, sched).num_rows() > 16384);
   }
 }
 

@@ -15,6 +15,18 @@
 
 namespace tessera::dataframe {
 namespace detail {
+
+void push_value(Column& out, const Column& c, std::size_t row) {
+  switch (c.dtype) {
+    case DType::int64:
+    case DType::datetime:
+    case DType::timedelta: out.push_int(c.i64[row]); break;
+    case DType::float64: out.push_float(c.f64[row]); break;
+    case DType::boolean: out.push_bool(c.b8[row] != 0); break;
+    case DType::string: out.push_str(c.str(row)); break;
+  }
+}
+
 namespace {
 
 void encode_key(const std::vector<const Column*>& cols, std::size_t row, std::string& buf) {
@@ -41,16 +53,6 @@ void encode_key(const std::vector<const Column*>& cols, std::size_t row, std::st
   }
 }
 
-void push_value(Column& out, const Column& c, std::size_t row) {
-  switch (c.dtype) {
-    case DType::int64:
-    case DType::datetime:
-    case DType::timedelta: out.push_int(c.i64[row]); break;
-    case DType::float64: out.push_float(c.f64[row]); break;
-    case DType::boolean: out.push_bool(c.b8[row] != 0); break;
-    case DType::string: out.push_str(c.str(row)); break;
-  }
-}
 
 bool present(const Column& c, std::size_t i) {
   return !c.is_null(i) && !(c.dtype == DType::float64 && std::isnan(c.f64[i]));

@@ -93,6 +93,8 @@ GroupState merge_states(const std::vector<GroupState>& parts, std::size_t nvals)
 Table final_groupby(const std::vector<GroupState>& parts, const GroupPlan& plan,
                     const std::vector<DType>& value_types);
 
+/// Appends row `row` of `c` (not null) to `out`, a column of c's dtype.
+void push_value(Column& out, const Column& c, std::size_t row);
 /// The dtype of function `fn`'s output column for a value column of dtype `vt`.
 DType output_dtype(const std::string& fn, DType vt);
 /// Throws: TypeError for an unknown function or one that column `f`'s dtype lacks (naming both).

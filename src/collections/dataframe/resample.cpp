@@ -181,18 +181,8 @@ GroupState open_bin(const GroupState& before, const GroupState& mine, const Resa
 }
 
 void push_cell(Column& out, const Column& c, std::size_t row) {
-  if (c.is_null(row)) {
-    out.push_null();
-    return;
-  }
-  switch (c.dtype) {
-    case DType::int64:
-    case DType::datetime:
-    case DType::timedelta: out.push_int(c.i64[row]); break;
-    case DType::float64: out.push_float(c.f64[row]); break;
-    case DType::boolean: out.push_bool(c.b8[row] != 0); break;
-    case DType::string: out.push_str(c.str(row)); break;
-  }
+  if (c.is_null(row)) out.push_null();
+  else detail::push_value(out, c, row);
 }
 
 /// `got` (some bins, sorted) on every label from..to (step apart): empty bins are 0 for sum,
