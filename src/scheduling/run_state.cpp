@@ -67,21 +67,14 @@ std::shared_ptr<ResultStore> local_result_store() {
 namespace detail {
 
 RunState::RunState(const ExecGraph& graph, RunContext& ctx, std::shared_ptr<ResultStore> store)
-    : m_graph(graph), m_ctx(ctx), m_store(std::move(store)), m_plan(graph, process_checkpoint()) {
-  const auto n = static_cast<std::uint32_t>(graph.size());
+    : m_graph(graph), m_ctx(ctx), m_store(std::move(store)), m_plan(graph, process_checkpoint()),
+      m_book(graph, ctx, ctx.retries) {
   m_base = g_next_run.fetch_add(1) << 32;
-  m_pending = std::make_unique<std::atomic<std::uint32_t>[]>(n);
-  m_consumers = std::make_unique<std::atomic<std::uint32_t>[]>(n);
-  if (!m_store) m_values.resize(n);
-  if (ctx.keep_going) m_errors.resize(n);
+  if (!m_store) m_values.resize(graph.size());
   m_outputs_by_node = ctx.outputs_by_node(graph);
   // Shuffles are built before their runs: with none in this process, nothing to report.
   m_shuffles = shuffles_built() > 0;
   if (m_shuffles) m_shuffle_before = local_shuffle_service().stats();
-  for (std::uint32_t i = 0; i < n; ++i) {
-    m_pending[i].store(static_cast<std::uint32_t>(graph.inputs_of(i).size()), std::memory_order_relaxed);
-    m_consumers[i].store(graph.consumers[i], std::memory_order_relaxed);
-  }
 }
 
 RunState::~RunState() {
@@ -99,12 +92,7 @@ RunState::~RunState() {
 }
 
 std::vector<std::uint32_t> RunState::start(std::string_view scheduler) {
-  m_ctx.run_start(m_graph.num_to_run(), scheduler);
-  std::vector<std::uint32_t> ready;
-  for (std::uint32_t i = 0; i < m_graph.size(); ++i) {
-    if (m_graph.inputs_of(i).empty()) ready.push_back(i);
-  }
-  return ready;
+  return m_book.start(m_graph.num_to_run(), scheduler);
 }
 
 void RunState::put(std::uint32_t i, Value v) {
@@ -121,76 +109,58 @@ Value RunState::get(std::uint32_t i) {
   return node.is_computed() ? known_result(node) : m_store->get(id_of(i));
 }
 
-void RunState::release(std::uint32_t i) {
-  if (m_consumers[i].fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  if (m_store) {
-    m_store->erase(id_of(i));
-  } else {
-    m_values[i] = Value{};
-  }
-}
-
-void RunState::fail(std::exception_ptr error) {
-  std::lock_guard lock(m_error_mutex);
-  if (!m_error) m_error = std::move(error);
-  m_cancelled.store(true);
+void RunState::consume_inputs(std::uint32_t i) {
+  m_book.consume_inputs(i, [this](std::uint32_t j) {
+    if (m_store) {
+      m_store->erase(id_of(j));
+    } else {
+      m_values[j] = Value{};
+    }
+  });
 }
 
 void RunState::load(std::uint32_t i) {
   Value v = m_plan.load(m_graph, i);
-  for (auto j : m_graph.inputs_of(i)) release(j);
+  consume_inputs(i);
   m_ctx.output_done(m_graph, m_outputs_by_node, i, v, nullptr);
   put(i, std::move(v));
 }
 
-void RunState::execute(std::uint32_t i, int thread, std::vector<std::uint32_t>& ready) {
-  if (cancelled()) return;
-  const auto& node = *m_graph.nodes[i];
-  try {
-    const auto action = m_plan.action(i);
-    if (action != ResumePlan::Action::run) {
-      if (action == ResumePlan::Action::load) load(i);
-      else for (auto j : m_graph.inputs_of(i)) release(j);  // nothing that runs needs it
-      for (auto d : m_graph.dependents_of(i)) {
-        if (m_pending[d].fetch_sub(1, std::memory_order_acq_rel) == 1) ready.push_back(d);
-      }
-      return;
-    }
-    std::exception_ptr inherited;
-    if (!m_errors.empty()) {
-      for (auto j : m_graph.inputs_of(i)) {
-        if (m_errors[j]) {
-          inherited = m_errors[j];
-          break;
-        }
-      }
-    }
-    if (node.is_computed()) {
-      // With a store, a known result is read from its node on each use (a persisted result
-      // may be spilled): it is neither copied nor counted twice.
-      const bool reported = !m_outputs_by_node.empty() && !m_outputs_by_node[i].empty();
-      if (!m_store || reported) {
-        Value v = known_result(node);
-        m_ctx.output_done(m_graph, m_outputs_by_node, i, v, nullptr);
-        if (!m_store) put(i, std::move(v));
-      }
-    } else if (inherited) {
-      m_errors[i] = inherited;  // an input failed: fail without running
-      for (auto j : m_graph.inputs_of(i)) release(j);
-      m_ctx.output_done(m_graph, m_outputs_by_node, i, Value{}, inherited);
-    } else {
-      run_body(i, thread);
-    }
-  } catch (...) {
-    fail(std::current_exception());
-    return;
-  }
-  for (auto d : m_graph.dependents_of(i)) {
-    if (m_pending[d].fetch_sub(1, std::memory_order_acq_rel) == 1) ready.push_back(d);
-  }
+void RunState::known(std::uint32_t i) {
+  // With a store, a known result is read from its node on each use (a persisted result may be
+  // spilled): it is neither copied nor counted twice.
+  const bool reported = !m_outputs_by_node.empty() && !m_outputs_by_node[i].empty();
+  if (m_store && !reported) return;
+  Value v = known_result(*m_graph.nodes[i]);
+  m_ctx.output_done(m_graph, m_outputs_by_node, i, v, nullptr);
+  if (!m_store) put(i, std::move(v));
 }
 
-void RunState::run_body(std::uint32_t i, int thread) {
+void RunState::execute(std::uint32_t i, int thread, std::vector<std::uint32_t>& ready) {
+  if (cancelled()) return;
+  try {
+    const auto action = m_plan.action(i);
+    if (action == ResumePlan::Action::load) {
+      load(i);
+    } else if (action == ResumePlan::Action::skip) {
+      consume_inputs(i);  // nothing that runs needs it
+    } else if (m_graph.nodes[i]->is_computed()) {
+      known(i);
+    } else if (auto inherited = m_book.inherited_error(i)) {
+      (void)m_book.fail(i, inherited);  // an input failed (keep_going): fail without running
+      consume_inputs(i);
+      m_ctx.output_done(m_graph, m_outputs_by_node, i, Value{}, inherited);
+    } else if (!run_body(i, thread)) {
+      return;  // the run is cancelled
+    }
+  } catch (...) {
+    m_book.cancel(std::current_exception());
+    return;
+  }
+  m_book.completed(i, ready);
+}
+
+bool RunState::run_body(std::uint32_t i, int thread) {
   const auto& node = *m_graph.nodes[i];
   // Not thread_local scratch: a task may call compute(), which runs inline on this thread.
   std::vector<Value> inputs;
@@ -199,7 +169,6 @@ void RunState::run_body(std::uint32_t i, int thread) {
   for (auto j : m_graph.inputs_of(i)) inputs.push_back(get(j));
   if (m_store) {
     // Inputs in use are not worth spilling: their memory stays alive in `inputs` anyway.
-    pinned.clear();
     for (auto j : m_graph.inputs_of(i)) pinned.push_back(id_of(j));
     std::sort(pinned.begin(), pinned.end());
     pinned.erase(std::unique(pinned.begin(), pinned.end()), pinned.end());
@@ -218,7 +187,7 @@ void RunState::run_body(std::uint32_t i, int thread) {
   Value result;
   std::exception_ptr error;
   const ShuffleRunScope shuffle_scope(m_base);
-  for (int attempt = 0;; ++attempt) {
+  do {
     const bool observed = m_ctx.observed();
     const double t0 = observed ? m_ctx.seconds_since_start() : 0.0;
     try {
@@ -231,14 +200,12 @@ void RunState::run_body(std::uint32_t i, int thread) {
       m_ctx.task_done(TaskEvent{node.key, node.name(), 0, thread, t0, m_ctx.seconds_since_start(), 0,
                                 result.nbytes(), error != nullptr});
     }
-    if (!error || attempt >= m_ctx.retries || cancelled()) break;
-  }
-  if (error && m_errors.empty()) std::rethrow_exception(error);  // cancels the run
-  if (error) m_errors[i] = error;
+  } while (error && m_book.retry(i));
+  if (error && !m_book.fail(i, error)) return false;  // cancels the run: finish() throws it
   inputs.clear();  // release the inputs' memory before the result is stored
-  for (auto j : m_graph.inputs_of(i)) release(j);
+  consume_inputs(i);
   m_ctx.output_done(m_graph, m_outputs_by_node, i, result, error);
-  if (error) return;
+  if (error) return true;  // keep_going: its dependants inherit the error
   if (m_plan.active()) m_plan.record(m_graph, i, result);
   try {
     put(i, std::move(result));
@@ -246,6 +213,7 @@ void RunState::run_body(std::uint32_t i, int thread) {
     // Spilling failed (full disk): the task that needed the room fails, named.
     throw TaskError(node.key, 0, current_exception_type(), e.what());
   }
+  return true;
 }
 
 bool RunState::end_run() {
@@ -256,29 +224,9 @@ bool RunState::end_run() {
   try {
     m_plan.finish();  // seals what was computed, even when the run failed
   } catch (...) {
-    fail(std::current_exception());  // the run's own failure, if any, stays the one thrown
+    m_book.cancel(std::current_exception());  // the run's own failure, if any, stays the one thrown
   }
-  {
-    std::lock_guard lock(m_error_mutex);
-    if (m_error) {
-      m_ctx.run_end(false);
-      std::rethrow_exception(m_error);
-    }
-  }
-  bool ok = true;
-  if (m_ctx.keep_going) {
-    m_ctx.output_errors.assign(m_graph.outputs.size(), nullptr);
-    for (std::size_t k = 0; k < m_graph.outputs.size(); ++k) {
-      m_ctx.output_errors[k] = m_errors[m_graph.outputs[k]];
-      ok = ok && !m_ctx.output_errors[k];
-    }
-  }
-  m_ctx.run_end(ok);
-  return ok;
-}
-
-bool RunState::output_failed(std::size_t k) const {
-  return !m_errors.empty() && m_errors[m_graph.outputs[k]] != nullptr;
+  return m_book.end();
 }
 
 std::vector<Value> RunState::finish() {
@@ -286,7 +234,7 @@ std::vector<Value> RunState::finish() {
   std::vector<Value> out;
   out.reserve(m_graph.outputs.size());
   for (std::size_t k = 0; k < m_graph.outputs.size(); ++k) {
-    if (output_failed(k)) out.emplace_back();
+    if (m_book.output_failed(k)) out.emplace_back();
     else out.push_back(get(m_graph.outputs[k]));
   }
   return out;
@@ -298,7 +246,7 @@ std::vector<NodePtr> RunState::finish_persist() {
   out.reserve(m_graph.outputs.size());
   if (!m_store) {
     for (std::size_t k = 0; k < m_graph.outputs.size(); ++k) {
-      if (output_failed(k)) out.emplace_back();  // failed output (keep_going)
+      if (m_book.output_failed(k)) out.emplace_back();  // failed output (keep_going)
       else out.push_back(value_node(*m_graph.nodes[m_graph.outputs[k]], get(m_graph.outputs[k])));
     }
     return out;
@@ -309,7 +257,7 @@ std::vector<NodePtr> RunState::finish_persist() {
   std::unordered_map<std::uint32_t, std::shared_ptr<const ResultRef>> refs;
   for (std::size_t k = 0; k < m_graph.outputs.size(); ++k) {
     const auto o = m_graph.outputs[k];
-    if (output_failed(k)) {
+    if (m_book.output_failed(k)) {
       out.emplace_back();
       continue;
     }

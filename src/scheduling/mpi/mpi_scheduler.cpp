@@ -5,6 +5,7 @@
 #include "scheduling/mpi/run_router.hpp"
 #include "scheduling/mpi/runtime_impl.hpp"
 #include "scheduling/resume_plan.hpp"
+#include "scheduling/run_book.hpp"
 
 #include <tessera/storage/checkpoint.hpp>
 
@@ -26,9 +27,11 @@ void encode_body(const detail::TaskNode& node, proto::RunTask& task) {
   }
 }
 
-/// One execution of a graph on the workers: readiness, placement (placement.hpp, shared with
-/// the runs in flight beside it through the RunRouter), run batches, completions (retries,
-/// keep-going), releases after the last consumer, observer events.
+/// One execution of a graph on the workers. The decisions are the engine's every backend shares
+/// (run_book.hpp: readiness, releases after the last consumer, retries, keep-going,
+/// cancellation, the run's observer events); this run acts on them: placement (placement.hpp,
+/// shared with the runs in flight beside it through the RunRouter), run batches, completions,
+/// the release messages and the transfer events.
 /// `persisting`: outputs are kept, and each is reported to ctx.on_output when it is final.
 /// With TESSERA_CHECKPOINT (checkpoint_tasks.hpp): tasks that run are recorded by their
 /// workers, recorded results are loaded by a worker, tasks nothing needs are skipped here, and
@@ -39,14 +42,10 @@ public:
          RunContext& ctx, bool persisting)
       : m_rt_ptr(std::move(rt)), m_rt(*m_rt_ptr), m_router_ptr(std::move(router)), m_router(*m_router_ptr), m_g(g),
         m_ctx(ctx), m_n(static_cast<std::uint32_t>(g.size())), m_workers(m_rt.size - 1), m_oc(m_n),
-        m_batch(static_cast<std::size_t>(m_rt.size)), m_plan(g, process_checkpoint()) {
-    if (ctx.keep_going) m_oc.errors.assign(m_n, nullptr);
+        m_book(g, ctx, m_rt.retries), m_batch(static_cast<std::size_t>(m_rt.size)),
+        m_plan(g, process_checkpoint()) {
     m_oc.kept.resize(persisting ? m_n : 0);
     if (persisting) m_outputs_of = ctx.outputs_by_node(g);
-    m_pending.resize(m_n);
-    m_consumers.assign(g.consumers.begin(), g.consumers.end());
-    m_attempts.assign(m_n, 0);
-    m_is_output.assign(m_n, false);
     if (m_plan.active()) {
       std::error_code ec;
       const auto& path = m_plan.checkpoint()->path();
@@ -54,9 +53,8 @@ public:
       m_shard_path = ec ? path : absolute.string();
       m_recorders.assign(static_cast<std::size_t>(m_rt.size), false);
     }
-    for (auto o : g.outputs) {
-      m_is_output[o] = true;
-      if (persisting) m_oc.shared[o] = true;  // kept: later runs may read it while this one goes on
+    if (persisting) {
+      for (auto o : g.outputs) m_oc.shared[o] = true;  // kept: later runs may read it while this one goes on
     }
   }
 
@@ -71,17 +69,17 @@ public:
     m_router.open(m_run, m_n + (m_plan.active() ? static_cast<std::uint32_t>(m_workers) : 0));
     m_open = true;
     identify_nodes();
-    m_ctx.run_start(m_to_run, "mpi");
-    for (std::uint32_t i = 0; i < m_n; ++i) {
+    for (auto i : m_book.start(m_to_run, "mpi")) {
+      // Known results have no inputs (they are not expanded); tasks whose inputs are all known
+      // are pushed by finish_node.
       if (m_g.nodes[i]->is_computed()) finish_node(i);
-      // Tasks whose inputs were all known were pushed by finish_node already.
-      else if (m_g.inputs_of(i).empty()) m_ready.push(i);
+      else m_ready.push(i);
     }
     assign();
-    while (m_done < m_n && !(m_failure && m_in_flight == 0)) {
+    while (m_book.done() < m_n && !(m_book.cancelled() && m_in_flight == 0)) {
       // Ready tasks with no worker slot free wait for slots other runs hold.
       if (m_in_flight == 0 && m_ready.empty()) {
-        TESSERA_THROW(GraphError, "the MPI scheduler has nothing to run but ", m_n - m_done,
+        TESSERA_THROW(GraphError, "the MPI scheduler has nothing to run but ", m_n - m_book.done(),
                       " tasks are unfinished (internal error)");
       }
       m_rt.check_protocol_failure();
@@ -111,7 +109,6 @@ private:
   void identify_nodes() {
     for (std::uint32_t i = 0; i < m_n; ++i) {
       const auto* node = m_g.nodes[i];
-      m_pending[i] = static_cast<std::uint32_t>(m_g.inputs_of(i).size());
       if (node->is_computed()) {
         auto* ref = dynamic_cast<const MpiResultRef*>(node->ref.get());
         if (ref && ref->owner() == m_rt_ptr.get()) {
@@ -136,42 +133,38 @@ private:
     }
   }
 
+  /// Node i is final: a requested output is reported (persisting), ready dependants queued.
   void finish_node(std::uint32_t i) {
-    ++m_done;
-    if (!m_outputs_of.empty() && !m_outputs_of[i].empty()) {  // a requested output is final
-      const std::exception_ptr error = m_oc.errors.empty() ? nullptr : m_oc.errors[i];
+    if (!m_outputs_of.empty() && !m_outputs_of[i].empty()) {
+      const std::exception_ptr error = m_book.error_of(i);
       if (!error) m_oc.kept[i] = kept_node(m_rt_ptr, m_router_ptr, m_oc, m_g, i);
       for (auto k : m_outputs_of[i]) m_ctx.on_output(k, m_oc.kept[i], error);
     }
-    for (auto d : m_g.dependents_of(i)) {
-      if (--m_pending[d] == 0) m_ready.push(d);
-    }
+    m_book.completed(i, [this](std::uint32_t d) { m_ready.push(d); });
   }
 
+  /// Node i read its inputs: the workers drop each one it was the last reader of.
   void consume_inputs(std::uint32_t i) {
-    for (auto j : m_g.inputs_of(i)) {
-      if (--m_consumers[j] > 0 || m_is_output[j] || m_oc.released[j]) continue;
+    m_book.consume_inputs(i, [this](std::uint32_t j) {
+      if (m_oc.released[j]) return;
       // keep_input_copies: the copies of a persisted input stay, to be adopted at the end.
       if (!(m_ctx.keep_input_copies && m_oc.borrowed[j])) release(m_oc, j, m_releases);
-    }
+    });
   }
 
-  /// keep_going: node i fails with `error` without running (or after its last try).
-  void fail_node(std::uint32_t i, std::exception_ptr error) {
-    m_oc.errors[i] = std::move(error);
+  /// Node i failed for good with `error` (after its last try, or without running). Returns
+  /// false when that cancels the run (not keep_going).
+  bool fail_task(std::uint32_t i, std::exception_ptr error) {
+    if (!m_book.fail(i, std::move(error))) return false;
     consume_inputs(i);
     finish_node(i);
+    return true;
   }
 
   /// keep_going: an input of i failed, so i fails with that error. Returns whether it did.
   bool inherit_failure(std::uint32_t i) {
-    if (!m_ctx.keep_going) return false;
-    std::exception_ptr inherited;
-    for (auto j : m_g.inputs_of(i)) {
-      if (m_oc.errors[j]) inherited = m_oc.errors[j];
-    }
-    if (inherited) fail_node(i, inherited);
-    return inherited != nullptr;
+    auto inherited = m_book.inherited_error(i);
+    return inherited && fail_task(i, std::move(inherited));
   }
 
   /// Which worker runs ready task i: its hint, else near its inputs, then the least loaded;
@@ -202,13 +195,7 @@ private:
       }
     } catch (const std::exception& e) {
       m_router.unsent(w);
-      TaskError error(node.key, 0, detail::current_exception_type(), e.what());
-      if (!m_ctx.keep_going) {
-        m_failure.emplace(std::move(error));
-        return false;
-      }
-      fail_node(i, std::make_exception_ptr(error));
-      return true;
+      return fail_task(i, std::make_exception_ptr(TaskError(node.key, 0, detail::current_exception_type(), e.what())));
     }
     const auto ins = m_g.inputs_of(i);
     task.inputs.reserve(ins.size());
@@ -289,7 +276,7 @@ private:
   /// tasks already in this round's batches go even when one failed to encode (they are in
   /// flight and waited for).
   void assign() {
-    while (!m_ready.empty() && !m_failure) {
+    while (!m_ready.empty() && !m_book.cancelled()) {
       const std::uint32_t i = m_ready.top();
       if (inherit_failure(i)) {
         m_ready.pop();
@@ -332,12 +319,10 @@ private:
       m_ctx.task_done(TaskEvent{node.key, node.name(), source, c.thread, c.start, c.stop, 0, c.nbytes, !c.ok});
     }
     if (!c.ok) {
-      if (m_attempts[i]++ < m_rt.retries && !m_failure) {
+      if (m_book.retry(i)) {
         m_ready.push(i);  // try again, possibly elsewhere
-      } else if (m_ctx.keep_going) {
-        fail_node(i, std::make_exception_ptr(TaskError(node.key, source, c.type, c.message)));
-      } else if (!m_failure) {
-        m_failure.emplace(node.key, source, c.type, c.message);
+      } else {
+        (void)fail_task(i, std::make_exception_ptr(TaskError(node.key, source, c.type, c.message)));
       }
       return;
     }
@@ -357,28 +342,19 @@ private:
     m_ctx.transfer(key, e.from, e.to, e.bytes, e.start, e.stop);
   }
 
-  /// Ends the run: the failure is thrown (after releasing every result), or keep_going's
-  /// per-output errors are set.
+  /// Ends the run: the failure is thrown (after releasing every result; a failed seal fails a
+  /// run that had not failed), or keep_going's per-output errors are set.
   Outcome finish() {
-    if (m_failure) {
-      m_ctx.run_end(false);
-      release_all(m_rt, m_router, m_oc, m_g);
-      throw *m_failure;
-    }
     if (!m_seal_error.empty()) {
-      m_ctx.run_end(false);
-      release_all(m_rt, m_router, m_oc, m_g);
-      TESSERA_THROW(StorageError, m_seal_error);
-    }
-    bool ok = true;
-    if (m_ctx.keep_going) {
-      m_ctx.output_errors.assign(m_g.outputs.size(), nullptr);
-      for (std::size_t k = 0; k < m_g.outputs.size(); ++k) {
-        m_ctx.output_errors[k] = m_oc.errors[m_g.outputs[k]];
-        if (m_ctx.output_errors[k]) ok = false;
+      try {
+        TESSERA_THROW(StorageError, m_seal_error);
+      } catch (...) {
+        m_book.cancel(std::current_exception());  // the run's own failure stays the one thrown
       }
     }
-    m_ctx.run_end(ok);
+    if (m_book.cancelled()) release_all(m_rt, m_router, m_oc, m_g);
+    (void)m_book.end();
+    m_oc.errors = m_book.take_errors();
     return std::move(m_oc);
   }
 
@@ -393,16 +369,13 @@ private:
   const std::uint32_t m_n;
   const int m_workers;
   Outcome m_oc;
+  detail::RunBook m_book;
   std::vector<std::vector<std::uint32_t>> m_outputs_of;  // persisting only
-  std::vector<std::uint32_t> m_pending, m_consumers;
-  std::vector<int> m_attempts;
-  std::vector<bool> m_is_output;
   std::unordered_map<DataId, std::uint32_t> m_index_of_id;
   std::priority_queue<std::uint32_t, std::vector<std::uint32_t>, std::greater<>> m_ready;
-  std::size_t m_done = 0, m_to_run = 0;
+  std::size_t m_to_run = 0;
   std::int64_t m_in_flight = 0;  // this run's tasks on workers
   Releases m_releases;
-  std::optional<TaskError> m_failure;
   std::vector<proto::Placement::Input> m_input_places;
   std::vector<proto::RunBatch> m_batch;  // per rank
   detail::ResumePlan m_plan;             // TESSERA_CHECKPOINT: what to load, skip and record
