@@ -360,6 +360,29 @@ TEST_CASE_TEMPLATE("sort_values: nulls last, ties stable, descending, several co
   CHECK_THROWS_AS((void)df.sort_values({"x", "g"}, {.ascending_each = {true}}), tessera::GraphError);
 }
 
+TEST_CASE_TEMPLATE("sort_values: npartitions sets the output partitions, in order, result unchanged", S,
+                   TESSERA_TEST_SCHEDULERS) {
+  using namespace dataframe_shuffle;
+  auto sched = make_test_scheduler<S>();
+  const auto parts = sort_parts();
+  const td::Table all = td::Table::concat(parts);
+  for (std::size_t n : {std::size_t{1}, std::size_t{2}, std::size_t{7}}) {
+    for (const bool ascending : {true, false}) {
+      CAPTURE(n);
+      CAPTURE(ascending);
+      auto sorted = frame_of(parts).sort_values("x", {.ascending = ascending, .npartitions = n});
+      REQUIRE(sorted.npartitions() == n);
+      const td::Table t = tessera::compute(sorted, sched);
+      CHECK(t.column("i").i64 == oracle_order(all, false, ascending));
+      CHECK(t == tessera::compute(sorted, std::make_shared<tessera::SyncScheduler>()));
+      // Every output holds rows: the n - 1 sampled boundaries split them.
+      const auto outs = tessera::compute(sorted.partitions(), sched);
+      REQUIRE(outs.size() == n);
+      for (const auto& o : outs) CHECK(o.num_rows() > 0);
+    }
+  }
+}
+
 TEST_CASE_TEMPLATE("sort_values: strings descending, nulls last, across partitions", S, TESSERA_TEST_SCHEDULERS) {
   using namespace dataframe_shuffle;
   auto sched = make_test_scheduler<S>();

@@ -2,6 +2,7 @@
 // combine of the shuffle behind sort_values and set_index.
 #include "collections/dataframe/range_partition.hpp"
 #include "collections/dataframe/hash_split.hpp"
+#include "collections/dataframe/piece_sort.hpp"
 #include "collections/dataframe/row_key.hpp"
 
 #include <tessera/storage/working_memory.hpp>
@@ -171,6 +172,7 @@ std::vector<Table> RangeSplit::operator()(const Table& t, std::size_t n_out) con
 }
 
 Table SortedConcat::operator()(std::vector<Table>&& pieces) const {
+  if (piecewise_sortable(pieces, plan)) return sort_pieces(pieces, plan);  // no concatenation
   Table all = Table::concat(pieces);
   pieces.clear();
   // The sort's keys, row order and radix buffers (~24 B a row) on top of the output, which the

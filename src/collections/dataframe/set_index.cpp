@@ -60,7 +60,7 @@ DataFrame DataFrame::set_index(const std::string& column, const SetIndexOptions&
   const Table bounds = divisions.num_rows() == 0 ? divisions : divisions.slice(1, divisions.num_rows() - 1);
   auto to_index = delayed(detail::move_to_index, {.name = "set-index", .pure = true});
   std::vector<Delayed<Table>> out;
-  for (const auto& x : detail::range_sort(m_parts, bounds, p)) out.push_back(to_index(x, column));
+  for (const auto& x : detail::range_sort(m_parts, bounds, p, m_parts.size())) out.push_back(to_index(x, column));
   Schema s;
   for (const auto& f : m_schema.columns) (f.name == column ? s.index : s.columns).push_back(f);
   return DataFrame(std::move(s), std::move(out)).with_order(divisions.num_rows() ? divisions : Table{}, true);

@@ -34,15 +34,16 @@ std::vector<Delayed<Table>> sample_tasks(const std::vector<Delayed<Table>>& part
 /// Tags every partition with its rows' ranges, shuffles by range, sorts each output.
 template <class Bounds>
 std::vector<Delayed<Table>> range_sort(const std::vector<Delayed<Table>>& parts, const Bounds& bounds,
-                                       const SortPlan& p) {
+                                       const SortPlan& p, std::size_t n_out) {
   auto tag = delayed(tag_ranges, {.name = "sort-tag", .pure = true});
   std::vector<Delayed<Table>> tagged;
   tagged.reserve(parts.size());
   for (const auto& x : parts) tagged.push_back(tag(x, bounds, p));
-  return shuffle(tagged, parts.size(), RangeSplit{}, SortedConcat{p}, {.name = "sort"});
+  return shuffle(tagged, n_out, RangeSplit{}, SortedConcat{p}, {.name = "sort"});
 }
 
-template std::vector<Delayed<Table>> range_sort(const std::vector<Delayed<Table>>&, const Table&, const SortPlan&);
+template std::vector<Delayed<Table>> range_sort(const std::vector<Delayed<Table>>&, const Table&, const SortPlan&,
+                                                std::size_t);
 
 }  // namespace detail
 
@@ -53,9 +54,9 @@ DataFrame DataFrame::sort_values(const std::string& column, const SortOptions& o
 DataFrame DataFrame::sort_values(const std::vector<std::string>& columns, const SortOptions& options) const {
   const detail::SortPlan p = detail::sort_plan(m_schema, columns, options);
   auto bounds = delayed(detail::range_bounds, {.name = "sort-bounds", .pure = true});
-  const auto n = static_cast<std::uint32_t>(m_parts.size());
+  const auto n = static_cast<std::uint32_t>(options.npartitions != 0 ? options.npartitions : m_parts.size());
   const Delayed<Table> b = bounds(detail::sample_tasks(m_parts, p), p, n);
-  return DataFrame(m_schema, detail::range_sort(m_parts, b, p)).with_order(Table{}, true);
+  return DataFrame(m_schema, detail::range_sort(m_parts, b, p, n)).with_order(Table{}, true);
 }
 
 }  // namespace tessera::dataframe

@@ -12,11 +12,12 @@ namespace tessera::dataframe::detail {
 SortPlan sort_plan(const Schema& s, const std::vector<std::string>& columns, const SortOptions& o);
 /// One sample task per partition.
 std::vector<Delayed<Table>> sample_tasks(const std::vector<Delayed<Table>>& parts, const SortPlan& p);
-/// Range-partitions parts by boundaries known now, sorting each output.
+/// Range-partitions parts into n_out outputs by n_out - 1 (or fewer) boundaries known now,
+/// sorting each output.
 template <class Bounds>
 std::vector<Delayed<Table>> range_sort(const std::vector<Delayed<Table>>& parts, const Bounds& bounds,
-                                       const SortPlan& p);
+                                       const SortPlan& p, std::size_t n_out);
 extern template std::vector<Delayed<Table>> range_sort(const std::vector<Delayed<Table>>&, const Table&,
-                                                       const SortPlan&);
+                                                       const SortPlan&, std::size_t);
 
 }  // namespace tessera::dataframe::detail

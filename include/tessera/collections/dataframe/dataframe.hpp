@@ -127,10 +127,14 @@ struct JoinOptions {
   std::string rsuffix = {};
 };
 
-/// sort_values() options: ascending for every sort column, or `ascending_each` per column.
+/// sort_values() options: ascending for every sort column, or `ascending_each` per column; as
+/// Dask's sort_values, `npartitions`: the output partitions (0: as many as the input has). More,
+/// smaller ones bound the memory one sort task needs (its pieces, the row order at 12 B a row,
+/// its output: about twice its partition).
 struct SortOptions {
   bool ascending = true;
   std::vector<bool> ascending_each = {};
+  std::size_t npartitions = 0;
 };
 
 /// set_index() options: the scheduler that computes the divisions (null: the default one).
@@ -280,7 +284,7 @@ public:
   /// order), nulls and NaN last whatever the direction. Sample-based range partitioning through
   /// the shuffle: up to 256 rows sampled per partition (weighted by its size) give
   /// npartitions - 1 boundaries, each row goes to its range's output partition (equal keys to
-  /// the same one), each output is sorted. Same number of partitions;
+  /// the same one), each output is sorted. options.npartitions partitions (0: the same number);
   /// partition i holds rows before partition i + 1's, so head(n) gives the global first n.
   /// Throws: ColumnError for an unknown column; GraphError when ascending_each has another
   /// length than the columns.
