@@ -34,6 +34,7 @@ bool type_fits(hid_t type, DType t) {
     case DType::float64: return cls == H5T_FLOAT;
     case DType::boolean: return (cls == H5T_ENUM || cls == H5T_INTEGER) && H5Tget_size(type) == 1;
     case DType::string: return cls == H5T_STRING;
+    case DType::category: return false;  // not in the layout yet (to_hdf5 refuses them)
   }
   return false;
 }
@@ -148,6 +149,7 @@ Hdf5Id file_type(DType t) {
     case DType::float64: return Hdf5Id(H5Tcopy(H5T_IEEE_F64LE));
     case DType::boolean: return tessera::detail::hdf5_bool_type();
     case DType::string: return string_type();
+    case DType::category: break;  // not in the layout yet (to_hdf5 refuses them)
   }
   return Hdf5Id();
 }
@@ -160,6 +162,7 @@ Hdf5Id mem_type(DType t) {
     case DType::float64: return Hdf5Id(H5Tcopy(H5T_NATIVE_DOUBLE));
     case DType::boolean: return tessera::detail::hdf5_bool_type();
     case DType::string: return string_type();
+    case DType::category: break;
   }
   return Hdf5Id();
 }

@@ -54,7 +54,8 @@ void check_column(const td::Column& c, const json& want, const std::string& name
         case td::DType::timedelta: same = v.get<std::int64_t>() == c.i64[i]; break;
         case td::DType::float64: same = v.get<double>() == c.f64[i]; break;  // exact: the same bits
         case td::DType::boolean: same = v.get<bool>() == (c.b8[i] != 0); break;
-        case td::DType::string: same = v.get<std::string>() == c.str(i); break;
+        case td::DType::string:
+        case td::DType::category: same = v.get<std::string>() == c.text(i); break;
       }
     }
     if (!same && wrong++ < 3) FAIL_CHECK("column " << name << " row " << i << ": pandas has " << v.dump());
