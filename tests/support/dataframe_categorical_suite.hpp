@@ -152,6 +152,24 @@ TEST_CASE_TEMPLATE("category: groupby, value_counts, nunique, sort_values and me
   CHECK(texts_of(kk.column("kk")) == std::vector<std::string>{"a", "c", "a", "e", "c", "a"});
 }
 
+#if defined(TESSERA_HAVE_HDF5_IO)
+TEST_CASE_TEMPLATE("category: to_hdf5 stores the strings with dtype category, read_hdf5 gives a category back", S,
+                   TESSERA_TEST_SCHEDULERS) {
+  using namespace dataframe_suite;
+  auto sched = make_test_scheduler<S>();
+  const auto dir = fresh_dir("cat-hdf5");
+  auto df = categorical_frame(dir);
+  const std::string file = (dir / "cat.h5").string();
+  td::to_hdf5(df, file, "/cat", {.chunk_rows = 4}, *sched);
+  auto back = td::read_hdf5(file, "/cat", {.partition_rows = 5});
+  CHECK(back["k"].dtype() == td::DType::category);
+  const td::Table t = tessera::compute(back, sched);
+  CHECK(t == tessera::compute(df, sched));
+  CHECK(t.column("k").categories->values == std::vector<std::string>{"a", "b", "c", "d", "e"});
+  CHECK(t.column("k").is_null(2));
+}
+#endif
+
 TEST_CASE_TEMPLATE("category: errors name the column and dtype", S, TESSERA_TEST_SCHEDULERS) {
   using namespace dataframe_suite;
   auto df = categorical_frame(fresh_dir("cat-errors"));
