@@ -242,7 +242,7 @@ Table parse_block(const CsvPlan& plan, const std::vector<Counts>& before) {
   std::vector<Column> cols;
   for (const auto& o : plan.out) cols.emplace_back(o.dtype);
   for (auto& c : cols) {
-    if (c.dtype == DType::category) c.dtype = DType::string;  // strings until the block is read
+    if (c.dtype == DType::category) c = Column(DType::string);  // strings until the block is read
   }
   const std::size_t guess = static_cast<std::size_t>(block_end - block_begin) / 32;
   for (auto& c : cols) c.reserve(guess);

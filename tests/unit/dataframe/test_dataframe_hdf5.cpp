@@ -207,7 +207,7 @@ TEST_CASE("read_hdf5 errors name the file, the group, the column and the dtype a
   CHECK(has(e, "'float64'"));
   CHECK(has(e, "'int64'"));
   e = read("unknown_dtype");
-  CHECK(has(e, "column 's': unknown dtype 'category'"));
+  CHECK(has(e, "column 's': unknown dtype 'period[D]'"));
   e = read("short");
   CHECK(has(e, "length mismatch: dataset 'short/columns/a' has 4 rows, the table 5"));
   e = read("missing");
