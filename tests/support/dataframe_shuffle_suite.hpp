@@ -36,7 +36,8 @@ inline std::string cell(const td::Column& c, std::size_t i) {
     case td::DType::timedelta: return std::to_string(c.i64[i]);
     case td::DType::float64: return std::to_string(c.f64[i]);
     case td::DType::boolean: return c.b8[i] ? "T" : "F";
-    case td::DType::string: return "'" + std::string(c.str(i)) + "'";
+    case td::DType::string:
+    case td::DType::category: return "'" + std::string(c.text(i)) + "'";
   }
   return "?";
 }

@@ -11,7 +11,7 @@ namespace {
 std::string accepted(unsigned dtypes) {
   std::string out;
   for (auto t : {DType::int64, DType::float64, DType::boolean, DType::string, DType::datetime,
-                 DType::timedelta}) {
+                 DType::timedelta, DType::category}) {
     if ((dtypes >> unsigned(t)) & 1u) out += (out.empty() ? "" : " or ") + std::string(dtype_name(t));
   }
   return out;
@@ -23,7 +23,8 @@ std::string cell_text(const Column& c, std::size_t row) {
     case DType::int64: return std::to_string(c.i64[row]);
     case DType::float64: return std::to_string(c.f64[row]);
     case DType::boolean: return c.b8[row] ? "True" : "False";
-    case DType::string: return "'" + std::string(c.str(row)) + "'";
+    case DType::string:
+    case DType::category: return "'" + std::string(c.text(row)) + "'";
     case DType::datetime: return format_datetime(c.i64[row], false);
     case DType::timedelta: return format_timedelta(c.i64[row], false);
   }

@@ -114,7 +114,7 @@ std::int64_t rows_of(const Table& t) { return static_cast<std::int64_t>(t.num_ro
 ArrayDType common_dtype(const Schema& s) {
   std::optional<DType> common;
   for (const auto& f : s.columns) {
-    if (f.dtype == DType::string || f.dtype == DType::datetime || f.dtype == DType::timedelta) {
+    if (is_text(f.dtype) || f.dtype == DType::datetime || f.dtype == DType::timedelta) {
       TESSERA_THROW(TypeError, "to_array: column '", f.name, "' is ", dtype_name(f.dtype),
                     "; only int64, float64 and bool columns make an Array (select them first)");
     }

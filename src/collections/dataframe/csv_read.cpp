@@ -3,6 +3,7 @@
 // columns straight from the mapped bytes (std::from_chars for numbers).
 #include <tessera/collections/dataframe/dataframe.hpp>
 
+#include "collections/dataframe/categorical.hpp"
 #include "collections/dataframe/csv_tokenizer.hpp"
 #include "collections/dataframe/file_bytes.hpp"
 #include "collections/glob_paths.hpp"
@@ -140,6 +141,7 @@ bool parse_bool(std::string_view s, bool& v) {
 bool append_field(Column& c, std::string_view s, const NaSet& na) {
   switch (c.dtype) {
     case DType::string:
+    case DType::category:  // parsed as strings, encoded when the block is read
       if (na.contains(s)) c.push_null();
       else c.push_str(s);
       return true;
@@ -186,7 +188,8 @@ void truncate(Column& c, std::size_t n) {
   switch (c.dtype) {
     case DType::int64:
     case DType::datetime:
-    case DType::timedelta: c.i64.resize(n); break;
+    case DType::timedelta:
+    case DType::category: c.i64.resize(n); break;
     case DType::float64: c.f64.resize(n); break;
     case DType::boolean: c.b8.resize(n); break;
     case DType::string:
@@ -238,6 +241,9 @@ Table parse_block(const CsvPlan& plan, const std::vector<Counts>& before) {
   }
   std::vector<Column> cols;
   for (const auto& o : plan.out) cols.emplace_back(o.dtype);
+  for (auto& c : cols) {
+    if (c.dtype == DType::category) c = Column(DType::string);  // strings until the block is read
+  }
   const std::size_t guess = static_cast<std::size_t>(block_end - block_begin) / 32;
   for (auto& c : cols) c.reserve(guess);
   const char* p = first_record(data, block_begin, file_end, quotes % 2 == 1, line);
@@ -278,7 +284,10 @@ Table parse_block(const CsvPlan& plan, const std::vector<Counts>& before) {
     ++rows;
   }
   Table t;
-  for (std::size_t k = 0; k < cols.size(); ++k) t.add_column(plan.out[k].name, std::move(cols[k]));
+  for (std::size_t k = 0; k < cols.size(); ++k) {
+    if (plan.out[k].dtype == DType::category) cols[k] = to_categorical(cols[k]);
+    t.add_column(plan.out[k].name, std::move(cols[k]));
+  }
   return t;
 }
 

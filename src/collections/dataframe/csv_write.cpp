@@ -56,7 +56,8 @@ void put_value(std::string& out, const Column& c, std::size_t i, char sep, bool 
       break;
     }
     case DType::boolean: out.append(c.b8[i] ? "True" : "False"); break;
-    case DType::string: put_string(out, c.str(i), sep); break;
+    case DType::string:
+    case DType::category: put_string(out, c.text(i), sep); break;
     case DType::datetime: out.append(format_datetime(c.i64[i], date_only)); break;
     case DType::timedelta: out.append(format_timedelta(c.i64[i], !date_only)); break;
   }

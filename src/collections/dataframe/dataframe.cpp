@@ -350,7 +350,8 @@ Series Series::fillna(const Scalar& value) const {
                       dtype() != DType::boolean &&
                       (lit.dtype == DType::int64 || lit.dtype == DType::float64);
   if (num_ok && lit.op == Op::lit_float) out = DType::float64;
-  if (!num_ok && lit.dtype != dtype()) {
+  const bool category_ok = dtype() == DType::category && lit.op == Op::lit_str;  // joins the categories
+  if (!num_ok && !category_ok && lit.dtype != dtype()) {
     TESSERA_THROW(TypeError, "fillna: ", detail::describe(m_expr), " is ", dtype_name(dtype()),
                   ", the value is ", dtype_name(lit.dtype));
   }

@@ -1,6 +1,8 @@
 // Column expressions: dtype rules (checked when built) and evaluation on a partition.
 #include <tessera/collections/dataframe/detail/expr.hpp>
 
+#include "collections/dataframe/categorical.hpp"
+
 #include <cmath>
 #include <sstream>
 
@@ -69,6 +71,12 @@ DType binary_dtype(Op op, DType a, DType b, const std::string& what) {
   };
   if (op == Op::logical_and || op == Op::logical_or) {
     return a == DType::boolean && b == DType::boolean ? DType::boolean : fail();
+  }
+  if (is_comparison(op) && (a == DType::category || b == DType::category)) {
+    if (is_text(a) && is_text(b) && (op == Op::eq || op == Op::ne)) return DType::boolean;  // by string
+    TESSERA_THROW(TypeError, "unsupported comparison ", op_symbol(op), ": ", what, " (", dtype_name(a), " ",
+                  op_symbol(op), " ", dtype_name(b), "); a categorical (unordered, as pandas') compares "
+                  "only with == and != against a string or another categorical");
   }
   if (is_comparison(op)) {
     if ((number(a) && number(b)) || a == b) return DType::boolean;
@@ -218,7 +226,7 @@ Column comparison(Op op, const Column& a, const Column& b) {
       continue;
     }
     bool v;
-    if (a.dtype == DType::string) v = compare(op, a.str(i), b.str(i));
+    if (is_text(a.dtype)) v = compare(op, a.text(i), b.text(i));  // category: by string, any categories
     else if (ints) v = compare(op, ival(a, i), ival(b, i));
     else v = compare(op, a.as_double(i), b.as_double(i));
     out.b8[i] = v ? 1 : 0;
@@ -264,6 +272,7 @@ Column unary(Op op, Column a) {
 
 Column fill(Column a, const Column& value, DType out_type) {
   const std::size_t n = a.size();
+  if (out_type == DType::category) return n == 0 ? a : fill_categorical(a, value.str(0));
   if (out_type == DType::float64 && a.dtype != DType::float64) {
     Column f(DType::float64);
     f.f64.resize(n);
@@ -283,6 +292,7 @@ Column fill(Column a, const Column& value, DType out_type) {
       case DType::float64: out.push_float(src.as_double(i)); break;
       case DType::boolean: out.push_bool(src.b8[i] != 0); break;
       case DType::string: out.push_str(src.str(i)); break;
+      case DType::category: break;  // fill_categorical above
     }
   }
   return out;

@@ -1,6 +1,7 @@
 // Column expression methods of one operand: Series.str.*, Series.dt.*, astype; and where.
 #include <tessera/collections/dataframe/detail/expr.hpp>
 
+#include "collections/dataframe/categorical.hpp"
 #include "collections/dataframe/expr_text.hpp"
 
 #include <chrono>
@@ -38,6 +39,7 @@ const char* method_name(Op op) {
     case Op::td_nanoseconds: return "nanoseconds";
     case Op::td_total_seconds: return "total_seconds";
     case Op::to_timedelta: return "to_timedelta";
+    case Op::cat_codes: return "codes";
     default: return "astype";
   }
 }
@@ -45,6 +47,7 @@ const char* method_name(Op op) {
 /// The conversions astype accepts (from, to), as pandas does for these dtypes.
 bool castable(DType from, DType to) {
   if (from == to || to == DType::string) return true;
+  if (to == DType::category) return from == DType::string;  // pandas keeps other dtypes' categories
   switch (from) {
     case DType::int64: return true;
     case DType::float64: return to == DType::int64 || to == DType::boolean;
@@ -53,6 +56,7 @@ bool castable(DType from, DType to) {
       return to == DType::int64 || to == DType::float64 || to == DType::datetime || to == DType::timedelta;
     case DType::datetime:
     case DType::timedelta: return to == DType::int64;
+    case DType::category: return false;
   }
   return false;
 }
@@ -234,6 +238,8 @@ bool needs_long_form(const Column& a) {
 
 Column cast(const ExprNode& n, Column a) {
   if (a.dtype == n.dtype) return a;
+  if (n.dtype == DType::category) return to_categorical(a);
+  if (a.dtype == DType::category) return categorical_to_strings(a);  // castable: to string only
   const bool long_form = a.dtype == DType::timedelta && needs_long_form(a);
   return map_rows(a, n.dtype, [&](Column& out, std::size_t i) {
     switch (n.dtype) {
@@ -263,6 +269,7 @@ void push_row(Column& out, const Column& src, std::size_t i) {
     case DType::timedelta: return out.push_int(src.dtype == DType::boolean ? src.b8[i] : src.i64[i]);
     case DType::boolean: return out.push_bool(src.b8[i] != 0);
     case DType::string: return out.push_str(src.str(i));
+    case DType::category: return out.append(src.slice(i, i + 1));  // the union of the categories
   }
 }
 
@@ -279,6 +286,9 @@ DType method_dtype(Op method, DType t, DType to, const std::string& what) {
   if (is_td_method(method) && t != DType::timedelta) {
     TESSERA_THROW(TypeError, ".dt.", method_name(method), " needs a timedelta64[ns] column; ", what, " is ",
                   dtype_name(t));
+  }
+  if (method == Op::cat_codes && t != DType::category) {
+    TESSERA_THROW(TypeError, ".cat.codes needs a category column; ", what, " is ", dtype_name(t));
   }
   if (method == Op::to_timedelta && t != DType::int64 && t != DType::float64 && t != DType::string) {
     TESSERA_THROW(TypeError, "to_timedelta needs an int64, float64 or string column; ", what, " is ",
@@ -308,6 +318,7 @@ Column apply_method(const ExprNode& n, Column a) {
   if (is_dt_method(n.op)) return datetime_method(n.op, a);
   if (is_td_method(n.op)) return timedelta_method(n.op, a);
   if (n.op == Op::to_timedelta) return to_timedelta_column(n, a);
+  if (n.op == Op::cat_codes) return categorical_codes(a);
   return cast(n, std::move(a));
 }
 
@@ -331,6 +342,7 @@ std::string describe_method(const ExprNode& n, const std::string& operand) {
     return operand + ".dt." + method_name(n.op);
   }
   if (n.op == Op::td_total_seconds) return operand + ".dt.total_seconds()";
+  if (n.op == Op::cat_codes) return operand + ".cat.codes";
   if (n.op == Op::to_timedelta) return "to_timedelta(" + operand + ", " + std::to_string(n.i) + " ns)";
   std::string args;
   if (n.op <= Op::str_endswith) args = "'" + n.text + "'";

@@ -3,6 +3,7 @@
 // sorts the groups by key and builds the requested columns. value_counts() is a groupby size.
 #include <tessera/collections/dataframe/dataframe.hpp>
 
+#include "collections/dataframe/categorical.hpp"
 #include "collections/dataframe/groupby_state.hpp"
 #include "collections/dataframe/tree.hpp"
 
@@ -24,6 +25,7 @@ void push_value(Column& out, const Column& c, std::size_t row) {
     case DType::float64: out.push_float(c.f64[row]); break;
     case DType::boolean: out.push_bool(c.b8[row] != 0); break;
     case DType::string: out.push_str(c.str(row)); break;
+    case DType::category: out.append(c.slice(row, row + 1)); break;  // the union of the categories
   }
 }
 
@@ -42,8 +44,9 @@ void encode_key(const std::vector<const Column*>& cols, std::size_t row, std::st
         break;
       }
       case DType::boolean: buf.push_back(static_cast<char>(c->b8[row])); break;
-      case DType::string: {
-        const auto s = c->str(row);
+      case DType::string:
+      case DType::category: {
+        const auto s = c->text(row);
         const auto n = static_cast<std::uint32_t>(s.size());
         buf.append(reinterpret_cast<const char*>(&n), 4);
         buf.append(s);
@@ -60,7 +63,7 @@ bool present(const Column& c, std::size_t i) {
 
 void add_value(Acc& a, const Column& c, std::size_t i) {
   if (!present(c, i)) return;
-  if (c.dtype == DType::string) {  // count only (check_fn refuses the rest)
+  if (is_text(c.dtype)) {  // count only (check_fn refuses the rest)
     ++a.count;
     return;
   }
@@ -179,9 +182,21 @@ GroupState group_single(const GroupPlan& plan, const Column& key, const std::vec
 
 }  // namespace
 
+Field key_field(Field f) {
+  if (f.dtype == DType::category) f.dtype = DType::string;
+  return f;
+}
+
 GroupState partial_groupby(const Table& t, const GroupPlan& plan) {
   std::vector<const Column*> keys, vals;
-  for (const auto& k : plan.keys) keys.push_back(&t.column(k));
+  std::vector<Column> decoded;  // category keys as their strings (observed categories only)
+  decoded.reserve(plan.keys.size());
+  for (const auto& k : plan.keys) {
+    keys.push_back(&t.column(k));
+    if (keys.back()->dtype != DType::category) continue;
+    decoded.push_back(categorical_to_strings(*keys.back()));
+    keys.back() = &decoded.back();
+  }
   for (const auto& v : plan.values) vals.push_back(&t.column(v));
   if (keys.size() == 1 && keys[0]->dtype == DType::string) {
     const Column& k = *keys[0];
@@ -242,7 +257,8 @@ int compare_rows(const Table& keys, std::uint32_t a, std::uint32_t b) {
       case DType::timedelta: r = (c.i64[a] > c.i64[b]) - (c.i64[a] < c.i64[b]); break;
       case DType::float64: r = (c.f64[a] > c.f64[b]) - (c.f64[a] < c.f64[b]); break;
       case DType::boolean: r = c.b8[a] - c.b8[b]; break;
-      case DType::string: r = c.str(a).compare(c.str(b)); break;
+      case DType::string:
+      case DType::category: r = c.text(a).compare(c.text(b)); break;
     }
     if (r != 0) return r;
   }
@@ -340,7 +356,7 @@ void check_fn(const std::string& fn, const Field& f) {
                   "' (sum, mean, count, size, min, max, std, var, first, last)");
   }
   const bool needs_number = fn != "count" && fn != "size";
-  if (needs_number && f.dtype == DType::string) {
+  if (needs_number && is_text(f.dtype)) {
     TESSERA_THROW(TypeError, "groupby agg: '", fn, "' of column '", f.name, "' of dtype ", dtype_name(f.dtype),
                   " (string columns support count and size)");
   }
@@ -378,7 +394,7 @@ DataFrame GroupBy::one(const std::string& fn) const {
   } else {
     for (const auto& f : m_frame.schema().columns) {
       if (std::find(m_keys.begin(), m_keys.end(), f.name) != m_keys.end()) continue;
-      if (numeric_fn && f.dtype == DType::string) continue;  // pandas' numeric_only
+      if (numeric_fn && is_text(f.dtype)) continue;  // pandas' numeric_only
       if ((fn == "sum" || fn == "mean" || fn == "std" || fn == "var") && f.dtype == DType::datetime) continue;
       if (fn == "var" && f.dtype == DType::timedelta) continue;
       spec.push_back({f.name, {fn}});
@@ -398,7 +414,7 @@ DataFrame GroupBy::build(const AggSpec& spec, bool flat_names) const {
   plan.keys = m_keys;
   std::vector<DType> value_types;
   Schema out;
-  for (const auto& k : m_keys) out.index.push_back(schema.columns[schema.find(k)]);
+  for (const auto& k : m_keys) out.index.push_back(detail::key_field(schema.columns[schema.find(k)]));
   for (const auto& [col, fns] : spec) {
     std::int32_t v = -1;
     DType vt = DType::int64;

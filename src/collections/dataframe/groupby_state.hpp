@@ -18,6 +18,10 @@
 
 namespace tessera::dataframe::detail {
 
+/// A group key's field in the result: a category key gives its strings (object), as
+/// partial_groupby groups a category key by string.
+Field key_field(Field f);
+
 /// Running statistics of one value column in one group (nulls skipped).
 struct Acc {
   std::int64_t count = 0;

@@ -19,7 +19,7 @@ Hdf5Id string_type() {
 
 std::optional<DType> dtype_named(const std::string& name) {
   for (DType t : {DType::int64, DType::float64, DType::boolean, DType::string, DType::datetime,
-                  DType::timedelta}) {
+                  DType::timedelta, DType::category}) {
     if (name == dtype_name(t)) return t;
   }
   return std::nullopt;
@@ -33,7 +33,8 @@ bool type_fits(hid_t type, DType t) {
     case DType::timedelta: return cls == H5T_INTEGER;
     case DType::float64: return cls == H5T_FLOAT;
     case DType::boolean: return (cls == H5T_ENUM || cls == H5T_INTEGER) && H5Tget_size(type) == 1;
-    case DType::string: return cls == H5T_STRING;
+    case DType::string:
+    case DType::category: return cls == H5T_STRING;  // a category is stored as its strings
   }
   return false;
 }
@@ -147,7 +148,8 @@ Hdf5Id file_type(DType t) {
     case DType::timedelta: return Hdf5Id(H5Tcopy(H5T_STD_I64LE));
     case DType::float64: return Hdf5Id(H5Tcopy(H5T_IEEE_F64LE));
     case DType::boolean: return tessera::detail::hdf5_bool_type();
-    case DType::string: return string_type();
+    case DType::string:
+    case DType::category: return string_type();
   }
   return Hdf5Id();
 }
@@ -159,7 +161,8 @@ Hdf5Id mem_type(DType t) {
     case DType::timedelta: return Hdf5Id(H5Tcopy(H5T_NATIVE_INT64));
     case DType::float64: return Hdf5Id(H5Tcopy(H5T_NATIVE_DOUBLE));
     case DType::boolean: return tessera::detail::hdf5_bool_type();
-    case DType::string: return string_type();
+    case DType::string:
+    case DType::category: return string_type();
   }
   return Hdf5Id();
 }

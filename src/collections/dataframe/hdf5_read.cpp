@@ -4,6 +4,7 @@
 
 #include <tessera/storage/hdf5_lock.hpp>
 
+#include "collections/dataframe/categorical.hpp"
 #include "collections/dataframe/hdf5_layout.hpp"
 
 #include <cmath>
@@ -99,6 +100,14 @@ Column read_column(hid_t g, bool index, const Field& field, std::int64_t begin, 
     case DType::float64: c.f64.resize(n); read_rows(d.get(), mt.get(), c.f64.data(), begin, n, where, path); break;
     case DType::boolean: c.b8 = read_flags(d.get(), begin, n, where, path); break;
     case DType::string: read_strings(d.get(), c, begin, n, valid, where, path); break;
+    case DType::category: {  // stored as its strings: categories rebuilt (sorted) per partition read
+      Column s(DType::string);
+      read_strings(d.get(), s, begin, n, valid, where, path);
+      for (std::size_t i = 0; i < n; ++i) {
+        if (!valid.empty() && valid[i] == 0) s.set_null(i);
+      }
+      return to_categorical(s);
+    }
   }
   for (std::size_t i = 0; i < n; ++i) {
     const bool nat = (field.dtype == DType::datetime || field.dtype == DType::timedelta) && c.i64[i] == h5::nat;

@@ -6,6 +6,7 @@
 #include <tessera/scheduling/scheduler.hpp>
 #include <tessera/storage/hdf5_lock.hpp>
 
+#include "collections/dataframe/categorical.hpp"
 #include "collections/dataframe/hdf5_layout.hpp"
 
 #include <filesystem>
@@ -85,6 +86,8 @@ void append_values(hid_t d, const Column& c, std::int64_t before, const h5::Wher
       }
       return append(d, mt.get(), v.data(), before, n, where, path);
     }
+    case DType::category:  // as its strings (the partitions' categories differ); dtype "category"
+      return append_values(d, categorical_to_strings(c), before, where, path);
     case DType::string: {
       std::string buf;  // the values, each ended by '\0'
       buf.reserve(c.chars.size() + n);

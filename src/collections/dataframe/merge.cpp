@@ -5,6 +5,7 @@
 #include <tessera/collections/dataframe/dataframe.hpp>
 #include <tessera/scheduling/shuffle.hpp>
 
+#include "collections/dataframe/categorical.hpp"
 #include "collections/dataframe/hash_split.hpp"
 #include "collections/dataframe/join_plan.hpp"
 
@@ -46,7 +47,7 @@ void choose_keys(const Schema& l, const Schema& r, const MergeOptions& o, JoinPl
   for (std::size_t k = 0; k < p.left_keys.size(); ++k) {
     const Field& a = key_field(l, p.left_keys[k], "left");
     const Field& b = key_field(r, p.right_keys[k], "right");
-    if (a.dtype != b.dtype) {
+    if (a.dtype != b.dtype && !(is_text(a.dtype) && is_text(b.dtype))) {  // category: by string
       TESSERA_THROW(TypeError, "merge: key columns of different dtypes: left '", a.name, "' is ",
                     dtype_name(a.dtype), ", right '", b.name, "' is ", dtype_name(b.dtype));
     }
@@ -114,6 +115,41 @@ std::vector<Delayed<Table>> shuffled(const DataFrame& l, const DataFrame& r, con
   return out;
 }
 
+/// `d` with its category key columns as strings (a merge compares keys by string, as pandas
+/// does when the sides' categories differ; the keys come out as object columns).
+DataFrame decoded_keys(const DataFrame& d, const std::vector<std::string>& keys) {
+  Schema s = d.schema();
+  bool any = false;
+  for (const auto& k : keys) {
+    Field& f = s.columns[s.find(k)];
+    any = any || f.dtype == DType::category;
+    if (f.dtype == DType::category) f.dtype = DType::string;
+  }
+  if (!any) return d;
+  auto decode = delayed(detail::decode_categoricals, {.name = "merge-decode-keys", .pure = true});
+  std::vector<Delayed<Table>> parts;
+  parts.reserve(d.npartitions());
+  for (const auto& p : d.partitions()) parts.push_back(decode(p, keys));
+  return DataFrame(std::move(s), std::move(parts));
+}
+
+/// The merge of `l` and `r` (no category keys).
+DataFrame merge_frames(const DataFrame& l, const DataFrame& right, const MergeOptions& options) {
+  const std::string& how = options.how;
+  JoinPlan plan;
+  plan.how = how;
+  choose_keys(l.schema(), right.schema(), options, plan);
+  Schema out = plan_outputs(l.schema(), right.schema(), options, plan);
+  // A broadcast side must not contribute unmatched rows once per partition of the other side.
+  if (right.npartitions() == 1 && (how == "inner" || how == "left")) {
+    return DataFrame(std::move(out), broadcast(l.partitions(), right.partitions()[0], plan, true));
+  }
+  if (l.npartitions() == 1 && (how == "inner" || how == "right")) {
+    return DataFrame(std::move(out), broadcast(right.partitions(), l.partitions()[0], plan, false));
+  }
+  return DataFrame(std::move(out), shuffled(l, right, plan, options.npartitions));
+}
+
 }  // namespace
 
 DataFrame DataFrame::merge(const DataFrame& right, const MergeOptions& options) const {
@@ -122,18 +158,9 @@ DataFrame DataFrame::merge(const DataFrame& right, const MergeOptions& options) 
     TESSERA_THROW(GraphError, "merge: how='", how, "'; expected 'inner', 'left', 'right' or 'outer'");
   }
   if (npartitions() == 0 || right.npartitions() == 0) TESSERA_THROW(GraphError, "merge: a side has no partitions");
-  JoinPlan plan;
-  plan.how = how;
-  choose_keys(m_schema, right.schema(), options, plan);
-  Schema out = plan_outputs(m_schema, right.schema(), options, plan);
-  // A broadcast side must not contribute unmatched rows once per partition of the other side.
-  if (right.npartitions() == 1 && (how == "inner" || how == "left")) {
-    return DataFrame(std::move(out), broadcast(m_parts, right.partitions()[0], plan, true));
-  }
-  if (npartitions() == 1 && (how == "inner" || how == "right")) {
-    return DataFrame(std::move(out), broadcast(right.partitions(), m_parts[0], plan, false));
-  }
-  return DataFrame(std::move(out), shuffled(*this, right, plan, options.npartitions));
+  JoinPlan keys;
+  choose_keys(m_schema, right.schema(), options, keys);
+  return merge_frames(decoded_keys(*this, keys.left_keys), decoded_keys(right, keys.right_keys), options);
 }
 
 }  // namespace tessera::dataframe

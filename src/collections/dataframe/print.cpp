@@ -63,13 +63,14 @@ std::vector<std::string> format_column(const Column& c, const std::vector<std::s
   for (auto r : rows) {
     if (c.is_null(r)) {
       const bool nat = c.dtype == DType::datetime || c.dtype == DType::timedelta;
-      out.emplace_back(nat ? "NaT" : c.dtype == DType::string ? "NaN" : "<NA>");
+      out.emplace_back(nat ? "NaT" : is_text(c.dtype) ? "NaN" : "<NA>");
       continue;
     }
     switch (c.dtype) {
       case DType::int64: out.push_back(std::to_string(c.i64[r])); break;
       case DType::boolean: out.emplace_back(c.b8[r] ? "True" : "False"); break;
-      case DType::string: out.emplace_back(c.str(r)); break;
+      case DType::string:
+      case DType::category: out.emplace_back(c.text(r)); break;
       case DType::datetime: out.push_back(format_datetime(c.i64[r], date_only)); break;
       case DType::timedelta: out.push_back(format_timedelta(c.i64[r], !date_only)); break;
       case DType::float64: break;

@@ -94,7 +94,7 @@ DataFrame quantile_frame(const DataFrame& f, const std::vector<std::string>& col
 }
 
 void require_numeric(const Series& s) {
-  if (s.dtype() == DType::string) {
+  if (is_text(s.dtype())) {
     TESSERA_THROW(TypeError, "quantile: ", detail::describe(s.expr()), " is ", dtype_name(s.dtype()), ", not numeric");
   }
 }

@@ -93,7 +93,7 @@ double final_stat(const std::vector<Stats>& v, int kind, double ddof) {
 std::int64_t final_count(const std::vector<Stats>& v) { return combine_stats(v).count; }
 
 void require_numeric(const Series& s, const char* what) {
-  if (s.dtype() == DType::string) {
+  if (is_text(s.dtype())) {
     TESSERA_THROW(TypeError, what, ": ", detail::describe(s.expr()), " is ", dtype_name(s.dtype()),
                   ", not numeric");
   }

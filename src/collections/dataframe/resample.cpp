@@ -255,7 +255,7 @@ DataFrame Resampler::one(const std::string& fn) const {
   AggSpec spec;
   const bool arithmetic = fn == "sum" || fn == "mean" || fn == "std" || fn == "var";
   for (const auto& f : m_frame.schema().columns) {
-    if (f.dtype == DType::string && fn != "count") continue;  // numeric_only, as groupby
+    if (is_text(f.dtype) && fn != "count") continue;  // numeric_only, as groupby
     if (f.dtype == DType::datetime && arithmetic) continue;
     spec.push_back({f.name, {fn}});
   }

@@ -27,7 +27,8 @@ std::uint64_t cell_hash(const Column& c, std::size_t i) noexcept {
     case DType::timedelta: return static_cast<std::uint64_t>(c.i64[i]);
     case DType::float64: return std::bit_cast<std::uint64_t>(c.f64[i] == 0 ? 0.0 : c.f64[i]);
     case DType::boolean: return c.b8[i];
-    case DType::string: return std::hash<std::string_view>{}(c.str(i));
+    case DType::string:
+    case DType::category: return std::hash<std::string_view>{}(c.text(i));  // a category as its string
   }
   return 0;
 }
@@ -78,7 +79,8 @@ bool keys_equal(const std::vector<const Column*>& a, std::size_t i, const std::v
         if (x.b8[i] != y.b8[j]) return false;
         break;
       case DType::string:
-        if (x.str(i) != y.str(j)) return false;
+      case DType::category:
+        if (x.text(i) != y.text(j)) return false;
         break;
     }
   }

@@ -122,7 +122,7 @@ DataFrame DataFrame::drop_duplicates(const std::vector<std::string>& subset) con
 DataFrame DataFrame::top(std::int64_t n, const std::string& column, bool largest) const {
   if (n < 0) TESSERA_THROW(GraphError, largest ? "nlargest" : "nsmallest", ": n is ", n, ", must be >= 0");
   const DType t = m_schema.dtype(column);
-  if (t == DType::string || t == DType::boolean) {
+  if (is_text(t) || t == DType::boolean) {
     TESSERA_THROW(TypeError, largest ? "nlargest" : "nsmallest", ": column '", column, "' is ", dtype_name(t),
                   " (int64, float64, datetime and timedelta columns have an order of values)");
   }
@@ -199,7 +199,7 @@ DataFrame Series::unique() const {
   out.reserve(sizes.npartitions());
   for (const auto& p : sizes.partitions()) out.push_back(fn(p, m_name));
   Schema s;
-  s.columns.push_back({m_name, dtype()});
+  s.columns.push_back({m_name, dtype() == DType::category ? DType::string : dtype()});  // groupby's keys
   return DataFrame(std::move(s), std::move(out));
 }
 

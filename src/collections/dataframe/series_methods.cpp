@@ -21,6 +21,13 @@ Series with_method(const Series& s, Op op, std::string text, std::int64_t i, std
 
 StringMethods Series::str() const { return StringMethods(*this); }
 DatetimeMethods Series::dt() const { return DatetimeMethods(*this); }
+CategoricalMethods Series::cat() const { return CategoricalMethods(*this); }
+
+CategoricalMethods::CategoricalMethods(Series s) : m_series(std::move(s)) {
+  (void)detail::method_dtype(Op::cat_codes, m_series.dtype(), m_series.dtype(), detail::describe(m_series.expr()));
+}
+
+Series CategoricalMethods::codes() const { return with_method(m_series, Op::cat_codes, {}, 0, 0); }
 
 StringMethods::StringMethods(Series s) : m_series(std::move(s)) {
   (void)detail::method_dtype(Op::str_len, m_series.dtype(), m_series.dtype(), detail::describe(m_series.expr()));

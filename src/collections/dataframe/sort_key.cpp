@@ -26,6 +26,8 @@ int compare_cells(const Column& a, std::size_t i, const Column& b, std::size_t j
     case DType::float64: return three_way(a.f64[i], b.f64[j]);
     case DType::boolean: return three_way(a.b8[i], b.b8[j]);
     case DType::string: return three_way(a.str(i), b.str(j));
+    case DType::category:  // by string: the two columns may have different categories
+      return a.categories == b.categories ? three_way(a.i64[i], b.i64[j]) : three_way(a.text(i), b.text(j));
   }
   return 0;
 }
@@ -72,6 +74,8 @@ std::vector<std::uint32_t> sort_order(const Table& t, const SortPlan& p) {
   if (cols.size() == 1 && (cols[0]->dtype == DType::int64 || cols[0]->dtype == DType::datetime || cols[0]->dtype == DType::timedelta)) {
     return sort_numeric(*cols[0], cols[0]->i64, p.ascending[0] != 0);
   }
+  // category: codes in sorted categories sort as the strings do (nulls: missing()).
+  if (cols.size() == 1 && cols[0]->dtype == DType::category) return sort_numeric(*cols[0], cols[0]->i64, p.ascending[0] != 0);
   if (cols.size() == 1 && cols[0]->dtype == DType::float64) return sort_numeric(*cols[0], cols[0]->f64, p.ascending[0] != 0);
   std::vector<std::uint32_t> rows(t.num_rows());
   std::iota(rows.begin(), rows.end(), 0u);

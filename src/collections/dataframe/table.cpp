@@ -1,6 +1,8 @@
 // Column and Table: storage, gathering, concatenation, value access.
 #include <tessera/collections/dataframe/table.hpp>
 
+#include "collections/dataframe/categorical.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -16,13 +18,22 @@ const char* dtype_name(DType t) noexcept {
     case DType::string: return "object";
     case DType::datetime: return "datetime64[ns]";
     case DType::timedelta: return "timedelta64[ns]";
+    case DType::category: return "category";
   }
   return "?";
 }
 
-bool is_numeric(DType t) noexcept { return t != DType::string; }
+bool is_numeric(DType t) noexcept { return !is_text(t); }
 
 // ---- Column ---------------------------------------------------------------------------------
+
+Column::Column(DType t) : dtype(t) {
+  if (t == DType::category) categories = no_categories();
+}
+
+Column Column::from_categorical(const std::vector<std::string>& v) {
+  return to_categorical(from_strings(v));
+}
 
 Column Column::from_int64(std::vector<std::int64_t> v) {
   Column c(DType::int64);
@@ -59,7 +70,8 @@ std::size_t Column::size() const noexcept {
   switch (dtype) {
     case DType::int64:
     case DType::datetime:
-    case DType::timedelta: return i64.size();
+    case DType::timedelta:
+    case DType::category: return i64.size();
     case DType::float64: return f64.size();
     case DType::boolean: return b8.size();
     case DType::string: return offsets.size() - 1;
@@ -89,16 +101,18 @@ double Column::as_double(std::size_t i) const {
     case DType::timedelta: return static_cast<double>(i64[i]);
     case DType::float64: return f64[i];
     case DType::boolean: return b8[i];
-    case DType::string: break;
+    case DType::string:
+    case DType::category: break;
   }
-  TESSERA_THROW(TypeError, "a string (object) column has no numeric value");
+  TESSERA_THROW(TypeError, "a ", dtype_name(dtype), " column has no numeric value");
 }
 
 void Column::reserve(std::size_t n) {
   switch (dtype) {
     case DType::int64:
     case DType::datetime:
-    case DType::timedelta: i64.reserve(n); break;
+    case DType::timedelta:
+    case DType::category: i64.reserve(n); break;
     case DType::float64: f64.reserve(n); break;
     case DType::boolean: b8.reserve(n); break;
     case DType::string: offsets.reserve(n + 1); break;
@@ -116,6 +130,7 @@ void Column::push_null() {
     case DType::int64:
     case DType::datetime:
     case DType::timedelta: i64.push_back(0); break;
+    case DType::category: i64.push_back(-1); break;
     case DType::float64: f64.push_back(std::nan("")); break;
     case DType::boolean: b8.push_back(0); break;
     case DType::string: push_str({}); break;
@@ -142,6 +157,10 @@ Column Column::take(std::span<const std::uint32_t> rows) const {
     case DType::int64:
     case DType::datetime:
     case DType::timedelta: out.i64 = gather(i64, rows); break;
+    case DType::category:
+      out.i64 = gather(i64, rows);
+      out.categories = categories;
+      break;
     case DType::float64: out.f64 = gather(f64, rows); break;
     case DType::boolean: out.b8 = gather(b8, rows); break;
     case DType::string:
@@ -173,6 +192,7 @@ void Column::append(const Column& o) {
     case DType::int64:
     case DType::datetime:
     case DType::timedelta: i64.insert(i64.end(), o.i64.begin(), o.i64.end()); break;
+    case DType::category: append_codes(*this, o); break;
     case DType::float64: f64.insert(f64.end(), o.f64.begin(), o.f64.end()); break;
     case DType::boolean: b8.insert(b8.end(), o.b8.begin(), o.b8.end()); break;
     case DType::string: {
@@ -216,7 +236,8 @@ bool operator==(const Column& a, const Column& b) {
         if (a.b8[i] != b.b8[i]) return false;
         break;
       case DType::string:
-        if (a.str(i) != b.str(i)) return false;
+      case DType::category:
+        if (a.text(i) != b.text(i)) return false;
         break;
     }
   }
@@ -286,7 +307,7 @@ void check_row(std::size_t row, std::size_t n) {
 template <class T>
 T value_of(const Column& c, std::size_t row, std::string_view what) {
   if constexpr (std::is_same_v<T, double>) {
-    if (c.dtype == DType::string) {
+    if (is_text(c.dtype)) {
       TESSERA_THROW(TypeError, what, " is ", dtype_name(c.dtype), ", not numeric (asked for double)");
     }
     return c.as_double(row);
@@ -298,7 +319,7 @@ T value_of(const Column& c, std::size_t row, std::string_view what) {
     if (c.dtype == DType::boolean) return c.b8[row] != 0;
     TESSERA_THROW(TypeError, what, " is ", dtype_name(c.dtype), ", not bool");
   } else {
-    if (c.dtype == DType::string) return T(c.str(row));
+    if (is_text(c.dtype)) return T(c.text(row));
     if (c.dtype == DType::datetime) {
       if constexpr (std::is_same_v<T, std::string>) return format_datetime(c.i64[row], false);
     }
@@ -437,6 +458,10 @@ void Codec<Column>::write(ByteWriter& w, const Column& c) {
     case DType::int64:
     case DType::datetime:
     case DType::timedelta: write_vec(w, c.i64); break;
+    case DType::category:
+      write_vec(w, c.i64);
+      Codec<std::vector<std::string>>::write(w, c.categories->values);
+      break;
     case DType::float64: write_vec(w, c.f64); break;
     case DType::boolean: write_vec(w, c.b8); break;
     case DType::string:
@@ -448,7 +473,7 @@ void Codec<Column>::write(ByteWriter& w, const Column& c) {
 
 Column Codec<Column>::read(ByteReader& r) {
   const auto t = r.pod<std::uint8_t>();
-  if (t > static_cast<std::uint8_t>(DType::timedelta)) {
+  if (t > static_cast<std::uint8_t>(DType::category)) {
     TESSERA_THROW(SerializationError, "serialized column has an unknown dtype code ", int(t));
   }
   Column c(static_cast<DType>(t));
@@ -457,6 +482,10 @@ Column Codec<Column>::read(ByteReader& r) {
     case DType::int64:
     case DType::datetime:
     case DType::timedelta: c.i64 = read_vec<std::int64_t>(r); break;
+    case DType::category:
+      c.i64 = read_vec<std::int64_t>(r);
+      c.categories = dataframe::detail::read_categories(c, Codec<std::vector<std::string>>::read(r));
+      break;
     case DType::float64: c.f64 = read_vec<double>(r); break;
     case DType::boolean: c.b8 = read_vec<std::uint8_t>(r); break;
     case DType::string:

@@ -22,6 +22,7 @@ std::shared_ptr<tessera::Scheduler> make_test_scheduler() {
 #include "support/dataframe_flights.hpp"
 #include "support/dataframe_shuffle_suite.hpp"
 #include "support/dataframe_timedelta_suite.hpp"
+#include "support/dataframe_categorical_suite.hpp"
 #if defined(TESSERA_HAVE_HDF5_IO)
 #include "support/dataframe_hdf5_suite.hpp"
 #endif

@@ -195,7 +195,7 @@ def bad(path):
         put_frame(h, "dtype_attr", df, None)  # a's dataset says float64, the group int64
         h["dtype_attr/columns/a"].attrs["dtype"] = "float64"
         put_frame(h, "unknown_dtype", df, None)
-        h["unknown_dtype"].attrs.create("dtypes", ["int64", "category"], dtype=UTF8)
+        h["unknown_dtype"].attrs.create("dtypes", ["int64", "period[D]"], dtype=UTF8)
         put_frame(h, "short", df, None)
         del h["short/columns/a"]
         h["short/columns"].create_dataset("a", data=np.arange(4, dtype=np.int64))

@@ -16,7 +16,9 @@
 ///    column is int64 if every non-NA value there parses as an integer and none is NA, float64
 ///    if they all parse as numbers (an int column with NA in the sample is float64, as pandas),
 ///    bool if they are all True/False/true/false/TRUE/FALSE, else string; a column without any
-///    value is float64. `dtype` overrides per column, `parse_dates` makes columns datetime64
+///    value is float64. `dtype` overrides per column (DType::category: the text as a
+///    categorical, each partition's categories its sorted distinct values, as pandas'
+///    dtype="category"; NA strings are null), `parse_dates` makes columns datetime64
 ///    (ISO "YYYY-MM-DD[ HH:MM[:SS[.f]]]"), `parse_timedeltas` makes columns timedelta64[ns]
 ///    (pandas' printed forms "1 days 02:03:04", "-1 days +23:59:59", "02:03:04.5", "2 days",
 ///    or a number with a unit, "1.5s"; see parse_timedelta in table.hpp; "NaT" is null). A value after the sample that does not fit its

@@ -72,6 +72,7 @@ class Series;
 class GroupBy;
 class StringMethods;    // series_methods.hpp
 class DatetimeMethods;  // series_methods.hpp
+class CategoricalMethods;  // series_methods.hpp
 class Rolling;          // rolling.hpp
 class SeriesRolling;    // rolling.hpp
 class Resampler;        // resample.hpp
@@ -368,7 +369,10 @@ public:
   /// float64 to int64 (toward zero) and bool; bool to int64 and float64; string to int64,
   /// float64 (as Python's int()/float()) and datetime ("YYYY-MM-DD[ HH:MM:SS]"); datetime to
   /// int64 (nanoseconds); anything to string (floats as Python's repr, bools "True"/"False",
-  /// datetimes "YYYY-MM-DD" at midnight, else with the time). Throws: TypeError for another
+  /// datetimes "YYYY-MM-DD" at midnight, else with the time); string to category (categories:
+  /// the partition's distinct values, sorted, see table.hpp) and category back to string.
+  /// Other dtypes to category are refused (pandas would keep their dtype as the categories'
+  /// dtype, which tessera's string categories cannot). Throws: TypeError for another
   /// pair at build time; a value that does not convert (NaN to int64, "abc" to float64) fails
   /// its task with a TypeError naming the expression, the row and the value.
   [[nodiscard]] Series astype(DType to) const;
@@ -384,6 +388,8 @@ public:
   /// pandas' .dt: datetime fields, or timedelta components (days, seconds, total_seconds).
   /// Throws: TypeError if the Series is neither datetime64[ns] nor timedelta64[ns].
   [[nodiscard]] DatetimeMethods dt() const;
+  /// pandas' .cat: a categorical's codes. Throws: TypeError if the Series is not a category.
+  [[nodiscard]] CategoricalMethods cat() const;
   /// Absolute values of an int64, float64 or timedelta64[ns] Series. Throws: TypeError otherwise.
   [[nodiscard]] Series abs() const;
 

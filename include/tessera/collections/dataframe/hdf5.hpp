@@ -13,7 +13,7 @@
 /// Layout of the group `group` (format "tessera.dataframe/1"):
 ///  - attributes of the group: `tessera_layout` = "tessera.dataframe/1"; `nrows` (int64);
 ///    `columns` and `dtypes`: the column names in order and their pandas dtype names ("int64",
-///    "float64", "bool", "object", "datetime64[ns]", "timedelta64[ns]"), as arrays of UTF-8 strings (absent when
+///    "float64", "bool", "object", "datetime64[ns]", "timedelta64[ns]", "category"), as arrays of UTF-8 strings (absent when
 ///    there are no columns); `index_type`: "range" (pandas' RangeIndex 0..nrows-1) or
 ///    "columns", then `index` and `index_dtypes` name the index columns and their dtypes.
 ///  - `columns/<name>`: one 1-D dataset of nrows values per column: int64 as little-endian
@@ -22,7 +22,10 @@
 ///    gives str); datetime64[ns] as int64 nanoseconds since 1970-01-01 UTC with the attribute
 ///    `unit` = "ns" (nulls stored as INT64_MIN, numpy's NaT), so `pd.to_datetime(x, unit="ns")`
 ///    restores it; timedelta64[ns] likewise as int64 nanoseconds with `unit` = "ns" and NaT
-///    for nulls, restored by `pd.to_timedelta(x, unit="ns")`. Every dataset has the attribute
+///    for nulls, restored by `pd.to_timedelta(x, unit="ns")`; category as its values, variable-length
+///    UTF-8 strings as object columns are (the partitions' categories differ, so no codes are
+///    stored), restored by `pd.Categorical(x.asstr()[:])` and read back by read_hdf5 as a
+///    category (categories: each partition's sorted values). Every dataset has the attribute
 ///    `dtype`, its pandas dtype name.
 ///  - `valid/<name>`: present only for a column with nulls: uint8, 1 where the row holds a
 ///    value, 0 where it is null (int64 and bool nulls hold 0 and FALSE in the data). read_hdf5
@@ -33,7 +36,7 @@
 /// gzip-compressed. Loading with h5py and pandas:
 /// @code{.py}
 /// g = h5py.File("flights.h5")["flights"]
-/// df = pd.DataFrame({c: g["columns"][c].asstr()[:] if t == "object" else g["columns"][c][:]
+/// df = pd.DataFrame({c: g["columns"][c].asstr()[:] if t in ("object", "category") else g["columns"][c][:]
 ///                    for c, t in zip(g.attrs["columns"], g.attrs["dtypes"])})
 /// df["Date"] = pd.to_datetime(df["Date"], unit="ns")
 /// df["Delay"] = pd.to_timedelta(df["Delay"], unit="ns")   # a timedelta64[ns] column

@@ -85,4 +85,23 @@ private:
   Series m_series;
 };
 
+/// Series.cat(): the codes of a category Series (categories: see table.hpp).
+/// @code
+/// auto df = td::read_csv("flights/*.csv", {.dtype = {{"Origin", td::DType::category}}});
+/// auto codes = df["Origin"].cat().codes();   // int64, -1 for a null, as pandas
+/// @endcode
+/// Codes index the categories of their partition: each partition read or converted on its
+/// own has the sorted distinct values it holds, so codes agree with pandas' when every
+/// partition holds every category (one partition, or the output of a concat, which unions
+/// them); compare categoricals with == / != against strings to select rows portably.
+class CategoricalMethods {
+public:
+  explicit CategoricalMethods(Series s);
+  /// The codes (int64; -1 for null rows, which are no longer null).
+  [[nodiscard]] Series codes() const;
+
+private:
+  Series m_series;
+};
+
 }  // namespace tessera::dataframe

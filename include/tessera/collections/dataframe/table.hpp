@@ -3,8 +3,9 @@
 /// @file
 /// tessera::dataframe::Table: one in-memory columnar table, the partition of a DataFrame and
 /// the result of computing one. Columns are int64, float64, bool, string (UTF-8, offsets +
-/// bytes), datetime64[ns] (int64 nanoseconds since 1970-01-01) or timedelta64[ns] (int64
-/// nanoseconds, pandas' Timedelta); nulls are a validity bitmap
+/// bytes), datetime64[ns] (int64 nanoseconds since 1970-01-01), timedelta64[ns] (int64
+/// nanoseconds, pandas' Timedelta) or category (int64 codes into shared string categories,
+/// pandas' Categorical of strings); nulls are a validity bitmap
 /// per column (pandas' NaN / NaT / None / <NA>). The index is a range (0..n-1, the default) or
 /// one or more index columns (a groupby result's keys). Tables print as pandas prints them.
 ///
@@ -33,6 +34,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <iosfwd>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -57,19 +59,39 @@ public:
 };
 
 /// Column types.
-enum class DType : std::uint8_t { int64, float64, boolean, string, datetime, timedelta };
+enum class DType : std::uint8_t { int64, float64, boolean, string, datetime, timedelta, category };
 
 /// The dtype as pandas names it: "int64", "float64", "bool", "object", "datetime64[ns]",
-/// "timedelta64[ns]".
+/// "timedelta64[ns]", "category".
 const char* dtype_name(DType t) noexcept;
 /// True for int64, float64, bool, datetime and timedelta (the dtypes with min/max).
 bool is_numeric(DType t) noexcept;
+/// True for string and category (the dtypes whose values are text).
+inline bool is_text(DType t) noexcept { return t == DType::string || t == DType::category; }
+
+/// The categories of categorical columns: distinct strings in ascending byte order (so the
+/// order of codes is the order of the strings, as pandas' categories inferred from strings
+/// are sorted; they are unordered categoricals). Immutable once built and shared (through
+/// std::shared_ptr<const Categories>) by every column, copy and slice that uses them.
+struct Categories {
+  std::vector<std::string> values;
+  /// The code of `s` (its position), or -1 when `s` is not a category.
+  [[nodiscard]] std::int64_t code(std::string_view s) const noexcept;
+};
 
 /// One column: the raw storage is public (kernels and the CSV parser fill it directly).
 /// Invariants: int64/datetime/timedelta use `i64`, float64 `f64`, bool `b8` (0 or 1), string `offsets`
 /// (size()+1 entries, offsets[0] == 0) and `chars`; `valid` is empty (no nulls) or holds
 /// up to ceil(size/64) words, bit i of word i/64 set when row i is valid (rows past the
 /// words, appended without a null since, are valid). A null row's slot holds 0, NaN or "".
+/// category: `i64` holds the codes (int64, the existing storage; one code a row, 0 <=
+/// code < categories->values.size() for every valid row) and `categories` the shared
+/// dictionary (never null for a category column; empty for other dtypes). A null row is
+/// marked in `valid` only: push_null stores code -1, set_null keeps the slot's code, so read
+/// the bitmap, not the code (cat.codes gives -1 for every null row, as pandas). Columns with
+/// different categories hold the same values when their strings are equal: append,
+/// Table::concat and operator== compare and merge by string (append gives the union of the
+/// categories, sorted, and remaps codes, as pandas' union_categoricals(sort_categories=True)).
 struct Column {
   DType dtype = DType::float64;
   std::vector<std::int64_t> i64;
@@ -78,15 +100,19 @@ struct Column {
   std::vector<std::int64_t> offsets{0};
   std::string chars;
   std::vector<std::uint64_t> valid;
+  std::shared_ptr<const Categories> categories;
 
   Column() = default;
-  explicit Column(DType t) : dtype(t) {}
+  /// An empty column; a category column gets empty categories.
+  explicit Column(DType t);
   static Column from_int64(std::vector<std::int64_t> v);
   static Column from_float64(std::vector<double> v);
   static Column from_bool(const std::vector<bool>& v);
   static Column from_strings(const std::vector<std::string>& v);
   static Column from_datetime(std::vector<std::int64_t> ns);
   static Column from_timedelta(std::vector<std::int64_t> ns);
+  /// A category column of the strings `v` (categories: their distinct values, sorted).
+  static Column from_categorical(const std::vector<std::string>& v);
 
   [[nodiscard]] std::size_t size() const noexcept;
   [[nodiscard]] bool is_null(std::size_t i) const noexcept {
@@ -97,7 +123,14 @@ struct Column {
   [[nodiscard]] std::string_view str(std::size_t i) const noexcept {
     return {chars.data() + offsets[i], static_cast<std::size_t>(offsets[i + 1] - offsets[i])};
   }
-  /// Row i as a double (int64, float64, bool, datetime, timedelta: nanoseconds). Throws: TypeError for strings.
+  /// Row i's text of a string or category column (a valid row; "" for a null category row).
+  [[nodiscard]] std::string_view text(std::size_t i) const noexcept {
+    if (dtype != DType::category) return str(i);
+    const std::int64_t k = i64[i];
+    return k < 0 ? std::string_view{} : std::string_view{categories->values[static_cast<std::size_t>(k)]};
+  }
+  /// Row i as a double (int64, float64, bool, datetime, timedelta: nanoseconds). Throws: TypeError for strings
+  /// and categories.
   [[nodiscard]] double as_double(std::size_t i) const;
 
   void reserve(std::size_t n);
@@ -117,9 +150,10 @@ struct Column {
   [[nodiscard]] Column take(std::span<const std::uint32_t> rows) const;
   /// Rows [begin, end).
   [[nodiscard]] Column slice(std::size_t begin, std::size_t end) const;
-  /// Appends the rows of `other` (same dtype). Throws: TypeError on another dtype.
+  /// Appends the rows of `other` (same dtype; categories: the union, codes remapped).
+  /// Throws: TypeError on another dtype.
   void append(const Column& other);
-  /// Bytes held.
+  /// Bytes held (a category column counts its codes, not the shared categories).
   [[nodiscard]] std::size_t nbytes() const noexcept;
   /// Equal dtype, size, nulls and values (NaN equals NaN).
   friend bool operator==(const Column& a, const Column& b);
@@ -206,7 +240,8 @@ bool parse_timedelta(std::string_view s, std::int64_t& ns) noexcept;
 }  // namespace tessera::dataframe
 
 namespace tessera {
-/// Tables as bytes: per column its name, dtype, length, validity and buffers (bulk).
+/// Tables as bytes: per column its name, dtype, length, validity and buffers (bulk); a category
+/// column carries its categories after its codes (read back as a new shared dictionary).
 template <>
 struct Codec<dataframe::Column> {
   static void write(ByteWriter& w, const dataframe::Column& c);

@@ -31,6 +31,7 @@ enum class Op : std::uint8_t {
   dt_year, dt_month, dt_day, dt_hour, dt_minute, dt_second, dt_dayofweek, dt_dayofyear,
   td_days, td_seconds, td_microseconds, td_nanoseconds, td_total_seconds,  // of timedelta64[ns]
   to_timedelta,  // int64/float64 times `i` ns per unit, or a string parsed; text: the unit
+  cat_codes,     // a category's codes (int64, -1 for null)
   astype,     // to the node's dtype; text: the operand, for messages
   where,      // pops `other`, then the condition, then the values
 };

@@ -71,16 +71,16 @@ struct RowArg<bool> {
 template <>
 struct RowArg<std::string_view> {
   static constexpr bool supported = true;
-  static constexpr unsigned dtypes = 1u << unsigned(DType::string);
+  static constexpr unsigned dtypes = (1u << unsigned(DType::string)) | (1u << unsigned(DType::category));
   static constexpr const char* name = "std::string_view";
-  static std::string_view get(const Column& c, std::size_t i) { return c.str(i); }
+  static std::string_view get(const Column& c, std::size_t i) { return c.text(i); }
 };
 template <>
 struct RowArg<std::string> {
   static constexpr bool supported = true;
-  static constexpr unsigned dtypes = 1u << unsigned(DType::string);
+  static constexpr unsigned dtypes = (1u << unsigned(DType::string)) | (1u << unsigned(DType::category));
   static constexpr const char* name = "std::string";
-  static std::string get(const Column& c, std::size_t i) { return std::string(c.str(i)); }
+  static std::string get(const Column& c, std::size_t i) { return std::string(c.text(i)); }
 };
 template <class T>
 struct RowArg<std::optional<T>> {
