@@ -8,6 +8,7 @@
 #include <bit>
 #include <cstdint>
 #include <span>
+#include <stdexcept>
 
 namespace tessera::dataframe::detail {
 namespace {
@@ -16,13 +17,16 @@ bool numeric_key(DType t) noexcept {
   return t == DType::int64 || t == DType::datetime || t == DType::timedelta || t == DType::float64;
 }
 
+/// Same columns and dtypes, none categorical (each piece has its own categories: they are
+/// united by concatenation, the other path).
 bool same_layout(const Table& a, const Table& b) {
   if (a.column_names() != b.column_names() || a.index_columns().size() != b.index_columns().size()) return false;
   for (std::size_t c = 0; c < a.num_columns(); ++c) {
-    if (a.column(c).dtype != b.column(c).dtype) return false;
+    if (a.column(c).dtype != b.column(c).dtype || a.column(c).dtype == DType::category) return false;
   }
   for (std::size_t c = 0; c < a.index_columns().size(); ++c) {
-    if (a.index_columns()[c].dtype != b.index_columns()[c].dtype) return false;
+    const auto t = a.index_columns()[c].dtype;
+    if (t != b.index_columns()[c].dtype || t == DType::category) return false;
   }
   return true;
 }
@@ -59,6 +63,8 @@ Column gather(const std::vector<const Column*>& from, std::span<const std::uint3
       out.offsets.reserve(n + 1);
       for (const auto id : ids) out.push_str(at(id).first->str(at(id).second));
       break;
+    case DType::category:  // piecewise_sortable refuses them (same_layout)
+      throw std::logic_error("sort_pieces: a categorical column takes the concatenating path");
   }
   if (std::any_of(from.begin(), from.end(), [](const Column* c) { return !c->valid.empty(); })) {
     for (std::size_t k = 0; k < n; ++k) {
