@@ -64,7 +64,7 @@ for stage in $stages; do
       export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
       configure_build "$TESSERA_ROOT/build-tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DTESSERA_SANITIZE=thread -DTESSERA_BUILD_APPS=OFF -DTESSERA_ENABLE_MPI=OFF \
-        -DTESSERA_TEST_SUBSET=threads -- test_scheduling test_futures test_shuffle test_worker_client
+        -DTESSERA_TEST_SUBSET=threads -- test_scheduling test_run_book test_futures test_shuffle test_worker_client
       run_ctest "$TESSERA_ROOT/build-tsan"
       unset TSAN_OPTIONS
       ;;
