@@ -67,7 +67,17 @@ TEST_CASE_TEMPLATE("category: read_csv dtype override, concat unions categories,
   std::vector<std::int64_t> joined;
   for (std::size_t i = 0; i < k.size(); ++i) joined.push_back(k.is_null(i) ? -1 : k.i64[i]);
   CHECK(joined == pandas_codes);
-  CHECK(ints_of(codes, "codes").size() == 12);  // per partition: see the one-partition case below
+  CHECK(ints_of(codes, "codes").size() == 12);
+  // cat.codes are per partition (each has its own categories): each is its partition's codes,
+  // -1 where k is null; the one-partition case below gives pandas' own.
+  const auto with_codes = tessera::compute(df[{"k"}].assign("codes", df["k"].cat().codes()).partitions(), sched);
+  REQUIRE(with_codes.size() == df.npartitions());
+  for (const td::Table& part : with_codes) {
+    const td::Column& pk = part.column("k");
+    for (std::size_t i = 0; i < part.num_rows(); ++i) {
+      CHECK(part.at<std::int64_t>("codes", i) == (pk.is_null(i) ? -1 : pk.i64[i]));
+    }
+  }
   const td::Table one = tessera::compute(categorical_frame(fresh_dir("cat-one"), 0)["k"].cat().codes().to_frame(), sched);
   CHECK(one.column(0).i64 == pandas_codes);
   CHECK(one.column(0).valid.empty());
